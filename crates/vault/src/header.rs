@@ -1,0 +1,378 @@
+//! `vault.json`: the vault's id and how its data key is protected.
+//!
+//! The header holds no secret in the clear. In passphrase mode it carries the data key
+//! wrapped with AES-256-GCM under a key-encryption key derived by Argon2id; every other
+//! header field that matters (format, vault id, KDF parameters, salt) is bound to the
+//! ciphertext as associated data, so editing any of them makes unwrapping fail.
+
+use std::path::Path;
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::{Result, VaultError};
+use crate::key::{DataKey, Passphrase, DATA_KEY_LEN};
+
+/// The header format this build writes and reads.
+pub const HEADER_FORMAT: u32 = 1;
+
+/// Argon2id memory cost for new vaults, in KiB (64 MiB).
+pub const DEFAULT_KDF_MEMORY_KIB: u32 = 64 * 1024;
+/// Argon2id passes for new vaults.
+pub const DEFAULT_KDF_ITERATIONS: u32 = 3;
+/// Argon2id lanes for new vaults.
+pub const DEFAULT_KDF_PARALLELISM: u32 = 1;
+/// The weakest memory cost Hearth accepts in a header: OWASP's floor of 19 MiB.
+pub const MIN_KDF_MEMORY_KIB: u32 = 19 * 1024;
+/// The fewest passes Hearth accepts in a header (OWASP's floor at 19 MiB).
+pub const MIN_KDF_ITERATIONS: u32 = 2;
+/// The largest memory cost Hearth accepts (4 GiB), so a doctored header cannot exhaust memory.
+pub const MAX_KDF_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+/// The most passes Hearth accepts, so a doctored header cannot stall unlocking for hours.
+pub const MAX_KDF_ITERATIONS: u32 = 64;
+/// The most lanes Hearth accepts.
+pub const MAX_KDF_PARALLELISM: u32 = 16;
+const SALT_LEN: usize = 16;
+
+/// Argon2id cost parameters as stored in the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    /// Memory cost in KiB.
+    pub memory_kib: u32,
+    /// Number of passes.
+    pub iterations: u32,
+    /// Number of lanes.
+    pub parallelism: u32,
+}
+
+impl Default for KdfParams {
+    fn default() -> Self {
+        KdfParams {
+            memory_kib: DEFAULT_KDF_MEMORY_KIB,
+            iterations: DEFAULT_KDF_ITERATIONS,
+            parallelism: DEFAULT_KDF_PARALLELISM,
+        }
+    }
+}
+
+impl KdfParams {
+    /// Refuses parameters below the OWASP floor or absurdly above any sane setting.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.memory_kib < MIN_KDF_MEMORY_KIB || self.iterations < MIN_KDF_ITERATIONS {
+            return Err(format!(
+                "its Argon2id parameters (m={} KiB, t={}) are below the minimum Hearth accepts (m={} KiB, t={})",
+                self.memory_kib, self.iterations, MIN_KDF_MEMORY_KIB, MIN_KDF_ITERATIONS
+            ));
+        }
+        if self.memory_kib > MAX_KDF_MEMORY_KIB
+            || self.iterations > MAX_KDF_ITERATIONS
+            || self.parallelism == 0
+            || self.parallelism > MAX_KDF_PARALLELISM
+        {
+            return Err(format!(
+                "its Argon2id parameters (m={} KiB, t={}, p={}) are outside the range Hearth accepts",
+                self.memory_kib, self.iterations, self.parallelism
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The passphrase-wrapped copy of the data key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassphraseWrap {
+    /// Always `argon2id`.
+    pub kdf: String,
+    /// Argon2id costs.
+    #[serde(flatten)]
+    pub params: KdfParams,
+    /// Argon2id salt, base64.
+    pub salt: String,
+    /// AES-GCM nonce, base64; fresh for every wrap.
+    pub nonce: String,
+    /// The wrapped data key plus GCM tag, base64.
+    pub wrapped_key: String,
+}
+
+/// The contents of `vault.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultHeader {
+    /// Header format version.
+    pub format: u32,
+    /// The vault's id (UUIDv7); names its keychain entries.
+    pub vault_id: String,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// Whether the data key is stored in the OS keychain.
+    pub keychain: bool,
+    /// The passphrase-wrapped data key, if the vault has a passphrase.
+    pub passphrase: Option<PassphraseWrap>,
+}
+
+impl VaultHeader {
+    /// Reads and checks the header at `path`.
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| VaultError::io(format!("cannot read {}", path.display()), e))?;
+        let bad = |reason: String| VaultError::BadHeader {
+            path: path.to_owned(),
+            reason,
+        };
+        let header: VaultHeader =
+            serde_json::from_slice(&bytes).map_err(|e| bad(format!("it is not valid: {e}")))?;
+        if header.format != HEADER_FORMAT {
+            return Err(bad(format!(
+                "its format {} is not one this build reads ({HEADER_FORMAT})",
+                header.format
+            )));
+        }
+        if !header.keychain && header.passphrase.is_none() {
+            return Err(bad("it names no way to unlock the vault".into()));
+        }
+        if let Some(wrap) = &header.passphrase {
+            if wrap.kdf != "argon2id" {
+                return Err(bad(format!("its key derivation `{}` is unknown", wrap.kdf)));
+            }
+            wrap.params.check().map_err(bad)?;
+        }
+        Ok(header)
+    }
+
+    /// Writes the header atomically with private permissions.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let mut text = serde_json::to_vec_pretty(self)
+            .map_err(|e| VaultError::Invalid(format!("cannot encode the vault header: {e}")))?;
+        text.push(b'\n');
+        crate::files::write_atomic(path, &text)
+    }
+
+    /// The associated data bound to the wrapped key: every header field an attacker
+    /// could edit to weaken or redirect the unwrap.
+    fn aad(&self, params: &KdfParams, salt_b64: &str) -> Vec<u8> {
+        format!(
+            "hearth-vault-header|format={}|vault={}|kdf=argon2id|m={}|t={}|p={}|salt={}",
+            self.format,
+            self.vault_id,
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            salt_b64
+        )
+        .into_bytes()
+    }
+
+    /// Wraps `key` under `passphrase` with fresh salt and nonce, replacing any earlier wrap.
+    pub fn set_passphrase(
+        &mut self,
+        key: &DataKey,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<()> {
+        params.check().map_err(VaultError::Invalid)?;
+        let rng = SystemRandom::new();
+        let mut salt = [0u8; SALT_LEN];
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill(&mut salt)
+            .and_then(|_| rng.fill(&mut nonce))
+            .map_err(|_| VaultError::Invalid("the system random source failed".into()))?;
+        let salt_b64 = B64.encode(salt);
+        let kek = derive_kek(passphrase, &salt, &params)?;
+        let aad = self.aad(&params, &salt_b64);
+        let mut sealed = Zeroizing::new(key.expose().to_vec());
+        kek.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut *sealed,
+        )
+        .map_err(|_| VaultError::Invalid("sealing the data key failed".into()))?;
+        self.passphrase = Some(PassphraseWrap {
+            kdf: "argon2id".into(),
+            params,
+            salt: salt_b64,
+            nonce: B64.encode(nonce),
+            wrapped_key: B64.encode(&*sealed),
+        });
+        Ok(())
+    }
+
+    /// Recovers the data key with `passphrase`. A wrong passphrase and an edited header
+    /// both fail authentication and give [`VaultError::WrongPassphrase`].
+    pub fn unwrap_key(&self, passphrase: &Passphrase, path: &Path) -> Result<DataKey> {
+        let wrap = self
+            .passphrase
+            .as_ref()
+            .ok_or_else(|| VaultError::Invalid("this vault has no passphrase".into()))?;
+        let bad = |reason: &str| VaultError::BadHeader {
+            path: path.to_owned(),
+            reason: reason.into(),
+        };
+        let salt = B64
+            .decode(&wrap.salt)
+            .map_err(|_| bad("its salt is not base64"))?;
+        let nonce: [u8; NONCE_LEN] = B64
+            .decode(&wrap.nonce)
+            .ok()
+            .and_then(|n| n.try_into().ok())
+            .ok_or_else(|| bad("its nonce is malformed"))?;
+        let mut sealed = Zeroizing::new(
+            B64.decode(&wrap.wrapped_key)
+                .map_err(|_| bad("its wrapped key is not base64"))?,
+        );
+        if salt.len() < SALT_LEN {
+            return Err(bad("its salt is too short"));
+        }
+        let kek = derive_kek(passphrase, &salt, &wrap.params)?;
+        let aad = self.aad(&wrap.params, &wrap.salt);
+        let plain = kek
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut sealed,
+            )
+            .map_err(|_| VaultError::WrongPassphrase)?;
+        if plain.len() != DATA_KEY_LEN {
+            return Err(bad("its wrapped key has the wrong length"));
+        }
+        DataKey::from_bytes(plain)
+    }
+}
+
+fn derive_kek(passphrase: &Passphrase, salt: &[u8], params: &KdfParams) -> Result<LessSafeKey> {
+    let argon_params = Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        Some(32),
+    )
+    .map_err(|e| VaultError::Invalid(format!("bad Argon2id parameters: {e}")))?;
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon_params);
+    let mut kek = Zeroizing::new([0u8; 32]);
+    argon
+        .hash_password_into(passphrase.expose(), salt, kek.as_mut())
+        .map_err(|e| VaultError::Invalid(format!("Argon2id failed: {e}")))?;
+    let unbound = UnboundKey::new(&AES_256_GCM, kek.as_ref())
+        .map_err(|_| VaultError::Invalid("cannot build the key-encryption key".into()))?;
+    Ok(LessSafeKey::new(unbound))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The floor, so unit tests stay fast; real vaults use the defaults.
+    fn fast() -> KdfParams {
+        KdfParams {
+            memory_kib: MIN_KDF_MEMORY_KIB,
+            iterations: MIN_KDF_ITERATIONS,
+            parallelism: 1,
+        }
+    }
+
+    fn header() -> VaultHeader {
+        VaultHeader {
+            format: HEADER_FORMAT,
+            vault_id: "0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee".into(),
+            created_at: 1,
+            keychain: false,
+            passphrase: None,
+        }
+    }
+
+    #[test]
+    fn wrap_and_unwrap() {
+        let key = DataKey::generate().unwrap();
+        let mut h = header();
+        h.set_passphrase(&key, &Passphrase::new("correct horse"), fast())
+            .unwrap();
+        let back = h
+            .unwrap_key(&Passphrase::new("correct horse"), Path::new("vault.json"))
+            .unwrap();
+        assert_eq!(back.expose(), key.expose());
+        assert!(matches!(
+            h.unwrap_key(&Passphrase::new("wrong horse"), Path::new("vault.json")),
+            Err(VaultError::WrongPassphrase)
+        ));
+    }
+
+    #[test]
+    fn each_wrap_uses_fresh_salt_and_nonce() {
+        let key = DataKey::generate().unwrap();
+        let mut a = header();
+        let mut b = header();
+        a.set_passphrase(&key, &Passphrase::new("same phrase"), fast())
+            .unwrap();
+        b.set_passphrase(&key, &Passphrase::new("same phrase"), fast())
+            .unwrap();
+        let (a, b) = (a.passphrase.unwrap(), b.passphrase.unwrap());
+        assert_ne!(a.salt, b.salt);
+        assert_ne!(a.nonce, b.nonce);
+        assert_ne!(a.wrapped_key, b.wrapped_key);
+    }
+
+    #[test]
+    fn editing_bound_fields_breaks_the_unwrap() {
+        let key = DataKey::generate().unwrap();
+        let mut h = header();
+        h.set_passphrase(&key, &Passphrase::new("correct horse"), fast())
+            .unwrap();
+        let pass = Passphrase::new("correct horse");
+        let path = Path::new("vault.json");
+
+        let mut other_id = h.clone();
+        other_id.vault_id = "0190aaaa-bbbb-7ccc-8ddd-ffffffffffff".into();
+        assert!(matches!(
+            other_id.unwrap_key(&pass, path),
+            Err(VaultError::WrongPassphrase)
+        ));
+
+        let mut more_iterations = h.clone();
+        if let Some(w) = more_iterations.passphrase.as_mut() {
+            w.params.iterations += 1;
+        }
+        assert!(matches!(
+            more_iterations.unwrap_key(&pass, path),
+            Err(VaultError::WrongPassphrase)
+        ));
+    }
+
+    #[test]
+    fn weak_or_absurd_parameters_are_refused() {
+        let weak = KdfParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        assert!(weak.check().is_err());
+        let huge = KdfParams {
+            memory_kib: u32::MAX,
+            iterations: 3,
+            parallelism: 1,
+        };
+        assert!(huge.check().is_err());
+        assert!(KdfParams::default().check().is_ok());
+        assert!(
+            KdfParams::default().memory_kib >= 64 * 1024 && KdfParams::default().iterations >= 3
+        );
+    }
+
+    #[test]
+    fn a_header_with_weak_parameters_is_refused_on_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.json");
+        let key = DataKey::generate().unwrap();
+        let mut h = header();
+        h.set_passphrase(&key, &Passphrase::new("correct horse"), fast())
+            .unwrap();
+        if let Some(w) = h.passphrase.as_mut() {
+            w.params.memory_kib = 8;
+        }
+        h.write(&path).unwrap();
+        let err = VaultHeader::read(&path).unwrap_err();
+        assert!(err.to_string().contains("below the minimum"), "{err}");
+    }
+}

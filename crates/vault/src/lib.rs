@@ -1,0 +1,143 @@
+//! hearth-vault: Hearth's encrypted store, and the only crate that links SQLCipher.
+//!
+//! A vault is a folder holding `hearth.db` (a SQLCipher 4 database keyed with a random
+//! 256-bit data key) and `vault.json` (the vault id and how the data key is protected:
+//! in the OS keychain, wrapped by a passphrase, or both). [`Vault`] owns the one
+//! database connection and offers conversations, the message tree, full-text search,
+//! provider records, settings and in-vault secrets to the layers above.
+
+mod conversation;
+mod error;
+mod files;
+mod header;
+mod key;
+mod message_tree;
+mod open;
+mod records;
+pub mod schema;
+mod search;
+
+pub use conversation::{Conversation, ConversationSummary, NewConversation};
+pub use error::{Result, VaultError};
+pub use header::{KdfParams, PassphraseWrap, VaultHeader};
+pub use key::{DataKey, Passphrase, DATA_KEY_LEN};
+pub use message_tree::{Message, MessageStatus, NewMessage, Role};
+pub use open::{KeyProtection, VaultStatus};
+pub use records::ProviderRecord;
+pub use search::{SearchHit, Snippet};
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+/// File name of the encrypted database inside a data directory.
+pub const DATABASE_FILE: &str = "hearth.db";
+/// File name of the vault header inside a data directory.
+pub const HEADER_FILE: &str = "vault.json";
+
+/// Where a vault's files live. Resolved by the front ends and passed in; the vault never
+/// looks at the environment to find them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultPaths {
+    dir: PathBuf,
+}
+
+impl VaultPaths {
+    /// A vault in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        VaultPaths { dir: dir.into() }
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The encrypted database.
+    pub fn database(&self) -> PathBuf {
+        self.dir.join(DATABASE_FILE)
+    }
+
+    /// The database's write-ahead log (present while the vault is open or after a crash).
+    pub fn wal(&self) -> PathBuf {
+        self.dir.join(format!("{DATABASE_FILE}-wal"))
+    }
+
+    /// The database's shared-memory index (present while the vault is open).
+    pub fn shm(&self) -> PathBuf {
+        self.dir.join(format!("{DATABASE_FILE}-shm"))
+    }
+
+    /// The header.
+    pub fn header(&self) -> PathBuf {
+        self.dir.join(HEADER_FILE)
+    }
+
+    /// Whether a vault (its header) exists here.
+    pub fn exists(&self) -> bool {
+        self.header().exists()
+    }
+}
+
+/// The keychain account that holds a vault's data key.
+pub fn data_key_account(vault_id: &str) -> String {
+    format!("vault-key:{vault_id}")
+}
+
+/// The keychain account that holds a provider's API key for a vault.
+pub fn provider_key_account(vault_id: &str, provider_id: &str) -> String {
+    format!("provider-key:{vault_id}:{provider_id}")
+}
+
+/// An open, unlocked vault. Dropping it (or calling [`Vault::lock`]) closes the database,
+/// and SQLCipher wipes its copy of the key.
+pub struct Vault {
+    conn: Connection,
+    paths: VaultPaths,
+    header: VaultHeader,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("dir", &self.paths.dir)
+            .field("vault_id", &self.header.vault_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Vault {
+    /// The vault's paths.
+    pub fn paths(&self) -> &VaultPaths {
+        &self.paths
+    }
+
+    /// The vault's header as read at open.
+    pub fn header(&self) -> &VaultHeader {
+        &self.header
+    }
+
+    /// The vault's id.
+    pub fn id(&self) -> &str {
+        &self.header.vault_id
+    }
+
+    /// Closes the database. The key leaves memory with the connection.
+    pub fn lock(self) -> Result<()> {
+        self.conn.close().map_err(|(_, e)| VaultError::from(e))
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A new time-ordered id.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

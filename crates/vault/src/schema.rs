@@ -1,0 +1,163 @@
+//! The database schema and its append-only migrations.
+//!
+//! Migration N takes the database from `user_version` N-1 to N. Migrations are never
+//! edited once released: a change to the schema is a new entry at the end. Each one runs
+//! in the same transaction as the `user_version` bump, so a failure leaves the database
+//! exactly as it was.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Result, VaultError};
+
+/// One migration: its SQL, run as a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// What the migration does, for logs and errors.
+    pub name: &'static str,
+    /// The SQL batch.
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. Index 0 creates schema version 1.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    name: "initial schema",
+    sql: V1,
+}];
+
+/// The schema version this build writes.
+pub fn current_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+const V1: &str = r#"
+CREATE TABLE conversations (
+    seq             INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    title           TEXT NOT NULL DEFAULT '',
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    provider_id     TEXT,
+    model           TEXT,
+    system_prompt   TEXT,
+    params_json     TEXT,
+    pinned          INTEGER NOT NULL DEFAULT 0,
+    archived        INTEGER NOT NULL DEFAULT 0,
+    source          TEXT,
+    source_id       TEXT,
+    head_message_id TEXT
+);
+CREATE INDEX conversations_by_recency ON conversations(pinned DESC, updated_at DESC);
+CREATE UNIQUE INDEX conversations_by_source ON conversations(source, source_id)
+    WHERE source IS NOT NULL AND source_id IS NOT NULL;
+
+CREATE TABLE messages (
+    seq             INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    parent_id       TEXT REFERENCES messages(id) ON DELETE CASCADE,
+    role            TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+    content         TEXT NOT NULL DEFAULT '',
+    reasoning       TEXT,
+    status          TEXT NOT NULL CHECK (status IN ('streaming', 'complete', 'cancelled', 'error', 'interrupted')),
+    error           TEXT,
+    provider_id     TEXT,
+    model           TEXT,
+    tokens_in       INTEGER,
+    tokens_out      INTEGER,
+    created_at      INTEGER NOT NULL,
+    finished_at     INTEGER
+);
+CREATE INDEX messages_by_conversation ON messages(conversation_id, created_at);
+CREATE INDEX messages_by_parent ON messages(parent_id);
+CREATE INDEX messages_streaming ON messages(status) WHERE status = 'streaming';
+
+-- Full-text search lives inside the encrypted file like everything else. The rowids are
+-- the tables' INTEGER PRIMARY KEYs, which VACUUM never renumbers.
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    content, content = 'messages', content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO messages_fts(messages_fts, rank) VALUES ('secure-delete', 1);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+    INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
+END;
+
+CREATE VIRTUAL TABLE titles_fts USING fts5(
+    title, content = 'conversations', content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO titles_fts(titles_fts, rank) VALUES ('secure-delete', 1);
+CREATE TRIGGER titles_fts_insert AFTER INSERT ON conversations BEGIN
+    INSERT INTO titles_fts(rowid, title) VALUES (new.seq, new.title);
+END;
+CREATE TRIGGER titles_fts_delete AFTER DELETE ON conversations BEGIN
+    INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.seq, old.title);
+END;
+CREATE TRIGGER titles_fts_update AFTER UPDATE OF title ON conversations BEGIN
+    INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.seq, old.title);
+    INSERT INTO titles_fts(rowid, title) VALUES (new.seq, new.title);
+END;
+
+CREATE TABLE providers (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    base_url      TEXT,
+    default_model TEXT,
+    enabled       INTEGER NOT NULL DEFAULT 1,
+    extra_json    TEXT
+);
+
+CREATE TABLE settings (
+    key        TEXT PRIMARY KEY,
+    value_json TEXT NOT NULL
+);
+
+-- Provider API keys for vaults without a keychain. The whole file is encrypted by
+-- SQLCipher, so these never reach the disk in the clear.
+CREATE TABLE secrets (
+    name       TEXT PRIMARY KEY,
+    value      BLOB NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+"#;
+
+/// Brings the database up to the newest version in `migrations`, refusing a database
+/// from a newer build. Returns how many migrations ran.
+pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<usize> {
+    let supported = migrations.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > supported {
+        return Err(VaultError::NewerSchema { found, supported });
+    }
+    if found == supported {
+        return Ok(0);
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > supported {
+        return Err(VaultError::NewerSchema { found, supported });
+    }
+    let mut ran = 0;
+    for (index, migration) in migrations.iter().enumerate().skip(found as usize) {
+        tx.execute_batch(migration.sql).map_err(|e| {
+            VaultError::Invalid(format!(
+                "migration {} ({}) failed: {e}",
+                index + 1,
+                migration.name
+            ))
+        })?;
+        ran += 1;
+    }
+    tx.pragma_update(None, "user_version", supported)?;
+    tx.commit()?;
+    Ok(ran)
+}

@@ -1,0 +1,192 @@
+//! Full-text search over message text and conversation titles (FTS5, inside the
+//! encrypted file), best match first, with highlighted snippets.
+
+use rusqlite::params;
+
+use crate::error::Result;
+use crate::message_tree::Role;
+use crate::Vault;
+
+/// Marks the start of a highlighted term in raw FTS5 snippets (never shown to users).
+const HIGHLIGHT_START: char = '\u{2}';
+/// Marks the end of a highlighted term in raw FTS5 snippets.
+const HIGHLIGHT_END: char = '\u{3}';
+
+/// A piece of text around a match, with the matched terms marked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    /// The text, without markers.
+    pub text: String,
+    /// Highlighted ranges as (start, end) character offsets into `text`.
+    pub highlights: Vec<(usize, usize)>,
+}
+
+impl Snippet {
+    fn from_marked(marked: &str) -> Snippet {
+        let mut text = String::with_capacity(marked.len());
+        let mut highlights = Vec::new();
+        let mut start = None;
+        let mut chars = 0usize;
+        for ch in marked.chars() {
+            match ch {
+                HIGHLIGHT_START => start = Some(chars),
+                HIGHLIGHT_END => {
+                    if let Some(s) = start.take() {
+                        highlights.push((s, chars));
+                    }
+                }
+                _ => {
+                    text.push(ch);
+                    chars += 1;
+                }
+            }
+        }
+        Snippet { text, highlights }
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    /// The conversation.
+    pub conversation_id: String,
+    /// The matching message, or `None` when the title matched.
+    pub message_id: Option<String>,
+    /// The message's author (`None` for a title match).
+    pub role: Option<Role>,
+    /// Text around the match.
+    pub snippet: Snippet,
+    /// FTS5's bm25 score: lower is better.
+    pub score: f64,
+}
+
+/// Turns what a user typed into an FTS5 query that cannot be a syntax error: every word
+/// is quoted (so `AND`, `-`, `*`, `"` and `:` mean nothing special) and the last word
+/// matches as a prefix, so results appear while typing.
+pub(crate) fn fts_query(input: &str) -> Option<String> {
+    let words: Vec<String> = input
+        .split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let mut query = words.join(" ");
+    query.push('*');
+    Some(query)
+}
+
+impl Vault {
+    /// Searches messages and titles for every word of `input`; best matches first.
+    pub fn search(&self, input: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        let Some(query) = fts_query(input) else {
+            return Ok(Vec::new());
+        };
+        let mut hits = Vec::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.conversation_id, m.id, m.role,
+                    snippet(messages_fts, 0, char(2), char(3), '…', 16),
+                    bm25(messages_fts) AS score
+             FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+             WHERE messages_fts MATCH ?1
+             ORDER BY score LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![query, limit], |r| {
+            let role: String = r.get(2)?;
+            Ok(SearchHit {
+                conversation_id: r.get(0)?,
+                message_id: Some(r.get(1)?),
+                role: role.parse().ok(),
+                snippet: Snippet::from_marked(&r.get::<_, String>(3)?),
+                score: r.get(4)?,
+            })
+        })?;
+        for row in rows {
+            hits.push(row?);
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.id, snippet(titles_fts, 0, char(2), char(3), '…', 16), bm25(titles_fts) AS score
+             FROM titles_fts JOIN conversations c ON c.seq = titles_fts.rowid
+             WHERE titles_fts MATCH ?1
+             ORDER BY score LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![query, limit], |r| {
+            Ok(SearchHit {
+                conversation_id: r.get(0)?,
+                message_id: None,
+                role: None,
+                snippet: Snippet::from_marked(&r.get::<_, String>(1)?),
+                score: r.get(2)?,
+            })
+        })?;
+        for row in rows {
+            hits.push(row?);
+        }
+        hits.sort_by(|a, b| a.score.total_cmp(&b.score));
+        hits.truncate(limit as usize);
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::open::tests::temp_vault;
+    use crate::{NewConversation, NewMessage};
+
+    #[test]
+    fn queries_are_quoted_and_prefix_matched() {
+        assert_eq!(fts_query("  "), None);
+        assert_eq!(fts_query("rust async").unwrap(), "\"rust\" \"async\"*");
+        assert_eq!(fts_query("a\"b OR").unwrap(), "\"a\"\"b\" \"OR\"*");
+    }
+
+    #[test]
+    fn finds_messages_and_titles_best_first_with_highlights() {
+        let (_d, _p, _s, mut vault) = temp_vault();
+        let c = vault
+            .create_conversation(NewConversation {
+                title: "Sourdough notes".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        let q = vault
+            .append_message(NewMessage::complete(
+                &c.id,
+                None,
+                Role::User,
+                "How long should sourdough proof? sourdough sourdough",
+            ))
+            .unwrap();
+        vault
+            .append_message(NewMessage::complete(
+                &c.id,
+                Some(&q.id),
+                Role::Assistant,
+                "Usually overnight; a sourdough starter helps.",
+            ))
+            .unwrap();
+        let hits = vault.search("sourd", 10).unwrap();
+        assert_eq!(hits.len(), 3);
+        assert_eq!(
+            hits[0].message_id.as_deref(),
+            Some(q.id.as_str()),
+            "{hits:?}"
+        );
+        let first = &hits[0].snippet;
+        let (s, e) = first.highlights[0];
+        let word: String = first.text.chars().skip(s).take(e - s).collect();
+        assert_eq!(word.to_lowercase(), "sourdough");
+        assert!(hits.iter().any(|h| h.message_id.is_none()));
+        // FTS syntax in user input is just text.
+        assert!(vault.search("\"unbalanced AND (", 10).unwrap().is_empty());
+        // Deleted and edited text is no longer found.
+        vault
+            .update_streaming(&q.id, "replaced text", None)
+            .unwrap();
+        assert_eq!(vault.search("proof", 10).unwrap().len(), 0);
+        assert_eq!(vault.search("replaced", 10).unwrap().len(), 1);
+        vault.rename_conversation(&c.id, "Bread").unwrap();
+        assert_eq!(vault.search("bread", 10).unwrap().len(), 1);
+    }
+}
