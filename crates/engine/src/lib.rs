@@ -1,1 +1,185 @@
-//! placeholder
+//! hearth-engine: the composition root shared by the `hearth` CLI and the desktop app.
+//!
+//! [`Engine`] owns the open vault and the keychain handle and offers every operation a
+//! front end needs, so that the CLI and the desktop shell stay thin translations. Paths
+//! come in through [`AppPaths`]; the engine never reads the environment.
+
+mod error;
+mod provider_config;
+
+pub use error::{EngineError, Result};
+pub use hearth_keychain::{OsKeychain, SecretStore};
+pub use hearth_vault::{
+    Conversation, ConversationSummary, DataKey, KdfParams, KeyProtection, Message, MessageStatus,
+    Passphrase, Role, SearchHit, Snippet, VaultHeader, VaultStatus,
+};
+pub use provider_config::{KeyLocation, ProviderInfo, ProviderUpdate};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hearth_vault::{Vault, VaultPaths};
+
+/// Where Hearth keeps its files, as resolved by a front end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPaths {
+    data_dir: PathBuf,
+}
+
+impl AppPaths {
+    /// Everything lives in `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        AppPaths {
+            data_dir: data_dir.into(),
+        }
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    fn vault(&self) -> VaultPaths {
+        VaultPaths::new(&self.data_dir)
+    }
+}
+
+/// An unlocked Hearth: the vault plus the keychain.
+pub struct Engine {
+    vault: Vault,
+    store: Arc<dyn SecretStore>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("vault", &self.vault)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The most conversations one list call returns.
+pub const MAX_PAGE: u32 = 10_000;
+
+impl Engine {
+    /// Whether a vault exists at `paths`.
+    pub fn exists(paths: &AppPaths) -> bool {
+        paths.vault().exists()
+    }
+
+    /// The vault's header (its id and how it unlocks), readable while locked.
+    pub fn header(paths: &AppPaths) -> Result<VaultHeader> {
+        Ok(Vault::read_header(&paths.vault())?)
+    }
+
+    /// Creates a new vault.
+    pub fn create(
+        paths: &AppPaths,
+        store: Arc<dyn SecretStore>,
+        protection: KeyProtection,
+    ) -> Result<Engine> {
+        Engine::create_with_kdf(paths, store, protection, KdfParams::default())
+    }
+
+    /// Creates a new vault with explicit Argon2id costs (never below the floor).
+    pub fn create_with_kdf(
+        paths: &AppPaths,
+        store: Arc<dyn SecretStore>,
+        protection: KeyProtection,
+        kdf: KdfParams,
+    ) -> Result<Engine> {
+        let vault = Vault::create(&paths.vault(), store.as_ref(), protection, kdf)?;
+        Ok(Engine { vault, store })
+    }
+
+    /// Opens and unlocks the vault, and recovers replies a crash left `streaming`.
+    pub fn open(
+        paths: &AppPaths,
+        store: Arc<dyn SecretStore>,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<Engine> {
+        let vault = Vault::open(&paths.vault(), store.as_ref(), passphrase)?;
+        let recovered = vault.recover_interrupted()?;
+        if recovered > 0 {
+            tracing::info!(
+                recovered,
+                "marked replies cut off by a crash as interrupted"
+            );
+        }
+        Ok(Engine { vault, store })
+    }
+
+    /// The raw data key, for the user's own escape hatch (`hearth vault-key --reveal`).
+    pub fn reveal_data_key(
+        paths: &AppPaths,
+        store: &dyn SecretStore,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<DataKey> {
+        let key = Vault::unlock_key(&paths.vault(), store, passphrase)?;
+        // Prove the key opens the file before handing it out.
+        Vault::open_with_key(&paths.vault(), &key)?.lock()?;
+        Ok(key)
+    }
+
+    /// Erases everything: keychain entries, then every Hearth file. Needs no unlock.
+    pub fn erase(paths: &AppPaths, store: &dyn SecretStore) -> Result<()> {
+        Ok(Vault::erase(&paths.vault(), store)?)
+    }
+
+    /// Closes the vault.
+    pub fn lock(self) -> Result<()> {
+        Ok(self.vault.lock()?)
+    }
+
+    /// Summary for `hearth status` and the data inventory.
+    pub fn status(&self) -> Result<VaultStatus> {
+        Ok(self.vault.status()?)
+    }
+
+    /// Full integrity check of the database; returns the problems found.
+    pub fn check_integrity(&self) -> Result<Vec<String>> {
+        Ok(self.vault.check_integrity()?)
+    }
+
+    /// A page of conversations, pinned first then newest.
+    pub fn list_conversations(
+        &self,
+        include_archived: bool,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<ConversationSummary>> {
+        Ok(self
+            .vault
+            .list_conversations(include_archived, limit.min(MAX_PAGE), offset)?)
+    }
+
+    /// One conversation.
+    pub fn conversation(&self, id: &str) -> Result<Conversation> {
+        Ok(self.vault.conversation(id)?)
+    }
+
+    /// The visible branch of a conversation, oldest first.
+    pub fn visible_messages(&self, id: &str) -> Result<Vec<Message>> {
+        Ok(self.vault.visible_path(id)?)
+    }
+
+    /// Searches messages and titles.
+    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        Ok(self.vault.search(query, limit)?)
+    }
+
+    /// Renames a conversation.
+    pub fn rename_conversation(&self, id: &str, title: &str) -> Result<()> {
+        Ok(self.vault.rename_conversation(id, title.trim())?)
+    }
+
+    /// Pins or unpins a conversation.
+    pub fn set_pinned(&self, id: &str, pinned: bool) -> Result<()> {
+        Ok(self.vault.set_pinned(id, pinned)?)
+    }
+
+    /// Deletes a conversation for real.
+    pub fn delete_conversation(&self, id: &str) -> Result<()> {
+        Ok(self.vault.delete_conversation(id)?)
+    }
+}

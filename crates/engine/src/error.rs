@@ -1,0 +1,23 @@
+//! The engine's error type: the vault's errors plus what the engine itself checks.
+
+use hearth_vault::VaultError;
+
+/// Everything that can go wrong in the engine. Messages are one actionable sentence.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// From the vault.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// From the keychain, outside vault operations.
+    #[error(transparent)]
+    Keychain(#[from] hearth_keychain::KeychainError),
+    /// A provider id that is neither built in nor configured.
+    #[error("unknown provider `{0}`; see `hearth provider list`, or add it with `hearth provider set {0} --kind openai-compatible --base-url URL`")]
+    UnknownProvider(String),
+    /// Input that cannot be used, with the reason.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The engine's result type.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
