@@ -11,7 +11,7 @@ pub use error::{EngineError, Result};
 pub use hearth_keychain::{OsKeychain, SecretStore};
 pub use hearth_vault::{
     Conversation, ConversationSummary, DataKey, KdfParams, KeyProtection, Message, MessageStatus,
-    Passphrase, Role, SearchHit, Snippet, VaultHeader, VaultStatus,
+    Passphrase, Role, SearchHit, Snippet, VaultError, VaultHeader, VaultStatus,
 };
 pub use provider_config::{KeyLocation, ProviderInfo, ProviderUpdate};
 
@@ -37,6 +37,16 @@ impl AppPaths {
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The encrypted database file.
+    pub fn database(&self) -> PathBuf {
+        self.vault().database()
+    }
+
+    /// The vault header file.
+    pub fn header(&self) -> PathBuf {
+        self.vault().header()
     }
 
     fn vault(&self) -> VaultPaths {

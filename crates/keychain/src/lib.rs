@@ -52,7 +52,7 @@ impl fmt::Debug for Secret {
 #[derive(Debug, thiserror::Error)]
 pub enum KeychainError {
     /// No keychain service could be reached (on Linux: no Secret Service on the session bus).
-    #[error("no OS keychain is available ({0}); use a passphrase instead")]
+    #[error("no OS keychain is available ({0})")]
     Unavailable(String),
     /// The keychain exists but refused access, usually because it is locked.
     #[error("the OS keychain refused access ({0}); unlock your keychain and try again")]

@@ -1,0 +1,160 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Hearth: private AI chat whose conversations stay encrypted on your machine.
+#[derive(Debug, Parser)]
+#[command(name = "hearth", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Data directory (default: the desktop app's, e.g. ~/.local/share/org.hearth.Hearth).
+    #[arg(long, global = true, env = "HEARTH_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Read the vault passphrase from this file (first line) instead of HEARTH_PASSPHRASE or the terminal.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every `hearth` command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a vault: its key in the OS keychain, or protected by a passphrase, or both.
+    Init {
+        /// Also protect the data key with a passphrase.
+        #[arg(long)]
+        passphrase: bool,
+        /// Do not use the OS keychain at all (needs --passphrase).
+        #[arg(long)]
+        no_keychain: bool,
+    },
+    /// Show the vault's mode, paths, counts and versions.
+    Status(JsonFlag),
+    /// Check every page of the database (SQLite and SQLCipher integrity checks).
+    Check,
+    /// List conversations, pinned first, then newest.
+    List {
+        /// Include archived conversations.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Print a conversation's visible branch.
+    Show {
+        /// Conversation id.
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ShowFormat::Markdown)]
+        format: ShowFormat,
+    },
+    /// Search messages and titles, best match first.
+    Search {
+        /// Words to find (the last one matches as a prefix).
+        query: String,
+        /// Most results to show.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Rename a conversation.
+    Rename {
+        /// Conversation id.
+        id: String,
+        /// New title.
+        title: String,
+    },
+    /// Pin a conversation to the top of the list (or unpin it with --off).
+    Pin {
+        /// Conversation id.
+        id: String,
+        /// Unpin instead.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Delete a conversation for good.
+    Delete {
+        /// Conversation id.
+        id: String,
+    },
+    /// Erase everything: every conversation, key and Hearth file.
+    Erase {
+        /// Confirm that everything should go.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Manage provider API keys (kept in the OS keychain, never in files).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Configure model providers.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// Print the raw data key, to open the database with any SQLCipher 4 tool.
+    VaultKey {
+        /// Confirm that the key should be printed.
+        #[arg(long)]
+        reveal: bool,
+    },
+}
+
+/// `--json` output.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct JsonFlag {
+    /// Print JSON (stable, documented in docs/CLI.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How `show` prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ShowFormat {
+    /// Readable Markdown.
+    Markdown,
+    /// JSON.
+    Json,
+}
+
+/// `hearth key …`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Store a provider's API key, read from standard input.
+    Set {
+        /// Provider id.
+        provider: String,
+    },
+    /// Show which providers have a key (only the last four characters).
+    List(JsonFlag),
+    /// Remove a provider's API key.
+    Remove {
+        /// Provider id.
+        provider: String,
+    },
+}
+
+/// `hearth provider …`
+#[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// List providers.
+    List(JsonFlag),
+    /// Change a provider, or add a custom endpoint.
+    Set {
+        /// Provider id (built in, or a new custom id).
+        id: String,
+        /// Base URL including the API version segment (https, or http to this machine).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Model new chats use.
+        #[arg(long)]
+        default_model: Option<String>,
+        /// Wire protocol (needed for custom ids).
+        #[arg(long, value_parser = ["openai-compatible", "anthropic", "gemini"])]
+        kind: Option<String>,
+        /// Make it the provider new chats use.
+        #[arg(long)]
+        default: bool,
+    },
+}

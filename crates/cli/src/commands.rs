@@ -1,0 +1,471 @@
+//! One function per command: parse nothing, decide nothing the engine should decide.
+
+use std::io::{IsTerminal, Read};
+
+use anyhow::{bail, Context as _, Result};
+use hearth_engine::{Engine, KeyProtection, Message, Passphrase, ProviderUpdate};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::args::{Cli, Command, KeyCommand, ProviderCommand, ShowFormat};
+use crate::output::{format_time, print_json, print_text, stdout_is_terminal, terminal_safe};
+use crate::unlock::Context;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let ctx = Context::new(cli.data_dir, cli.passphrase_file)?;
+    match cli.command {
+        Command::Init {
+            passphrase,
+            no_keychain,
+        } => init(&ctx, passphrase, no_keychain),
+        Command::Status(f) => status(&ctx, f.json),
+        Command::Check => check(&ctx),
+        Command::List { all, json } => list(&ctx, all, json.json),
+        Command::Show { id, format } => show(&ctx, &id, format),
+        Command::Search { query, limit, json } => search(&ctx, &query, limit, json.json),
+        Command::Rename { id, title } => {
+            ctx.open()?.rename_conversation(&id, &title)?;
+            eprintln!("Renamed {id}.");
+            Ok(())
+        }
+        Command::Pin { id, off } => {
+            ctx.open()?.set_pinned(&id, !off)?;
+            eprintln!("{} {id}.", if off { "Unpinned" } else { "Pinned" });
+            Ok(())
+        }
+        Command::Delete { id } => {
+            ctx.open()?.delete_conversation(&id)?;
+            eprintln!("Deleted conversation {id} and all its messages.");
+            Ok(())
+        }
+        Command::Erase { yes } => erase(&ctx, yes),
+        Command::Key(cmd) => key(&ctx, cmd),
+        Command::Provider(cmd) => provider(&ctx, cmd),
+        Command::VaultKey { reveal } => vault_key(&ctx, reveal),
+    }
+}
+
+fn init(ctx: &Context, with_passphrase: bool, no_keychain: bool) -> Result<()> {
+    if no_keychain && !with_passphrase {
+        bail!("--no-keychain needs --passphrase: without the keychain, a passphrase is the only way to protect the vault");
+    }
+    let passphrase = if with_passphrase {
+        Some(match ctx.given_passphrase()? {
+            Some(p) => p,
+            None => {
+                let first = ctx.ask_passphrase("New vault passphrase: ")?;
+                let again = ctx.ask_passphrase("Repeat it: ")?;
+                if first.expose() != again.expose() {
+                    bail!("the two passphrases differ; nothing was created");
+                }
+                first
+            }
+        })
+    } else {
+        None
+    };
+    let protection = match (passphrase, no_keychain) {
+        (None, _) => KeyProtection::Keychain,
+        (Some(p), true) => KeyProtection::Passphrase(p),
+        (Some(p), false) => KeyProtection::KeychainAndPassphrase(p),
+    };
+    let engine = Engine::create(&ctx.paths, ctx.store(), protection)?;
+    let status = engine.status()?;
+    let how = match status.mode.as_str() {
+        "keychain" => "its key is kept in your OS keychain",
+        "passphrase" => "it is unlocked with your passphrase (the OS keychain is not used)",
+        _ => "its key is kept in your OS keychain, and your passphrase opens it too",
+    };
+    eprintln!(
+        "Created an encrypted vault in {}; {how}.",
+        ctx.paths.data_dir().display()
+    );
+    Ok(())
+}
+
+fn status(ctx: &Context, as_json: bool) -> Result<()> {
+    let dir = ctx.paths.data_dir().display().to_string();
+    if !Engine::exists(&ctx.paths) {
+        if as_json {
+            return print_json(&json!({ "initialized": false, "paths": { "data_dir": dir } }));
+        }
+        println!("No vault yet in {dir}.\nCreate one with `hearth init` (key in the OS keychain) or `hearth init --passphrase --no-keychain`.");
+        return Ok(());
+    }
+    let header = Engine::header(&ctx.paths)?;
+    let Some(engine) = ctx.open_without_prompt()? else {
+        let mode = if header.keychain {
+            "keychain+passphrase"
+        } else {
+            "passphrase"
+        };
+        if as_json {
+            return print_json(&json!({
+                "initialized": true, "locked": true, "vault_id": header.vault_id, "mode": mode,
+                "created_at": header.created_at,
+                "paths": {
+                    "data_dir": dir,
+                    "database": ctx.paths.database().display().to_string(),
+                    "header": ctx.paths.header().display().to_string(),
+                },
+            }));
+        }
+        println!("Vault      {} ({mode}), locked", header.vault_id);
+        println!("Data       {dir}");
+        println!("Unlock with HEARTH_PASSPHRASE or --passphrase-file to see its contents.");
+        return Ok(());
+    };
+    let s = engine.status()?;
+    if as_json {
+        return print_json(&json!({
+            "initialized": true,
+            "locked": false,
+            "vault_id": s.vault_id,
+            "mode": s.mode,
+            "created_at": header.created_at,
+            "paths": {
+                "data_dir": dir,
+                "database": ctx.paths.database().display().to_string(),
+                "header": ctx.paths.header().display().to_string(),
+            },
+            "counts": { "conversations": s.conversations, "messages": s.messages },
+            "versions": {
+                "hearth": env!("CARGO_PKG_VERSION"),
+                "schema": s.schema_version,
+                "schema_supported": s.schema_supported,
+                "sqlcipher": s.sqlcipher_version,
+                "sqlite": s.sqlite_version,
+            },
+            "files": s.files.iter().map(|(p, n)| json!({ "path": p, "bytes": n })).collect::<Vec<_>>(),
+            "provider_keys": engine.key_location(),
+        }));
+    }
+    println!("Vault      {} ({})", s.vault_id, s.mode);
+    println!("Data       {dir}");
+    println!(
+        "Contents   {} conversations, {} messages",
+        s.conversations, s.messages
+    );
+    println!(
+        "Versions   hearth {}, schema {}, SQLCipher {}, SQLite {}",
+        env!("CARGO_PKG_VERSION"),
+        s.schema_version,
+        s.sqlcipher_version,
+        s.sqlite_version
+    );
+    for (path, bytes) in &s.files {
+        println!("File       {path} ({bytes} bytes)");
+    }
+    Ok(())
+}
+
+fn check(ctx: &Context) -> Result<()> {
+    let engine = ctx.open()?;
+    let problems = engine.check_integrity()?;
+    if problems.is_empty() {
+        eprintln!("The vault is intact: every page decrypts and authenticates, and the database structure is sound.");
+        return Ok(());
+    }
+    for p in problems.iter().take(20) {
+        eprintln!("  {}", terminal_safe(p));
+    }
+    bail!(
+        "the vault database is damaged ({} problems); nothing was changed. Restore it from a backup or an export",
+        problems.len()
+    )
+}
+
+fn list(ctx: &Context, all: bool, as_json: bool) -> Result<()> {
+    let engine = ctx.open()?;
+    let rows = engine.list_conversations(all, hearth_engine::MAX_PAGE, 0)?;
+    if as_json {
+        let items: Vec<_> = rows
+            .iter()
+            .map(|c| {
+                json!({
+                    "id": c.id, "title": c.title, "updated_at": c.updated_at,
+                    "message_count": c.message_count, "pinned": c.pinned, "archived": c.archived,
+                })
+            })
+            .collect();
+        return print_json(&items);
+    }
+    if rows.is_empty() {
+        eprintln!("No conversations yet.");
+    }
+    for c in rows {
+        let title = if c.title.is_empty() {
+            "(untitled)"
+        } else {
+            &c.title
+        };
+        let pin = if c.pinned { "*" } else { " " };
+        print_text(&format!(
+            "{}{pin} {}  {:>4} msgs  {}\n",
+            c.id,
+            format_time(c.updated_at),
+            c.message_count,
+            title.replace('\n', " ")
+        ))?;
+    }
+    Ok(())
+}
+
+fn message_json(m: &Message) -> serde_json::Value {
+    json!({
+        "id": m.id, "parent_id": m.parent_id, "role": m.role.as_str(), "content": m.content,
+        "reasoning": m.reasoning, "status": m.status.as_str(), "error": m.error,
+        "provider_id": m.provider_id, "model": m.model, "tokens_in": m.tokens_in,
+        "tokens_out": m.tokens_out, "created_at": m.created_at, "finished_at": m.finished_at,
+    })
+}
+
+fn show(ctx: &Context, id: &str, format: ShowFormat) -> Result<()> {
+    let engine = ctx.open()?;
+    let c = engine.conversation(id)?;
+    let messages = engine.visible_messages(id)?;
+    match format {
+        ShowFormat::Json => print_json(&json!({
+            "conversation": {
+                "id": c.id, "title": c.title, "created_at": c.created_at, "updated_at": c.updated_at,
+                "provider_id": c.provider_id, "model": c.model, "system_prompt": c.system_prompt,
+                "pinned": c.pinned, "archived": c.archived,
+            },
+            "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
+        })),
+        ShowFormat::Markdown => {
+            let mut text = format!(
+                "# {}\n\n",
+                if c.title.is_empty() {
+                    "(untitled)"
+                } else {
+                    &c.title
+                }
+            );
+            if let Some(system) = &c.system_prompt {
+                text.push_str(&format!("**System:** {system}\n\n"));
+            }
+            for m in &messages {
+                let who = match m.role.as_str() {
+                    "user" => "You".to_owned(),
+                    "assistant" => m.model.clone().unwrap_or_else(|| "Assistant".into()),
+                    other => other.to_owned(),
+                };
+                let note = match m.status.as_str() {
+                    "complete" => String::new(),
+                    other => format!(" _({other})_"),
+                };
+                text.push_str(&format!("## {who}{note}\n\n{}\n\n", m.content));
+            }
+            print_text(&text)
+        }
+    }
+}
+
+fn search(ctx: &Context, query: &str, limit: u32, as_json: bool) -> Result<()> {
+    let engine = ctx.open()?;
+    let hits = engine.search(query, limit)?;
+    if as_json {
+        let items: Vec<_> = hits
+            .iter()
+            .map(|h| {
+                json!({
+                    "conversation_id": h.conversation_id,
+                    "message_id": h.message_id,
+                    "role": h.role.map(|r| r.as_str()).unwrap_or("title"),
+                    "snippet": h.snippet.text,
+                    "highlights": h.snippet.highlights,
+                })
+            })
+            .collect();
+        return print_json(&items);
+    }
+    if hits.is_empty() {
+        eprintln!("No matches.");
+    }
+    let (on, off) = if stdout_is_terminal() {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
+    for h in hits {
+        // Neutralise the snippet first, then add our own highlighting.
+        let text = terminal_safe(&h.snippet.text).replace('\n', " ");
+        let mut marked = String::new();
+        let mut inside = None;
+        for (i, ch) in text.chars().enumerate() {
+            if h.snippet.highlights.iter().any(|&(s, _)| s == i) {
+                marked.push_str(on);
+                inside = h
+                    .snippet
+                    .highlights
+                    .iter()
+                    .find(|&&(s, _)| s == i)
+                    .map(|&(_, e)| e);
+            }
+            marked.push(ch);
+            if inside == Some(i + 1) {
+                marked.push_str(off);
+                inside = None;
+            }
+        }
+        if inside.is_some() {
+            marked.push_str(off);
+        }
+        let role = h.role.map(|r| r.as_str()).unwrap_or("title");
+        println!("{}  {role:<9}  {marked}", h.conversation_id);
+    }
+    Ok(())
+}
+
+fn erase(ctx: &Context, yes: bool) -> Result<()> {
+    if !yes {
+        bail!(
+            "erase deletes every conversation, provider key and Hearth file in {} and cannot be undone; run `hearth erase --yes` to do it",
+            ctx.paths.data_dir().display()
+        );
+    }
+    if !Engine::exists(&ctx.paths) && !ctx.paths.data_dir().exists() {
+        eprintln!("Nothing to erase in {}.", ctx.paths.data_dir().display());
+        return Ok(());
+    }
+    Engine::erase(&ctx.paths, ctx.store().as_ref())?;
+    eprintln!(
+        "Erased: the data key and provider keys are gone from the keychain, and every Hearth file in {} is deleted.",
+        ctx.paths.data_dir().display()
+    );
+    Ok(())
+}
+
+fn read_key_from_stdin(provider: &str) -> Result<Zeroizing<String>> {
+    if std::io::stdin().is_terminal() {
+        let text = rpassword::prompt_password(format!("API key for {provider} (input hidden): "))
+            .context("cannot read the key")?;
+        return Ok(Zeroizing::new(text));
+    }
+    let mut text = Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("cannot read the key from standard input")?;
+    Ok(text)
+}
+
+fn key(ctx: &Context, cmd: KeyCommand) -> Result<()> {
+    let engine = ctx.open()?;
+    match cmd {
+        KeyCommand::Set { provider } => {
+            engine.provider(&provider)?;
+            let key = read_key_from_stdin(&provider)?;
+            let hint = engine.set_api_key(&provider, &key)?;
+            let place = match engine.key_location() {
+                hearth_engine::KeyLocation::Keychain => "the OS keychain",
+                hearth_engine::KeyLocation::Vault => "the encrypted vault",
+            };
+            eprintln!("Saved the key for {provider} in {place} (ends in {hint}).");
+        }
+        KeyCommand::List(f) => {
+            let providers = engine.providers()?;
+            if f.json {
+                let items: Vec<_> = providers
+                    .iter()
+                    .map(|p| json!({ "provider": p.id, "key_hint": p.key_hint, "location": engine.key_location() }))
+                    .collect();
+                return print_json(&items);
+            }
+            for p in providers {
+                let state = p.key_hint.unwrap_or_else(|| {
+                    if p.local {
+                        "not needed".into()
+                    } else {
+                        "not set".into()
+                    }
+                });
+                println!("{:<12} {state}", p.id);
+            }
+        }
+        KeyCommand::Remove { provider } => {
+            if engine.remove_api_key(&provider)? {
+                eprintln!("Removed the key for {provider}.");
+            } else {
+                eprintln!("There was no key for {provider}.");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn provider(ctx: &Context, cmd: ProviderCommand) -> Result<()> {
+    let engine = ctx.open()?;
+    match cmd {
+        ProviderCommand::List(f) => {
+            let providers = engine.providers()?;
+            if f.json {
+                return print_json(&providers);
+            }
+            for p in providers {
+                let default = if p.is_default { "*" } else { " " };
+                let key = p
+                    .key_hint
+                    .as_deref()
+                    .unwrap_or(if p.local { "-" } else { "no key" });
+                let model = p.default_model.as_deref().unwrap_or("-");
+                println!(
+                    "{default}{:<12} {:<18} {:<50} model {model}  key {key}",
+                    p.id, p.kind, p.base_url
+                );
+            }
+        }
+        ProviderCommand::Set {
+            id,
+            base_url,
+            default_model,
+            kind,
+            default,
+        } => {
+            let info = engine.set_provider(ProviderUpdate {
+                id,
+                base_url,
+                default_model,
+                kind,
+                make_default: default,
+            })?;
+            eprintln!(
+                "Provider {} ({}) at {}{}.",
+                info.id,
+                info.kind,
+                info.base_url,
+                if info.is_default {
+                    ", used for new chats"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn vault_key(ctx: &Context, reveal: bool) -> Result<()> {
+    if !reveal {
+        bail!("`hearth vault-key --reveal` prints the raw key that decrypts all your conversations; add --reveal if that is what you want");
+    }
+    let given = ctx.given_passphrase()?;
+    let store = ctx.store();
+    let key = match Engine::reveal_data_key(&ctx.paths, store.as_ref(), given.as_ref()) {
+        Err(hearth_engine::EngineError::Vault(hearth_engine::VaultError::PassphraseRequired))
+            if given.is_none() =>
+        {
+            let asked: Passphrase = ctx.ask_passphrase("Vault passphrase: ")?;
+            Engine::reveal_data_key(&ctx.paths, store.as_ref(), Some(&asked))?
+        }
+        other => other?,
+    };
+    eprintln!(
+        "Warning: anyone with this key can read every conversation in {}. Keep it secret.",
+        ctx.paths.data_dir().display()
+    );
+    eprintln!("Open the database with any SQLCipher 4 client: PRAGMA key = \"x'<key>'\";");
+    println!("{}", key.to_hex().as_str());
+    Ok(())
+}
