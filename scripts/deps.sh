@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what Hearth needs and is missing. Sourced by run.sh and test.sh.
+#   hearth_deps run   — what building and running the CLI needs
+#   hearth_deps test  — that, plus what the test suite needs
+set -euo pipefail
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+hearth_deps() {
+  local want=(build-essential pkg-config libssl-dev ca-certificates curl)
+  if [ "${1:-run}" = test ]; then
+    # A real Secret Service in a private D-Bus session, secret-tool to look at it from
+    # outside, sqlite3 to show plain SQLite cannot read the vault, Python for the
+    # independent SQLCipher client.
+    want+=(dbus dbus-x11 gnome-keyring libsecret-tools sqlite3 python3 python3-venv)
+  fi
+
+  if command -v dpkg >/dev/null 2>&1; then
+    local missing=()
+    for pkg in "${want[@]}"; do
+      dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+      local sudo=()
+      if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+          sudo=(sudo)
+        else
+          say "Missing system packages: ${missing[*]}"
+          say "Install them as root: apt-get install -y ${missing[*]}"
+          exit 1
+        fi
+      fi
+      say "Installing system packages: ${missing[*]}"
+      "${sudo[@]}" apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+  else
+    say "Not a Debian/Ubuntu system: install a C compiler, pkg-config and OpenSSL headers yourself (see README.md)."
+  fi
+
+  if ! command -v cargo >/dev/null 2>&1; then
+    if [ -x "$HOME/.cargo/bin/cargo" ]; then
+      export PATH="$HOME/.cargo/bin:$PATH"
+    else
+      say "Installing the Rust toolchain with rustup (stable)"
+      curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component rustfmt,clippy
+      export PATH="$HOME/.cargo/bin:$PATH"
+    fi
+  fi
+}
+
+# The independent SQLCipher 4 client the tests use to open vaults from outside Hearth.
+hearth_sqlcipher_venv() {
+  local venv="$1"
+  if ! "$venv/bin/python" -c 'import sqlcipher3' >/dev/null 2>&1; then
+    say "Creating $venv with PyPI sqlcipher3-binary (an independent SQLCipher 4 client)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check sqlcipher3-binary
+  fi
+}
