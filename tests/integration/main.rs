@@ -1,1 +1,10 @@
-//! h
+//! Hearth's integration tests: one binary, a module per promise.
+
+#![allow(clippy::unwrap_used)]
+
+mod at_rest;
+mod bad_input;
+mod cli;
+mod crash;
+mod keychain;
+mod migrations;

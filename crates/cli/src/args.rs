@@ -87,7 +87,7 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Manage provider API keys (kept in the OS keychain, never in files).
+    /// Manage provider API keys (kept in the OS keychain, or inside the encrypted vault when it does not use the keychain).
     #[command(subcommand)]
     Key(KeyCommand),
     /// Configure model providers.

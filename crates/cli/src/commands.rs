@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Read};
 
 use anyhow::{bail, Context as _, Result};
-use hearth_engine::{Engine, KeyProtection, Message, Passphrase, ProviderUpdate};
+use hearth_engine::{Engine, KeyProtection, Message, ProviderUpdate};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -161,8 +161,8 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
 }
 
 fn check(ctx: &Context) -> Result<()> {
-    let engine = ctx.open()?;
-    let problems = engine.check_integrity()?;
+    let store = ctx.store();
+    let problems = ctx.unlocked(|p| Engine::check(&ctx.paths, store.as_ref(), p))?;
     if problems.is_empty() {
         eprintln!("The vault is intact: every page decrypts and authenticates, and the database structure is sound.");
         return Ok(());
@@ -330,11 +330,19 @@ fn erase(ctx: &Context, yes: bool) -> Result<()> {
         eprintln!("Nothing to erase in {}.", ctx.paths.data_dir().display());
         return Ok(());
     }
-    Engine::erase(&ctx.paths, ctx.store().as_ref())?;
+    let report = Engine::erase(&ctx.paths, ctx.store().as_ref())?;
     eprintln!(
-        "Erased: the data key and provider keys are gone from the keychain, and every Hearth file in {} is deleted.",
-        ctx.paths.data_dir().display()
+        "Erased every Hearth file in {}; removed {} keychain entries.",
+        ctx.paths.data_dir().display(),
+        report.keychain_entries_removed
     );
+    if report.unattributed_keychain_entries > 0 {
+        eprintln!(
+            "vault.json was unreadable, so Hearth could not tell which of the {} Hearth keychain entries were this vault's; \
+             see them with `secret-tool search --all service Hearth` and remove them with `secret-tool clear service Hearth username ACCOUNT`.",
+            report.unattributed_keychain_entries
+        );
+    }
     Ok(())
 }
 
@@ -450,17 +458,8 @@ fn vault_key(ctx: &Context, reveal: bool) -> Result<()> {
     if !reveal {
         bail!("`hearth vault-key --reveal` prints the raw key that decrypts all your conversations; add --reveal if that is what you want");
     }
-    let given = ctx.given_passphrase()?;
     let store = ctx.store();
-    let key = match Engine::reveal_data_key(&ctx.paths, store.as_ref(), given.as_ref()) {
-        Err(hearth_engine::EngineError::Vault(hearth_engine::VaultError::PassphraseRequired))
-            if given.is_none() =>
-        {
-            let asked: Passphrase = ctx.ask_passphrase("Vault passphrase: ")?;
-            Engine::reveal_data_key(&ctx.paths, store.as_ref(), Some(&asked))?
-        }
-        other => other?,
-    };
+    let key = ctx.unlocked(|p| Engine::reveal_data_key(&ctx.paths, store.as_ref(), p))?;
     eprintln!(
         "Warning: anyone with this key can read every conversation in {}. Keep it secret.",
         ctx.paths.data_dir().display()

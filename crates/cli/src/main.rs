@@ -25,6 +25,7 @@ fn main() -> ExitCode {
                 line.push_str(": ");
                 line.push_str(&cause.to_string());
             }
+            let line = line.replace(['\r', '\n'], " ");
             eprintln!("hearth: {}", output::terminal_safe(&line));
             ExitCode::FAILURE
         }

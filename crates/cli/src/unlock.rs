@@ -86,13 +86,23 @@ impl Context {
 
     /// Opens and unlocks the vault.
     pub fn open(&self) -> Result<Engine> {
+        let store = self.store();
+        self.unlocked(|p| Engine::open(&self.paths, store.clone(), p))
+    }
+
+    /// Runs `f` with the given passphrase (or none); if the vault turns out to need one
+    /// that was not given, asks on the terminal and runs `f` again.
+    pub fn unlocked<T>(
+        &self,
+        f: impl Fn(Option<&Passphrase>) -> hearth_engine::Result<T>,
+    ) -> Result<T> {
         let given = self.given_passphrase()?;
-        match Engine::open(&self.paths, self.store(), given.as_ref()) {
+        match f(given.as_ref()) {
             Err(EngineError::Vault(hearth_engine::VaultError::PassphraseRequired))
                 if given.is_none() =>
             {
                 let asked = self.ask_passphrase("Vault passphrase: ")?;
-                Ok(Engine::open(&self.paths, self.store(), Some(&asked))?)
+                Ok(f(Some(&asked))?)
             }
             other => Ok(other?),
         }

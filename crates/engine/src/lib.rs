@@ -10,8 +10,8 @@ mod provider_config;
 pub use error::{EngineError, Result};
 pub use hearth_keychain::{OsKeychain, SecretStore};
 pub use hearth_vault::{
-    Conversation, ConversationSummary, DataKey, KdfParams, KeyProtection, Message, MessageStatus,
-    Passphrase, Role, SearchHit, Snippet, VaultError, VaultHeader, VaultStatus,
+    Conversation, ConversationSummary, DataKey, EraseReport, KdfParams, KeyProtection, Message,
+    MessageStatus, Passphrase, Role, SearchHit, Snippet, VaultError, VaultHeader, VaultStatus,
 };
 pub use provider_config::{KeyLocation, ProviderInfo, ProviderUpdate};
 
@@ -132,7 +132,7 @@ impl Engine {
     }
 
     /// Erases everything: keychain entries, then every Hearth file. Needs no unlock.
-    pub fn erase(paths: &AppPaths, store: &dyn SecretStore) -> Result<()> {
+    pub fn erase(paths: &AppPaths, store: &dyn SecretStore) -> Result<EraseReport> {
         Ok(Vault::erase(&paths.vault(), store)?)
     }
 
@@ -146,9 +146,19 @@ impl Engine {
         Ok(self.vault.status()?)
     }
 
-    /// Full integrity check of the database; returns the problems found.
-    pub fn check_integrity(&self) -> Result<Vec<String>> {
-        Ok(self.vault.check_integrity()?)
+    /// Unlocks the vault and runs the full integrity check, touching nothing else (no
+    /// crash recovery, no migration), so a damaged vault can still be examined. Returns
+    /// the problems found.
+    pub fn check(
+        paths: &AppPaths,
+        store: &dyn SecretStore,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<Vec<String>> {
+        let key = Vault::unlock_key(&paths.vault(), store, passphrase)?;
+        let vault = Vault::open_unmigrated(&paths.vault(), &key)?;
+        let problems = vault.check_integrity()?;
+        vault.lock()?;
+        Ok(problems)
     }
 
     /// A page of conversations, pinned first then newest.

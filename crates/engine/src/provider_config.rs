@@ -134,7 +134,14 @@ impl Engine {
             });
         }
         for info in &mut out {
-            info.key_hint = self.api_key(&info.id)?.map(|k| key_hint(&k));
+            // A keychain that cannot be reached must not hide the providers themselves.
+            info.key_hint = match self.api_key(&info.id) {
+                Ok(key) => key.map(|k| key_hint(&k)),
+                Err(e) => {
+                    tracing::info!("cannot read the key of {}: {e}", info.id);
+                    None
+                }
+            };
         }
         Ok(out)
     }

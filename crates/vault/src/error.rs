@@ -25,8 +25,8 @@ pub enum VaultError {
     /// The OS keychain cannot be used, and the request needed it.
     #[error("{0}. Create the vault with a passphrase instead (`hearth init --passphrase --no-keychain`)")]
     KeychainUnavailable(KeychainError),
-    /// The OS keychain answered with an error.
-    #[error("{0}")]
+    /// The OS keychain answered with an error while this vault needed it.
+    #[error("{0}; this vault keeps its key in the OS keychain, so unlock the keychain (or start its service) and try again")]
     Keychain(KeychainError),
     /// The keychain holds no data key for this vault.
     #[error("the OS keychain has no data key for vault {vault_id}; unlock with the vault's passphrase if it has one, or restore the keychain entry")]

@@ -22,7 +22,7 @@ pub use error::{Result, VaultError};
 pub use header::{KdfParams, PassphraseWrap, VaultHeader};
 pub use key::{DataKey, Passphrase, DATA_KEY_LEN};
 pub use message_tree::{Message, MessageStatus, NewMessage, Role};
-pub use open::{KeyProtection, VaultStatus};
+pub use open::{EraseReport, KeyProtection, VaultStatus};
 pub use records::ProviderRecord;
 pub use search::{SearchHit, Snippet};
 

@@ -26,6 +26,16 @@ pub enum KeyProtection {
     KeychainAndPassphrase(Passphrase),
 }
 
+/// What [`Vault::erase`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EraseReport {
+    /// Keychain entries of this vault that were deleted.
+    pub keychain_entries_removed: usize,
+    /// Hearth keychain entries left alone because the header was unreadable, so they
+    /// could not be tied to this vault.
+    pub unattributed_keychain_entries: usize,
+}
+
 /// What `hearth status` and the data inventory show about an open vault.
 #[derive(Debug, Clone, Serialize)]
 pub struct VaultStatus {
@@ -86,7 +96,10 @@ impl Vault {
         }
         if use_keychain {
             // Fail before anything is written: never a silent fallback to something weaker.
-            store.probe().map_err(keychain_error)?;
+            store.probe().map_err(|e| match e {
+                KeychainError::Unavailable(_) => VaultError::KeychainUnavailable(e),
+                other => VaultError::Keychain(other),
+            })?;
         }
 
         let key = DataKey::generate()?;
@@ -152,7 +165,7 @@ impl Vault {
         let found = match store.get(&account) {
             Ok(found) => found,
             Err(e) if header.passphrase.is_some() => {
-                tracing::warn!("keychain unusable ({e}); the vault's passphrase is needed");
+                tracing::info!("keychain unusable ({e}); the vault's passphrase is needed");
                 return Err(VaultError::PassphraseRequired);
             }
             Err(e) => return Err(keychain_error(e)),
@@ -195,6 +208,14 @@ impl Vault {
         key: &DataKey,
         migrations: &[Migration],
     ) -> Result<Vault> {
+        let mut vault = Vault::open_unmigrated(paths, key)?;
+        schema::migrate(&mut vault.conn, migrations)?;
+        Ok(vault)
+    }
+
+    /// Opens the vault without migrating it or changing anything: for integrity checks of
+    /// a vault that may be damaged or newer than this build.
+    pub fn open_unmigrated(paths: &VaultPaths, key: &DataKey) -> Result<Vault> {
         let header = Vault::read_header(paths)?;
         if !paths.database().exists() {
             return Err(VaultError::Corrupt(format!(
@@ -202,8 +223,7 @@ impl Vault {
                 paths.database().display()
             )));
         }
-        let mut conn = connect(paths, key, false)?;
-        schema::migrate(&mut conn, migrations)?;
+        let conn = connect(paths, key, false)?;
         Ok(Vault {
             conn,
             paths: paths.clone(),
@@ -250,6 +270,11 @@ impl Vault {
         for row in rows {
             problems.push(row?);
         }
+        // Pages that fail authentication would stop SQLite's structural check with an
+        // error; the page-level report is the more useful one then.
+        if !problems.is_empty() {
+            return Ok(problems);
+        }
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         for row in rows {
@@ -268,17 +293,27 @@ impl Vault {
     /// If the vault keeps its key in the keychain and the keychain cannot be reached,
     /// nothing is deleted: removing the files while the key stays behind would leave a
     /// Hearth entry the user believes is gone.
-    pub fn erase(paths: &VaultPaths, store: &dyn SecretStore) -> Result<()> {
-        let header = Vault::read_header(paths).ok();
-        if let Some(header) = &header {
-            let accounts = match store.accounts() {
-                Ok(accounts) => accounts,
-                Err(e) if header.keychain => return Err(keychain_error(e)),
-                // A passphrase-only vault never wrote to the keychain.
-                Err(_) => Vec::new(),
-            };
-            for account in accounts.iter().filter(|a| belongs_to(a, &header.vault_id)) {
-                store.delete(account).map_err(keychain_error)?;
+    pub fn erase(paths: &VaultPaths, store: &dyn SecretStore) -> Result<EraseReport> {
+        let mut report = EraseReport::default();
+        match Vault::read_header(paths) {
+            Ok(header) => {
+                let accounts = match store.accounts() {
+                    Ok(accounts) => accounts,
+                    Err(e) if header.keychain => return Err(keychain_error(e)),
+                    // A passphrase-only vault never wrote to the keychain.
+                    Err(_) => Vec::new(),
+                };
+                for account in accounts.iter().filter(|a| belongs_to(a, &header.vault_id)) {
+                    store.delete(account).map_err(keychain_error)?;
+                    report.keychain_entries_removed += 1;
+                }
+            }
+            // Without a readable header there is no vault id to tell this vault's
+            // keychain entries from another vault's: say so rather than guess.
+            Err(VaultError::NoVault(_)) => {}
+            Err(_) => {
+                report.unattributed_keychain_entries =
+                    store.accounts().map(|a| a.len()).unwrap_or(0);
             }
         }
         let dir = paths.dir();
@@ -308,7 +343,7 @@ impl Vault {
             // Only an empty folder goes: anything else in it is not Hearth's to delete.
             let _ = fs::remove_dir(dir);
         }
-        Ok(())
+        Ok(report)
     }
 }
 
@@ -318,10 +353,7 @@ fn belongs_to(account: &str, vault_id: &str) -> bool {
 }
 
 fn keychain_error(e: KeychainError) -> VaultError {
-    match e {
-        KeychainError::Unavailable(_) => VaultError::KeychainUnavailable(e),
-        other => VaultError::Keychain(other),
-    }
+    VaultError::Keychain(e)
 }
 
 fn list_files(dir: &Path) -> Result<Vec<(String, u64)>> {
@@ -339,6 +371,9 @@ fn list_files(dir: &Path) -> Result<Vec<(String, u64)>> {
     Ok(files)
 }
 
+/// SQLCipher 4's default page size, which Hearth never changes.
+const CIPHER_PAGE_SIZE: u64 = 4096;
+
 /// Opens the database connection: fail closed without SQLCipher, key it, prove the key,
 /// check the file is whole, then set the pragmas every connection needs.
 fn connect(paths: &VaultPaths, key: &DataKey, creating: bool) -> Result<Connection> {
@@ -348,6 +383,19 @@ fn connect(paths: &VaultPaths, key: &DataKey, creating: bool) -> Result<Connecti
     let wal_has_frames = fs::metadata(paths.wal())
         .map(|m| m.len() > 0)
         .unwrap_or(false);
+    if !creating {
+        let actual = fs::metadata(&db_path)
+            .map_err(|e| VaultError::io(format!("cannot read {}", db_path.display()), e))?
+            .len();
+        // SQLite would happily treat an empty file as a new database and write a schema
+        // into it; an existing vault is never empty.
+        if actual == 0 {
+            return Err(VaultError::Truncated {
+                expected: CIPHER_PAGE_SIZE,
+                actual,
+            });
+        }
+    }
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(&db_path, flags)?;
 
@@ -367,6 +415,14 @@ fn connect(paths: &VaultPaths, key: &DataKey, creating: bool) -> Result<Connecti
     if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     }) {
+        // SQLCipher files are whole pages: a ragged length means the end was cut off.
+        let actual = fs::metadata(&db_path).map(|m| m.len()).unwrap_or(0);
+        if !wal_has_frames && actual % CIPHER_PAGE_SIZE != 0 {
+            return Err(VaultError::Truncated {
+                expected: actual.div_ceil(CIPHER_PAGE_SIZE) * CIPHER_PAGE_SIZE,
+                actual,
+            });
+        }
         return Err(match e.sqlite_error_code() {
             Some(rusqlite::ffi::ErrorCode::NotADatabase) => VaultError::WrongKey(db_path),
             _ => VaultError::from(e),
@@ -558,7 +614,8 @@ pub(crate) mod tests {
         store
             .set("provider-key:another-vault:openai", b"sk-y")
             .unwrap();
-        Vault::erase(&paths, &store).unwrap();
+        let report = Vault::erase(&paths, &store).unwrap();
+        assert_eq!(report.keychain_entries_removed, 2);
         assert!(!paths.dir().exists());
         assert_eq!(
             store.accounts().unwrap(),

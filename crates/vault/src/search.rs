@@ -7,10 +7,11 @@ use crate::error::Result;
 use crate::message_tree::Role;
 use crate::Vault;
 
-/// Marks the start of a highlighted term in raw FTS5 snippets (never shown to users).
-const HIGHLIGHT_START: char = '\u{2}';
+/// Marks the start of a highlighted term in raw FTS5 snippets (never shown to users): a
+/// private-use code point, which chat text practically never contains.
+const HIGHLIGHT_START: char = '\u{e000}';
 /// Marks the end of a highlighted term in raw FTS5 snippets.
-const HIGHLIGHT_END: char = '\u{3}';
+const HIGHLIGHT_END: char = '\u{e001}';
 
 /// A piece of text around a match, with the matched terms marked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +86,7 @@ impl Vault {
         let mut hits = Vec::new();
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.conversation_id, m.id, m.role,
-                    snippet(messages_fts, 0, char(2), char(3), '…', 16),
+                    snippet(messages_fts, 0, char(57344), char(57345), '…', 16),
                     bm25(messages_fts) AS score
              FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
              WHERE messages_fts MATCH ?1
@@ -105,7 +106,7 @@ impl Vault {
             hits.push(row?);
         }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT c.id, snippet(titles_fts, 0, char(2), char(3), '…', 16), bm25(titles_fts) AS score
+            "SELECT c.id, snippet(titles_fts, 0, char(57344), char(57345), '…', 16), bm25(titles_fts) AS score
              FROM titles_fts JOIN conversations c ON c.seq = titles_fts.rowid
              WHERE titles_fts MATCH ?1
              ORDER BY score LIMIT ?2",

@@ -1,0 +1,281 @@
+//! The `hearth` CLI's documented behaviour: JSON shapes, search, delete, and clear errors
+//! on bad input.
+
+use hearth_keychain::OsKeychain;
+use hearth_tests::*;
+use hearth_vault::{NewConversation, NewMessage, Passphrase, Role, Vault, VaultPaths};
+
+const PASS: &str = "cli test passphrase";
+
+fn vault_with_two_conversations() -> (TestDir, String, String) {
+    let t = TestDir::new();
+    run_ok(
+        without_dbus(t.hearth().args(["init", "--passphrase", "--no-keychain"]))
+            .env("HEARTH_PASSPHRASE", PASS),
+    );
+    let mut v = Vault::open(
+        &VaultPaths::new(&t.data),
+        &OsKeychain::default(),
+        Some(&Passphrase::new(PASS)),
+    )
+    .unwrap();
+    let a = v
+        .create_conversation(NewConversation {
+            title: "Bread baking".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let q = v
+        .append_message(NewMessage::complete(
+            &a.id,
+            None,
+            Role::User,
+            "How long does sourdough proof?",
+        ))
+        .unwrap();
+    v.append_message(NewMessage::complete(
+        &a.id,
+        Some(&q.id),
+        Role::Assistant,
+        "Overnight in the fridge works well.\x1b[2J",
+    ))
+    .unwrap();
+    let b = v
+        .create_conversation(NewConversation {
+            title: "Trip".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    v.append_message(NewMessage::complete(
+        &b.id,
+        None,
+        Role::User,
+        "Trains from Lyon to Turin?",
+    ))
+    .unwrap();
+    v.lock().unwrap();
+    (t, a.id, b.id)
+}
+
+fn hearth(t: &TestDir) -> std::process::Command {
+    let mut cmd = t.hearth();
+    without_dbus(&mut cmd).env("HEARTH_PASSPHRASE", PASS);
+    cmd
+}
+
+fn json(r: &Run) -> serde_json::Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{r:?}"))
+}
+
+#[test]
+fn list_search_show_and_delete() {
+    let (t, bread, trip) = vault_with_two_conversations();
+    let list = json(&run_ok(hearth(&t).args(["list", "--json"])));
+    let items = list.as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["id"], trip.as_str(), "newest first");
+    assert_eq!(items[1]["message_count"], 2);
+    for key in ["id", "title", "updated_at", "message_count", "pinned"] {
+        assert!(items[0].get(key).is_some(), "{key} missing");
+    }
+
+    run_ok(hearth(&t).args(["pin", &bread]));
+    let list = json(&run_ok(hearth(&t).args(["list", "--json"])));
+    assert_eq!(list[0]["id"], bread.as_str(), "pinned first");
+
+    let hits = json(&run_ok(hearth(&t).args(["search", "sourdough", "--json"])));
+    let hit = &hits[0];
+    assert_eq!(hit["conversation_id"], bread.as_str());
+    assert_eq!(hit["role"], "user");
+    let snippet = hit["snippet"].as_str().unwrap();
+    let (s, e) = (
+        hit["highlights"][0][0].as_u64().unwrap() as usize,
+        hit["highlights"][0][1].as_u64().unwrap() as usize,
+    );
+    assert_eq!(
+        snippet.chars().skip(s).take(e - s).collect::<String>(),
+        "sourdough"
+    );
+    let hits = json(&run_ok(hearth(&t).args(["search", "lyon tur", "--json"])));
+    assert_eq!(hits[0]["conversation_id"], trip.as_str());
+    let title_hits = json(&run_ok(hearth(&t).args(["search", "baking", "--json"])));
+    assert_eq!(title_hits[0]["role"], "title");
+
+    let shown = json(&run_ok(
+        hearth(&t).args(["show", &bread, "--format", "json"]),
+    ));
+    assert_eq!(shown["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(shown["messages"][1]["status"], "complete");
+    // Piped output is the text as stored, escape and all.
+    let md = run_ok(hearth(&t).args(["show", &bread]));
+    assert!(
+        md.stdout.contains("# Bread baking") && md.stdout.contains("Overnight in the fridge"),
+        "{md:?}"
+    );
+
+    run_ok(hearth(&t).args(["rename", &trip, "Italy by train"]));
+    let list = json(&run_ok(hearth(&t).args(["list", "--json"])));
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["title"] == "Italy by train"));
+
+    run_ok(hearth(&t).args(["delete", &bread]));
+    let list = json(&run_ok(hearth(&t).args(["list", "--json"])));
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(
+        json(&run_ok(hearth(&t).args(["search", "sourdough", "--json"])))
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Deleted for real: the text is gone from the (encrypted) file, not just hidden.
+    let key = run_ok(hearth(&t).args(["vault-key", "--reveal"]))
+        .stdout
+        .trim()
+        .to_owned();
+    let r = sqlcipher_query(
+        &t.data.join("hearth.db"),
+        &key,
+        "SELECT count(*) FROM messages WHERE content LIKE '%sourdough%'",
+    );
+    assert_eq!(r.stdout.trim(), "0", "{r:?}");
+}
+
+#[test]
+fn status_reports_mode_paths_counts_and_versions() {
+    let (t, _, _) = vault_with_two_conversations();
+    let s = json(&run_ok(hearth(&t).args(["status", "--json"])));
+    assert_eq!(s["mode"], "passphrase");
+    assert_eq!(s["locked"], false);
+    assert_eq!(s["counts"]["conversations"], 2);
+    assert_eq!(s["counts"]["messages"], 3);
+    assert_eq!(s["versions"]["schema"], 1);
+    assert!(
+        s["versions"]["sqlcipher"]
+            .as_str()
+            .unwrap()
+            .starts_with('4'),
+        "{s}"
+    );
+    assert_eq!(
+        s["paths"]["database"],
+        t.data.join("hearth.db").display().to_string()
+    );
+
+    // Locked, with no way to ask: it still says what is there.
+    let mut cmd = t.hearth();
+    let s = json(&run_ok(without_dbus(&mut cmd).args(["status", "--json"])));
+    assert_eq!(s["locked"], true);
+
+    let fresh = TestDir::new();
+    let s = json(&run_ok(fresh.hearth().args(["status", "--json"])));
+    assert_eq!(s["initialized"], false);
+    assert!(!fresh.data.exists(), "status must not create anything");
+}
+
+#[test]
+fn providers_and_keys_are_configured_without_showing_keys() {
+    let (t, _, _) = vault_with_two_conversations();
+    run_ok(hearth(&t).args([
+        "provider",
+        "set",
+        "ollama",
+        "--base-url",
+        "http://127.0.0.1:11500/v1",
+        "--default-model",
+        "llama3",
+        "--default",
+    ]));
+    run_ok(hearth(&t).args([
+        "provider",
+        "set",
+        "mybox",
+        "--kind",
+        "openai-compatible",
+        "--base-url",
+        "https://llm.example.org/v1",
+    ]));
+    let r = run(hearth(&t).args([
+        "provider",
+        "set",
+        "other",
+        "--kind",
+        "openai-compatible",
+        "--base-url",
+        "http://192.168.1.2:8000/v1",
+    ]));
+    assert_clear_failure(&r, "https");
+    let r = run(hearth(&t).args(["provider", "set", "newthing"]));
+    assert_clear_failure(&r, "--kind");
+    let providers = json(&run_ok(hearth(&t).args(["provider", "list", "--json"])));
+    let all = providers.as_array().unwrap();
+    assert_eq!(all.len(), 11);
+    let ollama = all.iter().find(|p| p["id"] == "ollama").unwrap();
+    assert_eq!(
+        (ollama["base_url"].as_str(), ollama["is_default"].as_bool()),
+        (Some("http://127.0.0.1:11500/v1"), Some(true))
+    );
+
+    let secret = "sk-proj-ABCDEFGHIJKLMNOP-wxyz";
+    let r = run_with_input(
+        hearth(&t).args(["key", "set", "openai"]),
+        format!("{secret}\n").as_bytes(),
+    );
+    assert!(
+        r.ok() && r.stderr.contains("…wxyz") && !r.stderr.contains(secret),
+        "{r:?}"
+    );
+    let keys = json(&run_ok(hearth(&t).args(["key", "list", "--json"])));
+    assert!(!keys.to_string().contains(secret));
+    assert_eq!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["provider"] == "openai")
+            .unwrap()["key_hint"],
+        "…wxyz"
+    );
+    let r = run_with_input(hearth(&t).args(["key", "set", "nosuch"]), b"sk-123");
+    assert_clear_failure(&r, "unknown provider");
+    run_ok(hearth(&t).args(["key", "remove", "openai"]));
+    let keys = json(&run_ok(hearth(&t).args(["key", "list", "--json"])));
+    assert!(keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|k| k["key_hint"].is_null()));
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_no_panic() {
+    let (t, _, _) = vault_with_two_conversations();
+    assert_clear_failure(
+        &run(hearth(&t).args(["show", "no-such-id"])),
+        "no conversation",
+    );
+    assert_clear_failure(
+        &run(hearth(&t).args(["delete", "no-such-id"])),
+        "no conversation",
+    );
+    assert_clear_failure(&run(hearth(&t).args(["vault-key"])), "--reveal");
+    // Search syntax in user input is only text.
+    for q in ["\"", "AND OR NOT", "*", "col:umn", "(", "NEAR(a b)"] {
+        let r = run(hearth(&t).args(["search", q, "--json"]));
+        assert!(r.ok(), "{q:?}: {r:?}");
+    }
+    let empty = TestDir::new();
+    assert_clear_failure(&run(empty.hearth().arg("list")), "hearth init");
+    let r = run(hearth(&t).args(["init", "--passphrase", "--no-keychain"]));
+    assert_clear_failure(&r, "already exists");
+    let short = TestDir::new();
+    let r = run(without_dbus(
+        short
+            .hearth()
+            .args(["init", "--passphrase", "--no-keychain"]),
+    )
+    .env("HEARTH_PASSPHRASE", "short"));
+    assert_clear_failure(&r, "at least 8");
+    assert!(!short.data.join("vault.json").exists());
+}
