@@ -215,10 +215,12 @@ impl SecretStore for OsKeychain {
     }
 }
 
+type Entries = HashMap<String, Zeroizing<Vec<u8>>>;
+
 /// An in-memory [`SecretStore`] for unit tests. The front ends never use it.
 #[derive(Default)]
 pub struct MemoryStore {
-    entries: Mutex<HashMap<String, Zeroizing<Vec<u8>>>>,
+    entries: Mutex<Entries>,
     unavailable: bool,
 }
 
@@ -237,9 +239,7 @@ impl MemoryStore {
         }
     }
 
-    fn entries(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, HashMap<String, Zeroizing<Vec<u8>>>>, KeychainError> {
+    fn entries(&self) -> Result<std::sync::MutexGuard<'_, Entries>, KeychainError> {
         if self.unavailable {
             return Err(KeychainError::Unavailable(
                 "test store without a keychain".into(),

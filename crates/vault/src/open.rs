@@ -402,7 +402,7 @@ fn connect(paths: &VaultPaths, key: &DataKey, creating: bool) -> Result<Connecti
     let cipher: Option<String> = conn
         .query_row("PRAGMA cipher_version", [], |r| r.get(0))
         .ok();
-    if cipher.as_deref().map_or(true, str::is_empty) {
+    if cipher.as_deref().is_none_or(str::is_empty) {
         return Err(VaultError::NoCipher);
     }
     // A wrong key makes SQLCipher log to stderr; the error we return says it better.
