@@ -178,7 +178,7 @@ impl Engine {
             (_, Some(b), _) => b.kind.as_str().to_owned(),
             (Some(k), None, _) => k
                 .parse::<ProviderKind>()
-                .map_err(EngineError::Invalid)?
+                .map_err(|e| EngineError::Invalid(e.to_string()))?
                 .as_str()
                 .to_owned(),
             (None, None, Some(r)) => r.kind.clone(),

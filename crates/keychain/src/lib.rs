@@ -128,6 +128,8 @@ impl OsKeychain {
     }
 }
 
+/// The one door to the OS keychain.
+#[allow(clippy::disallowed_methods)]
 fn entry(account: &str) -> Result<keyring::Entry, KeychainError> {
     keyring::Entry::new(SERVICE, account).map_err(from_keyring)
 }

@@ -32,16 +32,19 @@ impl fmt::Display for ProviderKind {
     }
 }
 
+/// A provider kind Hearth does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown provider kind `{0}`; use openai-compatible, anthropic or gemini")]
+pub struct UnknownKind(pub String);
+
 impl FromStr for ProviderKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownKind;
+    fn from_str(s: &str) -> Result<Self, UnknownKind> {
         match s {
             "openai-compatible" => Ok(ProviderKind::OpenAiCompatible),
             "anthropic" => Ok(ProviderKind::Anthropic),
             "gemini" => Ok(ProviderKind::Gemini),
-            other => Err(format!(
-                "unknown provider kind `{other}`; use openai-compatible, anthropic or gemini"
-            )),
+            other => Err(UnknownKind(other.to_owned())),
         }
     }
 }

@@ -8,4 +8,4 @@ mod base_url;
 mod catalog;
 
 pub use base_url::{check_base_url, is_loopback, is_loopback_url, BaseUrlError};
-pub use catalog::{builtin, Builtin, ProviderKind, CATALOG};
+pub use catalog::{builtin, Builtin, ProviderKind, UnknownKind, CATALOG};

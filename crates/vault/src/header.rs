@@ -39,6 +39,11 @@ pub const MAX_KDF_ITERATIONS: u32 = 64;
 pub const MAX_KDF_PARALLELISM: u32 = 16;
 const SALT_LEN: usize = 16;
 
+/// Argon2id costs that Hearth refuses, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KdfRejected(String);
+
 /// Argon2id cost parameters as stored in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KdfParams {
@@ -62,22 +67,22 @@ impl Default for KdfParams {
 
 impl KdfParams {
     /// Refuses parameters below the OWASP floor or absurdly above any sane setting.
-    pub fn check(&self) -> std::result::Result<(), String> {
+    pub fn check(&self) -> std::result::Result<(), KdfRejected> {
         if self.memory_kib < MIN_KDF_MEMORY_KIB || self.iterations < MIN_KDF_ITERATIONS {
-            return Err(format!(
+            return Err(KdfRejected(format!(
                 "its Argon2id parameters (m={} KiB, t={}) are below the minimum Hearth accepts (m={} KiB, t={})",
                 self.memory_kib, self.iterations, MIN_KDF_MEMORY_KIB, MIN_KDF_ITERATIONS
-            ));
+            )));
         }
         if self.memory_kib > MAX_KDF_MEMORY_KIB
             || self.iterations > MAX_KDF_ITERATIONS
             || self.parallelism == 0
             || self.parallelism > MAX_KDF_PARALLELISM
         {
-            return Err(format!(
+            return Err(KdfRejected(format!(
                 "its Argon2id parameters (m={} KiB, t={}, p={}) are outside the range Hearth accepts",
                 self.memory_kib, self.iterations, self.parallelism
-            ));
+            )));
         }
         Ok(())
     }
@@ -138,7 +143,7 @@ impl VaultHeader {
             if wrap.kdf != "argon2id" {
                 return Err(bad(format!("its key derivation `{}` is unknown", wrap.kdf)));
             }
-            wrap.params.check().map_err(bad)?;
+            wrap.params.check().map_err(|e| bad(e.to_string()))?;
         }
         Ok(header)
     }
@@ -173,7 +178,9 @@ impl VaultHeader {
         passphrase: &Passphrase,
         params: KdfParams,
     ) -> Result<()> {
-        params.check().map_err(VaultError::Invalid)?;
+        params
+            .check()
+            .map_err(|e| VaultError::Invalid(format!("refusing to wrap the key: {e}")))?;
         let rng = SystemRandom::new();
         let mut salt = [0u8; SALT_LEN];
         let mut nonce = [0u8; NONCE_LEN];

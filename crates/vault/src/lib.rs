@@ -19,7 +19,7 @@ mod search;
 
 pub use conversation::{Conversation, ConversationSummary, NewConversation};
 pub use error::{Result, VaultError};
-pub use header::{KdfParams, PassphraseWrap, VaultHeader};
+pub use header::{KdfParams, KdfRejected, PassphraseWrap, VaultHeader};
 pub use key::{DataKey, Passphrase, DATA_KEY_LEN};
 pub use message_tree::{Message, MessageStatus, NewMessage, Role};
 pub use open::{EraseReport, KeyProtection, VaultStatus};
