@@ -6,6 +6,7 @@
 
 mod base_url;
 mod catalog;
+pub mod sse;
 
 pub use base_url::{check_base_url, is_loopback, is_loopback_url, BaseUrlError};
 pub use catalog::{builtin, Builtin, ProviderKind, UnknownKind, CATALOG};
