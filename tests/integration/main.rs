@@ -8,3 +8,4 @@ mod cli;
 mod crash;
 mod keychain;
 mod migrations;
+mod wire;

@@ -31,6 +31,30 @@ pub enum Command {
         #[arg(long)]
         no_keychain: bool,
     },
+    /// Send a message and stream the reply to standard output.
+    Chat {
+        /// Continue this conversation (default: start a new one).
+        #[arg(long, value_name = "ID")]
+        conversation: Option<String>,
+        /// Provider to use (default: the conversation's, else the default provider).
+        #[arg(long, value_name = "ID")]
+        provider: Option<String>,
+        /// Model to use (default: the conversation's, else the provider's default model).
+        #[arg(long, value_name = "M")]
+        model: Option<String>,
+        /// Stop the reply if the provider sends nothing for this many seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        idle_timeout: u64,
+        /// The message; `-` or nothing reads it from standard input.
+        message: Option<String>,
+    },
+    /// List the models a provider offers.
+    Models {
+        /// Provider id.
+        provider: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
     /// Show the vault's mode, paths, counts and versions.
     Status(JsonFlag),
     /// Check every page of the database (SQLite and SQLCipher integrity checks).

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Read};
 
 use anyhow::{bail, Context as _, Result};
-use hearth_engine::{Engine, KeyProtection, Message, ProviderUpdate};
+use hearth_engine::{Engine, KeyProtection, Message, ProviderUpdate, SendRequest};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -19,6 +19,24 @@ pub fn run(cli: Cli) -> Result<()> {
             passphrase,
             no_keychain,
         } => init(&ctx, passphrase, no_keychain),
+        Command::Chat {
+            conversation,
+            provider,
+            model,
+            idle_timeout,
+            message,
+        } => crate::chat::chat(
+            &ctx,
+            SendRequest {
+                conversation_id: conversation,
+                provider_id: provider,
+                model,
+                text: String::new(),
+            },
+            message,
+            idle_timeout,
+        ),
+        Command::Models { provider, json } => crate::chat::models(&ctx, &provider, json.json),
         Command::Status(f) => status(&ctx, f.json),
         Command::Check => check(&ctx),
         Command::List { all, json } => list(&ctx, all, json.json),
@@ -138,7 +156,7 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
                 "sqlite": s.sqlite_version,
             },
             "files": s.files.iter().map(|(p, n)| json!({ "path": p, "bytes": n })).collect::<Vec<_>>(),
-            "provider_keys": engine.key_location(),
+            "provider_keys": engine.key_location()?,
         }));
     }
     println!("Vault      {} ({})", s.vault_id, s.mode);
@@ -221,6 +239,16 @@ fn message_json(m: &Message) -> serde_json::Value {
     })
 }
 
+/// The message of a failed reply, as the engine stored it.
+fn stored_error(m: &Message) -> Option<String> {
+    let text = m.error.as_deref()?;
+    Some(
+        serde_json::from_str::<hearth_engine::StoredError>(text)
+            .map(|e| e.message)
+            .unwrap_or_else(|_| text.to_owned()),
+    )
+}
+
 fn show(ctx: &Context, id: &str, format: ShowFormat) -> Result<()> {
     let engine = ctx.open()?;
     let c = engine.conversation(id)?;
@@ -252,9 +280,10 @@ fn show(ctx: &Context, id: &str, format: ShowFormat) -> Result<()> {
                     "assistant" => m.model.clone().unwrap_or_else(|| "Assistant".into()),
                     other => other.to_owned(),
                 };
-                let note = match m.status.as_str() {
-                    "complete" => String::new(),
-                    other => format!(" _({other})_"),
+                let note = match (m.status.as_str(), stored_error(m)) {
+                    ("complete", _) => String::new(),
+                    (other, Some(e)) => format!(" _({other}: {e})_"),
+                    (other, None) => format!(" _({other})_"),
                 };
                 text.push_str(&format!("## {who}{note}\n\n{}\n\n", m.content));
             }
@@ -366,7 +395,7 @@ fn key(ctx: &Context, cmd: KeyCommand) -> Result<()> {
             engine.provider(&provider)?;
             let key = read_key_from_stdin(&provider)?;
             let hint = engine.set_api_key(&provider, &key)?;
-            let place = match engine.key_location() {
+            let place = match engine.key_location()? {
                 hearth_engine::KeyLocation::Keychain => "the OS keychain",
                 hearth_engine::KeyLocation::Vault => "the encrypted vault",
             };
@@ -375,9 +404,10 @@ fn key(ctx: &Context, cmd: KeyCommand) -> Result<()> {
         KeyCommand::List(f) => {
             let providers = engine.providers()?;
             if f.json {
+                let location = engine.key_location()?;
                 let items: Vec<_> = providers
                     .iter()
-                    .map(|p| json!({ "provider": p.id, "key_hint": p.key_hint, "location": engine.key_location() }))
+                    .map(|p| json!({ "provider": p.id, "key_hint": p.key_hint, "location": location }))
                     .collect();
                 return print_json(&items);
             }

@@ -5,6 +5,7 @@
 //! non-zero status.
 
 mod args;
+mod chat;
 mod commands;
 mod output;
 mod unlock;

@@ -14,6 +14,17 @@ pub enum EngineError {
     /// A provider id that is neither built in nor configured.
     #[error("unknown provider `{0}`; see `hearth provider list`, or add it with `hearth provider set {0} --kind openai-compatible --base-url URL`")]
     UnknownProvider(String),
+    /// A provider failed; the user's message and any partial reply are saved.
+    #[error("{error}")]
+    Provider {
+        /// What the provider did.
+        error: hearth_providers::ProviderError,
+        /// The conversation holding the saved messages.
+        conversation_id: String,
+    },
+    /// Provider configuration problems found before anything was sent.
+    #[error(transparent)]
+    Setup(#[from] hearth_providers::ProviderError),
     /// Input that cannot be used, with the reason.
     #[error("{0}")]
     Invalid(String),

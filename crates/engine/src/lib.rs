@@ -4,11 +4,14 @@
 //! front end needs, so that the CLI and the desktop shell stay thin translations. Paths
 //! come in through [`AppPaths`]; the engine never reads the environment.
 
+mod chat;
 mod error;
 mod provider_config;
 
+pub use chat::{Reply, ReplyEvent, SendRequest, StoredError};
 pub use error::{EngineError, Result};
 pub use hearth_keychain::{OsKeychain, SecretStore};
+pub use hearth_providers::{ModelInfo, ProviderError};
 pub use hearth_vault::{
     Conversation, ConversationSummary, DataKey, EraseReport, KdfParams, KeyProtection, Message,
     MessageStatus, Passphrase, Role, SearchHit, Snippet, VaultError, VaultHeader, VaultStatus,
@@ -16,7 +19,10 @@ pub use hearth_vault::{
 pub use provider_config::{KeyLocation, ProviderInfo, ProviderUpdate};
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use hearth_providers::Http;
 
 use hearth_vault::{Vault, VaultPaths};
 
@@ -54,10 +60,16 @@ impl AppPaths {
     }
 }
 
-/// An unlocked Hearth: the vault plus the keychain.
+/// An unlocked Hearth: the vault, the keychain, and the HTTP client for providers.
+///
+/// The vault sits behind a mutex so that several replies can stream at once, each saving
+/// its text as it arrives; every lock is held for one short database call, never across
+/// an `await`.
 pub struct Engine {
-    vault: Vault,
+    vault: Arc<Mutex<Vault>>,
     store: Arc<dyn SecretStore>,
+    http: OnceLock<Http>,
+    idle_timeout: Duration,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,7 +111,7 @@ impl Engine {
         kdf: KdfParams,
     ) -> Result<Engine> {
         let vault = Vault::create(&paths.vault(), store.as_ref(), protection, kdf)?;
-        Ok(Engine { vault, store })
+        Ok(Engine::new(vault, store))
     }
 
     /// Opens and unlocks the vault, and recovers replies a crash left `streaming`.
@@ -116,7 +128,39 @@ impl Engine {
                 "marked replies cut off by a crash as interrupted"
             );
         }
-        Ok(Engine { vault, store })
+        Ok(Engine::new(vault, store))
+    }
+
+    fn new(vault: Vault, store: Arc<dyn SecretStore>) -> Engine {
+        Engine {
+            vault: Arc::new(Mutex::new(vault)),
+            store,
+            http: OnceLock::new(),
+            idle_timeout: hearth_providers::DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+
+    /// How long a reply may stay silent before it is stopped with a timeout error.
+    pub fn set_idle_timeout(&mut self, idle: Duration) {
+        self.idle_timeout = idle;
+    }
+
+    /// The vault, locked for one call.
+    pub(crate) fn vault(&self) -> Result<MutexGuard<'_, Vault>> {
+        self.vault.lock().map_err(|_| {
+            EngineError::Invalid(
+                "an earlier failure left the vault unusable; restart Hearth".into(),
+            )
+        })
+    }
+
+    /// The HTTP client, built on first use (building it opens no connection).
+    pub(crate) fn http(&self) -> Result<&Http> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let http = Http::new()?;
+        Ok(self.http.get_or_init(|| http))
     }
 
     /// The raw data key, for the user's own escape hatch (`hearth vault-key --reveal`).
@@ -136,14 +180,22 @@ impl Engine {
         Ok(Vault::erase(&paths.vault(), store)?)
     }
 
-    /// Closes the vault.
+    /// Closes the vault. Replies still streaming keep it open until they end.
     pub fn lock(self) -> Result<()> {
-        Ok(self.vault.lock()?)
+        match Arc::try_unwrap(self.vault) {
+            Ok(mutex) => {
+                let vault = mutex
+                    .into_inner()
+                    .map_err(|_| EngineError::Invalid("the vault was left unusable".into()))?;
+                Ok(vault.lock()?)
+            }
+            Err(_) => Ok(()),
+        }
     }
 
     /// Summary for `hearth status` and the data inventory.
     pub fn status(&self) -> Result<VaultStatus> {
-        Ok(self.vault.status()?)
+        Ok(self.vault()?.status()?)
     }
 
     /// Unlocks the vault and runs the full integrity check, touching nothing else (no
@@ -169,37 +221,37 @@ impl Engine {
         offset: u32,
     ) -> Result<Vec<ConversationSummary>> {
         Ok(self
-            .vault
+            .vault()?
             .list_conversations(include_archived, limit.min(MAX_PAGE), offset)?)
     }
 
     /// One conversation.
     pub fn conversation(&self, id: &str) -> Result<Conversation> {
-        Ok(self.vault.conversation(id)?)
+        Ok(self.vault()?.conversation(id)?)
     }
 
     /// The visible branch of a conversation, oldest first.
     pub fn visible_messages(&self, id: &str) -> Result<Vec<Message>> {
-        Ok(self.vault.visible_path(id)?)
+        Ok(self.vault()?.visible_path(id)?)
     }
 
     /// Searches messages and titles.
     pub fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
-        Ok(self.vault.search(query, limit)?)
+        Ok(self.vault()?.search(query, limit)?)
     }
 
     /// Renames a conversation.
     pub fn rename_conversation(&self, id: &str, title: &str) -> Result<()> {
-        Ok(self.vault.rename_conversation(id, title.trim())?)
+        Ok(self.vault()?.rename_conversation(id, title.trim())?)
     }
 
     /// Pins or unpins a conversation.
     pub fn set_pinned(&self, id: &str, pinned: bool) -> Result<()> {
-        Ok(self.vault.set_pinned(id, pinned)?)
+        Ok(self.vault()?.set_pinned(id, pinned)?)
     }
 
     /// Deletes a conversation for real.
     pub fn delete_conversation(&self, id: &str) -> Result<()> {
-        Ok(self.vault.delete_conversation(id)?)
+        Ok(self.vault()?.delete_conversation(id)?)
     }
 }

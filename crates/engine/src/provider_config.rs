@@ -83,21 +83,21 @@ fn valid_custom_id(id: &str) -> bool {
 
 impl Engine {
     /// Where provider keys go for this vault.
-    pub fn key_location(&self) -> KeyLocation {
-        if self.vault.header().keychain {
+    pub fn key_location(&self) -> Result<KeyLocation> {
+        Ok(if self.vault()?.header().keychain {
             KeyLocation::Keychain
         } else {
             KeyLocation::Vault
-        }
+        })
     }
 
-    fn secret_name(&self, provider_id: &str) -> String {
-        provider_key_account(self.vault.id(), provider_id)
+    fn secret_name(&self, provider_id: &str) -> Result<String> {
+        Ok(provider_key_account(self.vault()?.id(), provider_id))
     }
 
     /// Every provider: the built-in catalog (with the user's overrides) and custom ones.
     pub fn providers(&self) -> Result<Vec<ProviderInfo>> {
-        let records = self.vault.providers()?;
+        let records = self.vault()?.providers()?;
         let default = self.default_provider()?;
         let mut out = Vec::new();
         for b in CATALOG {
@@ -157,7 +157,7 @@ impl Engine {
     /// The provider new chats use, if one was chosen.
     pub fn default_provider(&self) -> Result<Option<String>> {
         Ok(self
-            .vault
+            .vault()?
             .setting(DEFAULT_PROVIDER_SETTING)?
             .and_then(|v| v.as_str().map(str::to_owned)))
     }
@@ -166,7 +166,7 @@ impl Engine {
     /// Anthropic or Gemini endpoint.
     pub fn set_provider(&self, update: ProviderUpdate) -> Result<ProviderInfo> {
         let id = update.id.trim().to_owned();
-        let existing = self.vault.providers()?.into_iter().find(|r| r.id == id);
+        let existing = self.vault()?.providers()?.into_iter().find(|r| r.id == id);
         let builtin = builtin(&id);
         let kind = match (&update.kind, builtin, &existing) {
             (Some(k), Some(b), _) if k != b.kind.as_str() => {
@@ -219,9 +219,9 @@ impl Engine {
             enabled: existing.as_ref().is_none_or(|r| r.enabled),
             extra_json: existing.as_ref().and_then(|r| r.extra_json.clone()),
         };
-        self.vault.save_provider(&record)?;
+        self.vault()?.save_provider(&record)?;
         if update.make_default {
-            self.vault.set_setting(
+            self.vault()?.set_setting(
                 DEFAULT_PROVIDER_SETTING,
                 &serde_json::Value::String(id.clone()),
             )?;
@@ -241,10 +241,10 @@ impl Engine {
                 "the API key contains spaces or control characters; paste just the key".into(),
             ));
         }
-        let name = self.secret_name(provider_id);
-        match self.key_location() {
+        let name = self.secret_name(provider_id)?;
+        match self.key_location()? {
             KeyLocation::Keychain => self.store.set(&name, key.as_bytes())?,
-            KeyLocation::Vault => self.vault.set_secret(&name, key.as_bytes())?,
+            KeyLocation::Vault => self.vault()?.set_secret(&name, key.as_bytes())?,
         }
         Ok(key_hint(key.as_bytes()))
     }
@@ -252,22 +252,22 @@ impl Engine {
     /// Removes a provider's API key; returns whether there was one.
     pub fn remove_api_key(&self, provider_id: &str) -> Result<bool> {
         self.provider(provider_id)?;
-        let name = self.secret_name(provider_id);
-        Ok(match self.key_location() {
+        let name = self.secret_name(provider_id)?;
+        Ok(match self.key_location()? {
             KeyLocation::Keychain => self.store.delete(&name)?,
-            KeyLocation::Vault => self.vault.delete_secret(&name)?,
+            KeyLocation::Vault => self.vault()?.delete_secret(&name)?,
         })
     }
 
     /// A provider's API key, for the HTTP layer only. Never shown or logged.
     pub fn api_key(&self, provider_id: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
-        let name = self.secret_name(provider_id);
-        Ok(match self.key_location() {
+        let name = self.secret_name(provider_id)?;
+        Ok(match self.key_location()? {
             KeyLocation::Keychain => self
                 .store
                 .get(&name)?
                 .map(|s| Zeroizing::new(s.expose().to_vec())),
-            KeyLocation::Vault => self.vault.secret(&name)?,
+            KeyLocation::Vault => self.vault()?.secret(&name)?,
         })
     }
 }
@@ -330,7 +330,7 @@ mod tests {
             fast(),
         )
         .unwrap();
-        assert_eq!(engine.key_location(), KeyLocation::Vault);
+        assert_eq!(engine.key_location().unwrap(), KeyLocation::Vault);
         engine
             .set_api_key("anthropic", "sk-ant-000000000wxyz")
             .unwrap();

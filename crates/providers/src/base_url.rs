@@ -32,6 +32,21 @@ pub fn is_loopback(host: &Host<&str>) -> bool {
     }
 }
 
+/// Checks a request URL (a base URL plus endpoint path and query) against the transport
+/// policy: https, or http to this machine only.
+pub fn check_request_url(text: &str) -> Result<(), BaseUrlError> {
+    let url = Url::parse(text).map_err(|_| BaseUrlError::Malformed(text.to_owned()))?;
+    let host = url
+        .host()
+        .ok_or_else(|| BaseUrlError::Malformed(text.to_owned()))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&host) => Ok(()),
+        "http" => Err(BaseUrlError::InsecureRemote(text.to_owned())),
+        _ => Err(BaseUrlError::Scheme(text.to_owned())),
+    }
+}
+
 /// Whether a URL points at this machine.
 pub fn is_loopback_url(text: &str) -> bool {
     Url::parse(text.trim())

@@ -1,12 +1,28 @@
-//! hearth-providers: the model providers Hearth can talk to.
+//! hearth-providers: the model providers Hearth talks to, and how.
 //!
-//! For now this crate holds the built-in catalog: every provider Hearth knows out of the
-//! box, its wire protocol and its default base URL (with the API version segment, as the
-//! provider documents it). The wire protocols themselves live here too as they arrive.
+//! The built-in catalog ([`CATALOG`]), the base-URL policy (HTTPS, or HTTP to this
+//! machine only), the one HTTP client factory ([`Http`]), one byte-level SSE decoder
+//! ([`sse`]) shared by the three wire protocols (OpenAI Chat Completions, Anthropic
+//! Messages, Gemini `streamGenerateContent`), typed errors ([`ProviderError`]), and model
+//! lists. It knows nothing about storage.
 
+mod anthropic;
 mod base_url;
 mod catalog;
+mod chat;
+mod error;
+mod gemini;
+mod http;
+mod models;
+mod openai;
 pub mod sse;
 
-pub use base_url::{check_base_url, is_loopback, is_loopback_url, BaseUrlError};
+pub use base_url::{check_base_url, check_request_url, is_loopback, is_loopback_url, BaseUrlError};
 pub use catalog::{builtin, Builtin, ProviderKind, UnknownKind, CATALOG};
+pub use chat::{
+    start_chat, ChatRequest, ChatRole, ChatStream, ChatTurn, Endpoint, StreamEvent, Usage,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_TOKENS,
+};
+pub use error::{scrub, ProviderError};
+pub use http::{Http, CONNECT_TIMEOUT};
+pub use models::{list_models, ModelInfo};

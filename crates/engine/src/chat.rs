@@ -1,0 +1,517 @@
+//! The chat pipeline: the user's message is saved before anything leaves the machine, the
+//! reply is saved as it streams, and however the reply ends (done, stopped, failed, or the
+//! app killed) what had arrived is kept.
+
+use std::time::{Duration, Instant};
+
+use hearth_providers::{
+    builtin, start_chat, ChatRequest, ChatRole, ChatStream, ChatTurn, Endpoint, ProviderError,
+    ProviderKind, StreamEvent, Usage,
+};
+use hearth_vault::{MessageStatus, NewConversation, NewMessage, Role, Vault};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+use zeroize::Zeroizing;
+
+use crate::error::{EngineError, Result};
+use crate::Engine;
+
+/// How often a streaming reply's text is written to the vault. Often enough that a crash
+/// loses at most a quarter second of text; rarely enough that a fast stream is not a
+/// write per token.
+pub const PERSIST_INTERVAL: Duration = Duration::from_millis(250);
+
+/// The longest title taken from the first message.
+const TITLE_CHARS: usize = 60;
+
+/// What the user sends.
+#[derive(Debug, Clone, Default)]
+pub struct SendRequest {
+    /// An existing conversation, or `None` to start one.
+    pub conversation_id: Option<String>,
+    /// Provider to use (else the conversation's, else the default).
+    pub provider_id: Option<String>,
+    /// Model to use (else the conversation's, else the provider's default).
+    pub model: Option<String>,
+    /// The message.
+    pub text: String,
+}
+
+/// A piece of a reply, as a front end shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyEvent {
+    /// More answer text.
+    Text(String),
+    /// More reasoning text.
+    Reasoning(String),
+}
+
+/// How a failed reply's error is stored in the message's `error` column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredError {
+    /// Stable kind (`auth`, `rate_limited`, `timeout`, …).
+    pub kind: String,
+    /// What to tell the user.
+    pub message: String,
+}
+
+/// A reply on its way in. Pull pieces with [`Reply::next`]. Dropping it before the end
+/// cancels the request (the connection is closed) and keeps the partial text as
+/// `cancelled`.
+pub struct Reply {
+    vault: Arc<Mutex<Vault>>,
+    stream: ChatStream,
+    conversation_id: String,
+    user_message_id: String,
+    message_id: String,
+    content: String,
+    reasoning: String,
+    usage: Usage,
+    last_saved: Instant,
+    unsaved: bool,
+    open: bool,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("conversation_id", &self.conversation_id)
+            .field("message_id", &self.message_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reply {
+    /// The conversation.
+    pub fn conversation_id(&self) -> &str {
+        &self.conversation_id
+    }
+
+    /// The user message this replies to.
+    pub fn user_message_id(&self) -> &str {
+        &self.user_message_id
+    }
+
+    /// The assistant message being written.
+    pub fn message_id(&self) -> &str {
+        &self.message_id
+    }
+
+    /// The answer so far.
+    pub fn content(&self) -> &str {
+        &self.content
+    }
+
+    /// The next piece; `None` when the reply is complete (and saved as such). An error
+    /// ends the reply: it is saved as `error` with its kind and message, text kept.
+    pub async fn next(&mut self) -> Option<Result<ReplyEvent>> {
+        loop {
+            if !self.open {
+                return None;
+            }
+            let event = match self.stream.next().await {
+                None => {
+                    self.close(MessageStatus::Complete, None);
+                    return None;
+                }
+                Some(Err(error)) => {
+                    self.close(MessageStatus::Error, Some(&error));
+                    return Some(Err(EngineError::Provider {
+                        error,
+                        conversation_id: self.conversation_id.clone(),
+                    }));
+                }
+                Some(Ok(event)) => event,
+            };
+            let out = match event {
+                StreamEvent::Text(t) => {
+                    self.content.push_str(&t);
+                    ReplyEvent::Text(t)
+                }
+                StreamEvent::Reasoning(r) => {
+                    self.reasoning.push_str(&r);
+                    ReplyEvent::Reasoning(r)
+                }
+                StreamEvent::Usage(u) => {
+                    self.usage = u;
+                    continue;
+                }
+            };
+            self.unsaved = true;
+            if self.last_saved.elapsed() >= PERSIST_INTERVAL {
+                self.save_progress();
+            }
+            return Some(Ok(out));
+        }
+    }
+
+    fn reasoning(&self) -> Option<&str> {
+        (!self.reasoning.is_empty()).then_some(self.reasoning.as_str())
+    }
+
+    fn save_progress(&mut self) {
+        let result = self
+            .vault
+            .lock()
+            .map_err(|_| "vault lock poisoned".to_owned())
+            .and_then(|v| {
+                v.update_streaming(&self.message_id, &self.content, self.reasoning())
+                    .map_err(|e| e.to_string())
+            });
+        match result {
+            Ok(()) => {
+                self.unsaved = false;
+                self.last_saved = Instant::now();
+            }
+            // The final save will try again; the stream itself is not at fault.
+            Err(e) => tracing::warn!("could not save the streaming reply: {e}"),
+        }
+    }
+
+    /// Saves the final text and how the reply ended. Runs once.
+    fn close(&mut self, status: MessageStatus, error: Option<&ProviderError>) {
+        if !self.open {
+            return;
+        }
+        self.open = false;
+        let stored = error.map(|e| {
+            serde_json::to_string(&StoredError {
+                kind: e.kind().to_owned(),
+                message: e.to_string(),
+            })
+            .unwrap_or_default()
+        });
+        let to_i64 = |n: Option<u64>| n.and_then(|n| i64::try_from(n).ok());
+        let result = self
+            .vault
+            .lock()
+            .map_err(|_| "vault lock poisoned".to_owned())
+            .and_then(|v| {
+                v.update_streaming(&self.message_id, &self.content, self.reasoning())
+                    .and_then(|()| {
+                        v.finish_message(
+                            &self.message_id,
+                            status,
+                            stored.as_deref(),
+                            to_i64(self.usage.input),
+                            to_i64(self.usage.output),
+                        )
+                    })
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = result {
+            // The message stays `streaming` and becomes `interrupted` at the next open.
+            tracing::warn!("could not save the end of the reply: {e}");
+        }
+    }
+}
+
+impl Drop for Reply {
+    /// Stopping a reply is dropping it: the connection closes with the stream, and the
+    /// text that arrived is kept as `cancelled`.
+    fn drop(&mut self) {
+        self.close(MessageStatus::Cancelled, None);
+    }
+}
+
+/// A title from the first message: its first line, cut at a word near 60 characters.
+pub(crate) fn title_from(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if line.chars().count() <= TITLE_CHARS {
+        return line.to_owned();
+    }
+    let cut: String = line.chars().take(TITLE_CHARS).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > TITLE_CHARS / 2 => cut[..i].to_owned(),
+        _ => cut,
+    };
+    format!("{}…", cut.trim_end())
+}
+
+/// Everything needed to call a provider, settled before anything is written.
+struct Target {
+    provider_id: String,
+    model: String,
+    endpoint: Endpoint,
+    key: Option<Zeroizing<String>>,
+}
+
+impl Engine {
+    /// Works out provider, model, endpoint and key, or says what to configure.
+    fn target(&self, provider_id: Option<&str>, model: Option<&str>) -> Result<Target> {
+        let provider_id = match provider_id {
+            Some(p) => p.to_owned(),
+            None => self.default_provider()?.ok_or_else(|| {
+                EngineError::Invalid(
+                    "no provider chosen: pass --provider ID, or pick a default with `hearth provider set ID --default`".into(),
+                )
+            })?,
+        };
+        let info = self.provider(&provider_id)?;
+        let model = model
+            .map(str::to_owned)
+            .or(info.default_model.clone())
+            .ok_or_else(|| {
+                EngineError::Invalid(format!(
+                    "no model chosen for {provider_id}: pass --model M, or set one with `hearth provider set {provider_id} --default-model M` (see `hearth models {provider_id}`)"
+                ))
+            })?;
+        let kind: ProviderKind = info
+            .kind
+            .parse()
+            .map_err(|e: hearth_providers::UnknownKind| EngineError::Invalid(e.to_string()))?;
+        let key = self
+            .api_key(&provider_id)?
+            .map(|bytes| Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()));
+        let needs_key = builtin(&provider_id).is_some_and(|b| !b.local);
+        if key.is_none() && needs_key {
+            return Err(EngineError::Invalid(format!(
+                "no API key for {provider_id}: add one with `hearth key set {provider_id}`"
+            )));
+        }
+        Ok(Target {
+            endpoint: Endpoint {
+                provider_id: provider_id.clone(),
+                kind,
+                base_url: info.base_url.clone(),
+            },
+            provider_id,
+            model,
+            key,
+        })
+    }
+
+    /// Sends a message and starts the reply. The user's message is saved (durably)
+    /// before the request leaves the machine.
+    pub async fn send(&self, request: SendRequest) -> Result<Reply> {
+        let text = request.text.trim_end().to_owned();
+        if text.trim().is_empty() {
+            return Err(EngineError::Invalid("the message is empty".into()));
+        }
+        let existing = match &request.conversation_id {
+            Some(id) => Some(self.conversation(id)?),
+            None => None,
+        };
+        let provider = request
+            .provider_id
+            .clone()
+            .or_else(|| existing.as_ref().and_then(|c| c.provider_id.clone()));
+        let same_provider = existing.as_ref().is_some_and(|c| c.provider_id == provider);
+        let model = request.model.clone().or_else(|| {
+            existing
+                .as_ref()
+                .filter(|_| same_provider)
+                .and_then(|c| c.model.clone())
+        });
+        let target = self.target(provider.as_deref(), model.as_deref())?;
+
+        let (conversation_id, parent) = {
+            let mut vault = self.vault()?;
+            let conversation = match existing {
+                Some(c) => {
+                    if c.provider_id.as_deref() != Some(&target.provider_id)
+                        || c.model.as_deref() != Some(&target.model)
+                    {
+                        vault.set_conversation_model(&c.id, &target.provider_id, &target.model)?;
+                    }
+                    c
+                }
+                None => vault.create_conversation(NewConversation {
+                    title: title_from(&text),
+                    provider_id: Some(target.provider_id.clone()),
+                    model: Some(target.model.clone()),
+                    ..Default::default()
+                })?,
+            };
+            let user = vault.append_message(NewMessage::complete(
+                &conversation.id,
+                conversation.head_message_id.as_deref(),
+                Role::User,
+                text,
+            ))?;
+            (conversation.id, user.id)
+        };
+        self.start_reply(&conversation_id, &parent, target).await
+    }
+
+    /// Asks again for the reply to the user message that `message_id` answers: a new
+    /// sibling reply, which becomes the visible one.
+    pub async fn regenerate(&self, message_id: &str) -> Result<Reply> {
+        let (conversation, parent) = {
+            let vault = self.vault()?;
+            let message = vault.message(message_id)?;
+            let parent = match message.role {
+                Role::Assistant => message.parent_id.clone().ok_or_else(|| {
+                    EngineError::Invalid("this reply has no message it answers".into())
+                })?,
+                // Regenerating from a user message means: answer it again.
+                _ => message.id.clone(),
+            };
+            (vault.conversation(&message.conversation_id)?, parent)
+        };
+        let target = self.target(
+            conversation.provider_id.as_deref(),
+            conversation.model.as_deref(),
+        )?;
+        self.start_reply(&conversation.id, &parent, target).await
+    }
+
+    /// Edits a user message: the new text becomes a sibling of the old one (the old one
+    /// is kept in the tree), is saved, and gets a reply. Only the edited branch is sent.
+    pub async fn edit(&self, message_id: &str, text: &str) -> Result<Reply> {
+        let text = text.trim_end();
+        if text.trim().is_empty() {
+            return Err(EngineError::Invalid("the message is empty".into()));
+        }
+        let (conversation, original) = {
+            let vault = self.vault()?;
+            let message = vault.message(message_id)?;
+            if message.role != Role::User {
+                return Err(EngineError::Invalid(
+                    "only your own messages can be edited".into(),
+                ));
+            }
+            (vault.conversation(&message.conversation_id)?, message)
+        };
+        let target = self.target(
+            conversation.provider_id.as_deref(),
+            conversation.model.as_deref(),
+        )?;
+        let user = self.vault()?.append_message(NewMessage::complete(
+            &conversation.id,
+            original.parent_id.as_deref(),
+            Role::User,
+            text,
+        ))?;
+        self.start_reply(&conversation.id, &user.id, target).await
+    }
+
+    /// Creates the streaming reply under `parent` and opens the provider's stream.
+    async fn start_reply(
+        &self,
+        conversation_id: &str,
+        parent: &str,
+        target: Target,
+    ) -> Result<Reply> {
+        let (request, message_id) = {
+            let mut vault = self.vault()?;
+            let conversation = vault.conversation(conversation_id)?;
+            let history = vault.path_to(parent)?;
+            let turns = history
+                .iter()
+                .filter_map(|m| {
+                    let role = match m.role {
+                        Role::User => ChatRole::User,
+                        Role::Assistant => ChatRole::Assistant,
+                        Role::System => return None,
+                    };
+                    // A failed or empty reply is not part of what the model said.
+                    (role == ChatRole::User || !m.content.is_empty()).then(|| ChatTurn {
+                        role,
+                        text: m.content.clone(),
+                    })
+                })
+                .collect();
+            let mut reply =
+                NewMessage::complete(conversation_id, Some(parent), Role::Assistant, "");
+            reply.status = MessageStatus::Streaming;
+            reply.provider_id = Some(target.provider_id.clone());
+            reply.model = Some(target.model.clone());
+            let message = vault.append_message(reply)?;
+            (
+                ChatRequest {
+                    model: target.model.clone(),
+                    system: conversation.system_prompt.clone(),
+                    turns,
+                    max_tokens: None,
+                    temperature: None,
+                },
+                message.id,
+            )
+        };
+        let http = self.http()?;
+        let key = target.key.as_ref().map(|k| k.as_str());
+        match start_chat(http, &target.endpoint, key, &request, self.idle_timeout).await {
+            Ok(stream) => Ok(Reply {
+                vault: self.vault.clone(),
+                stream,
+                conversation_id: conversation_id.to_owned(),
+                user_message_id: parent.to_owned(),
+                message_id,
+                content: String::new(),
+                reasoning: String::new(),
+                usage: Usage::default(),
+                last_saved: Instant::now(),
+                unsaved: false,
+                open: true,
+            }),
+            Err(error) => {
+                let stored = serde_json::to_string(&StoredError {
+                    kind: error.kind().to_owned(),
+                    message: error.to_string(),
+                })
+                .unwrap_or_default();
+                self.vault()?.finish_message(
+                    &message_id,
+                    MessageStatus::Error,
+                    Some(&stored),
+                    None,
+                    None,
+                )?;
+                Err(EngineError::Provider {
+                    error,
+                    conversation_id: conversation_id.to_owned(),
+                })
+            }
+        }
+    }
+
+    /// Asks a provider which models it offers.
+    pub async fn list_models(&self, provider_id: &str) -> Result<Vec<hearth_providers::ModelInfo>> {
+        let info = self.provider(provider_id)?;
+        let kind: ProviderKind = info
+            .kind
+            .parse()
+            .map_err(|e: hearth_providers::UnknownKind| EngineError::Invalid(e.to_string()))?;
+        let key = self
+            .api_key(provider_id)?
+            .map(|bytes| Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()));
+        let endpoint = Endpoint {
+            provider_id: provider_id.to_owned(),
+            kind,
+            base_url: info.base_url,
+        };
+        let http = self.http()?;
+        Ok(hearth_providers::list_models(
+            http,
+            &endpoint,
+            key.as_ref().map(|k| k.as_str()),
+            self.idle_timeout,
+        )
+        .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_come_from_the_first_line() {
+        assert_eq!(title_from("\n  Hello there  \nsecond line"), "Hello there");
+        let long = "word ".repeat(30);
+        let t = title_from(&long);
+        assert!(
+            t.ends_with('…') && t.chars().count() <= TITLE_CHARS + 1,
+            "{t}"
+        );
+        assert_eq!(
+            title_from(&"x".repeat(100)).chars().count(),
+            TITLE_CHARS + 1
+        );
+    }
+}

@@ -1,0 +1,188 @@
+//! Anthropic Messages streaming.
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::{json, Value};
+
+use crate::chat::{
+    ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage, DEFAULT_MAX_TOKENS,
+};
+use crate::error::ProviderError;
+use crate::http::{classify_stream_error, secret_header, Http};
+use crate::sse::SseEvent;
+
+/// The API version Hearth speaks.
+const API_VERSION: &str = "2023-06-01";
+
+/// The headers of every request: the key and the API version.
+pub(crate) fn headers(key: Option<&str>) -> Result<HeaderMap, ProviderError> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = key {
+        headers.insert("x-api-key", secret_header(key)?);
+    }
+    headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
+    Ok(headers)
+}
+
+/// Builds the streaming request. The system prompt is a top-level field; turns are only
+/// `user` and `assistant`.
+pub(crate) fn chat_request(
+    http: &Http,
+    endpoint: &Endpoint,
+    key: Option<&str>,
+    request: &ChatRequest,
+) -> Result<reqwest::RequestBuilder, ProviderError> {
+    let messages: Vec<Value> = request
+        .turns
+        .iter()
+        .map(|t| {
+            let role = match t.role {
+                ChatRole::User => "user",
+                ChatRole::Assistant => "assistant",
+            };
+            json!({ "role": role, "content": t.text })
+        })
+        .collect();
+    let mut body = json!({
+        "model": request.model,
+        "max_tokens": request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+        "messages": messages,
+        "stream": true,
+    });
+    if let Some(system) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
+        body["system"] = system.into();
+    }
+    if let Some(t) = request.temperature {
+        body["temperature"] = t.into();
+    }
+    let url = format!("{}/messages", endpoint.base_url);
+    Ok(http
+        .request(reqwest::Method::POST, &url, headers(key)?)?
+        .json(&body))
+}
+
+/// Reads Messages events until `message_stop`.
+pub(crate) struct Parser {
+    key: Option<String>,
+    usage: Usage,
+    done: bool,
+}
+
+impl Parser {
+    pub(crate) fn new(key: Option<&str>) -> Self {
+        Parser {
+            key: key.map(str::to_owned),
+            usage: Usage::default(),
+            done: false,
+        }
+    }
+}
+
+impl Drop for Parser {
+    fn drop(&mut self) {
+        if let Some(k) = self.key.as_mut() {
+            zeroize::Zeroize::zeroize(k);
+        }
+    }
+}
+
+impl StreamParser for Parser {
+    fn on_event(
+        &mut self,
+        event: &SseEvent,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError> {
+        let data = event.data.trim();
+        if data.is_empty() {
+            return Ok(());
+        }
+        let value: Value = serde_json::from_str(data).map_err(|e| ProviderError::Malformed {
+            message: format!("an event is not JSON: {e}"),
+        })?;
+        let kind = value
+            .get("type")
+            .and_then(Value::as_str)
+            .or(event.event.as_deref())
+            .unwrap_or("");
+        match kind {
+            "message_start" => {
+                if let Some(usage) = value.pointer("/message/usage") {
+                    self.usage.input = usage.get("input_tokens").and_then(Value::as_u64);
+                    self.usage.output = usage.get("output_tokens").and_then(Value::as_u64);
+                    out.push(StreamEvent::Usage(self.usage));
+                }
+            }
+            "content_block_start" => {
+                match value.pointer("/content_block/type").and_then(Value::as_str) {
+                    Some("text") => {
+                        if let Some(t) = value
+                            .pointer("/content_block/text")
+                            .and_then(Value::as_str)
+                            .filter(|t| !t.is_empty())
+                        {
+                            out.push(StreamEvent::Text(t.to_owned()));
+                        }
+                    }
+                    Some("thinking") => {
+                        if let Some(t) = value
+                            .pointer("/content_block/thinking")
+                            .and_then(Value::as_str)
+                            .filter(|t| !t.is_empty())
+                        {
+                            out.push(StreamEvent::Reasoning(t.to_owned()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "content_block_delta" => {
+                let delta = value.get("delta");
+                match delta.and_then(|d| d.get("type")).and_then(Value::as_str) {
+                    Some("text_delta") => {
+                        if let Some(t) = delta
+                            .and_then(|d| d.get("text"))
+                            .and_then(Value::as_str)
+                            .filter(|t| !t.is_empty())
+                        {
+                            out.push(StreamEvent::Text(t.to_owned()));
+                        }
+                    }
+                    Some("thinking_delta") => {
+                        if let Some(t) = delta
+                            .and_then(|d| d.get("thinking"))
+                            .and_then(Value::as_str)
+                            .filter(|t| !t.is_empty())
+                        {
+                            out.push(StreamEvent::Reasoning(t.to_owned()));
+                        }
+                    }
+                    // Signatures, tool input and citations are not chat text.
+                    _ => {}
+                }
+            }
+            "message_delta" => {
+                // Cumulative counts: the latest wins.
+                if let Some(usage) = value.get("usage") {
+                    if let Some(o) = usage.get("output_tokens").and_then(Value::as_u64) {
+                        self.usage.output = Some(o);
+                    }
+                    if let Some(i) = usage.get("input_tokens").and_then(Value::as_u64) {
+                        self.usage.input = Some(i);
+                    }
+                    out.push(StreamEvent::Usage(self.usage));
+                }
+            }
+            "message_stop" => self.done = true,
+            "error" => {
+                let error = value.get("error").cloned().unwrap_or(Value::Null);
+                return Err(classify_stream_error(&error, self.key.as_deref()));
+            }
+            // ping, content_block_stop, and event types added later.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finished(&self) -> bool {
+        self.done
+    }
+}

@@ -1,0 +1,285 @@
+//! A streamed chat reply: the request, the events, and the stream that yields them.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use zeroize::Zeroizing;
+
+use crate::error::ProviderError;
+use crate::http::{classify_status, network_error, Http};
+use crate::sse::{SseDecoder, SseEvent, SseItem};
+use crate::{anthropic, gemini, openai, ProviderKind};
+
+/// Who said a turn of the conversation sent to the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatRole {
+    /// The user.
+    User,
+    /// The model.
+    Assistant,
+}
+
+/// One turn of history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatTurn {
+    /// Who said it.
+    pub role: ChatRole,
+    /// What was said.
+    pub text: String,
+}
+
+/// What to send: the model, the system prompt, and the conversation so far (oldest
+/// first, ending with the user's new message).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatRequest {
+    /// Model id as the provider names it.
+    pub model: String,
+    /// System prompt, sent the way each protocol wants it.
+    pub system: Option<String>,
+    /// The turns.
+    pub turns: Vec<ChatTurn>,
+    /// Reply length limit; Anthropic requires one, so it gets [`DEFAULT_MAX_TOKENS`].
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature.
+    pub temperature: Option<f32>,
+}
+
+/// The reply length limit sent to Anthropic when the user set none (it is required there).
+pub const DEFAULT_MAX_TOKENS: u32 = 8192;
+
+/// Where and how to reach one provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Provider id (decides per-provider touches such as OpenRouter's attribution).
+    pub provider_id: String,
+    /// Wire protocol.
+    pub kind: ProviderKind,
+    /// Base URL including the version segment, without a trailing slash.
+    pub base_url: String,
+}
+
+/// Token counts as reported by the provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Prompt tokens.
+    pub input: Option<u64>,
+    /// Reply tokens.
+    pub output: Option<u64>,
+}
+
+/// One piece of a streamed reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// More answer text.
+    Text(String),
+    /// More reasoning ("thinking") text, kept apart from the answer.
+    Reasoning(String),
+    /// Token usage so far (the latest report wins).
+    Usage(Usage),
+}
+
+/// The per-protocol part of reading a stream: events in, reply pieces out.
+pub(crate) trait StreamParser: Send {
+    /// Handles one decoded SSE event.
+    fn on_event(
+        &mut self,
+        event: &SseEvent,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError>;
+    /// Whether the protocol's end marker has been seen.
+    fn finished(&self) -> bool;
+    /// Whether the reply counts as complete if the stream ends now.
+    fn complete_at_eof(&self) -> bool {
+        self.finished()
+    }
+}
+
+/// The idle limit used when the caller sets none: generous, because reasoning models can
+/// be silent for minutes, and providers that wait send keep-alives that reset it.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A reply arriving from a provider. Dropping it closes the connection, which is how a
+/// reply is cancelled.
+pub struct ChatStream {
+    response: reqwest::Response,
+    decoder: SseDecoder,
+    parser: Box<dyn StreamParser>,
+    pending: VecDeque<Result<StreamEvent, ProviderError>>,
+    items: Vec<SseItem>,
+    idle: Duration,
+    key: Option<Zeroizing<String>>,
+    ended: bool,
+}
+
+impl std::fmt::Debug for ChatStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatStream")
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sends `request` to `endpoint` and returns the reply stream once the provider has
+/// accepted it (status 2xx and an event stream); errors before that are typed.
+pub async fn start_chat(
+    http: &Http,
+    endpoint: &Endpoint,
+    key: Option<&str>,
+    request: &ChatRequest,
+    idle: Duration,
+) -> Result<ChatStream, ProviderError> {
+    let (builder, parser): (_, Box<dyn StreamParser>) = match endpoint.kind {
+        ProviderKind::OpenAiCompatible => (
+            openai::chat_request(http, endpoint, key, request)?,
+            Box::new(openai::Parser::new(key)),
+        ),
+        ProviderKind::Anthropic => (
+            anthropic::chat_request(http, endpoint, key, request)?,
+            Box::new(anthropic::Parser::new(key)),
+        ),
+        ProviderKind::Gemini => (
+            gemini::chat_request(http, endpoint, key, request)?,
+            Box::new(gemini::Parser::new(key)),
+        ),
+    };
+    let send = builder.send();
+    let response = match tokio::time::timeout(idle, send).await {
+        Err(_) => return Err(ProviderError::Timeout { idle }),
+        Ok(Err(e)) => return Err(network_error(e, key)),
+        Ok(Ok(r)) => r,
+    };
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    if !(200..300).contains(&status) {
+        let body = read_error_body(response, idle, key).await?;
+        return Err(classify_status(status, &headers, &body, key));
+    }
+    if !is_event_stream(&headers) {
+        // A 2xx that is not a stream is usually an error object some servers send with
+        // 200; anything else is not a protocol Hearth speaks.
+        let body = read_error_body(response, idle, key).await?;
+        let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
+            return Err(crate::http::classify_stream_error(error, key));
+        }
+        return Err(ProviderError::Malformed {
+            message: format!(
+                "expected an event stream, got {}",
+                headers
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("no content type")
+            ),
+        });
+    }
+    Ok(ChatStream {
+        response,
+        decoder: SseDecoder::new(),
+        parser,
+        pending: VecDeque::new(),
+        items: Vec::new(),
+        idle,
+        key: key.map(|k| Zeroizing::new(k.to_owned())),
+        ended: false,
+    })
+}
+
+fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/event-stream"))
+}
+
+/// The most of an error body read: enough for any JSON error, bounded against abuse.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+async fn read_error_body(
+    mut response: reqwest::Response,
+    idle: Duration,
+    key: Option<&str>,
+) -> Result<String, ProviderError> {
+    let mut body = Vec::new();
+    loop {
+        match tokio::time::timeout(idle, response.chunk()).await {
+            Err(_) => return Err(ProviderError::Timeout { idle }),
+            Ok(Err(e)) => return Err(network_error(e, key)),
+            Ok(Ok(None)) => break,
+            Ok(Ok(Some(chunk))) => {
+                body.extend_from_slice(&chunk);
+                if body.len() > MAX_ERROR_BODY {
+                    body.truncate(MAX_ERROR_BODY);
+                    break;
+                }
+            }
+        }
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+impl ChatStream {
+    /// The next piece of the reply; `None` once the reply is complete. An error is the
+    /// last item: whatever arrived before it has been delivered first.
+    pub async fn next(&mut self) -> Option<Result<StreamEvent, ProviderError>> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(item);
+            }
+            if self.ended {
+                return None;
+            }
+            let chunk = match tokio::time::timeout(self.idle, self.response.chunk()).await {
+                Err(_) => return Some(self.fail(ProviderError::Timeout { idle: self.idle })),
+                Ok(Err(e)) => {
+                    let err = network_error(e, self.key.as_deref().map(|k| k.as_str()));
+                    return Some(self.fail(err));
+                }
+                Ok(Ok(chunk)) => chunk,
+            };
+            let mut items = std::mem::take(&mut self.items);
+            items.clear();
+            match &chunk {
+                Some(bytes) => {
+                    if let Err(e) = self.decoder.feed(bytes, &mut items) {
+                        return Some(self.fail(ProviderError::Malformed {
+                            message: e.to_string(),
+                        }));
+                    }
+                }
+                None => self.decoder.finish(&mut items),
+            }
+            let mut out = Vec::new();
+            let mut error = None;
+            for item in &items {
+                if let SseItem::Event(event) = item {
+                    if let Err(e) = self.parser.on_event(event, &mut out) {
+                        error = Some(e);
+                        break;
+                    }
+                    if self.parser.finished() {
+                        break;
+                    }
+                }
+            }
+            self.items = items;
+            self.pending.extend(out.into_iter().map(Ok));
+            if let Some(e) = error {
+                self.ended = true;
+                self.pending.push_back(Err(e));
+            } else if self.parser.finished() {
+                self.ended = true;
+            } else if chunk.is_none() {
+                self.ended = true;
+                if !self.parser.complete_at_eof() {
+                    self.pending.push_back(Err(ProviderError::Truncated));
+                }
+            }
+        }
+    }
+
+    fn fail(&mut self, err: ProviderError) -> Result<StreamEvent, ProviderError> {
+        self.ended = true;
+        Err(err)
+    }
+}

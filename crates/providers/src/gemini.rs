@@ -1,0 +1,178 @@
+//! Google Gemini `streamGenerateContent?alt=sse`.
+
+use reqwest::header::HeaderMap;
+use serde_json::{json, Value};
+
+use crate::chat::{ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage};
+use crate::error::ProviderError;
+use crate::http::{classify_stream_error, secret_header, Http};
+use crate::sse::SseEvent;
+
+/// The headers of every request: the key in `x-goog-api-key` (never in the URL, where it
+/// would end up in logs).
+pub(crate) fn headers(key: Option<&str>) -> Result<HeaderMap, ProviderError> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = key {
+        headers.insert("x-goog-api-key", secret_header(key)?);
+    }
+    Ok(headers)
+}
+
+/// A model id without the `models/` prefix the API sometimes reports.
+pub(crate) fn bare_model(model: &str) -> &str {
+    model.strip_prefix("models/").unwrap_or(model)
+}
+
+/// Builds the streaming request.
+pub(crate) fn chat_request(
+    http: &Http,
+    endpoint: &Endpoint,
+    key: Option<&str>,
+    request: &ChatRequest,
+) -> Result<reqwest::RequestBuilder, ProviderError> {
+    let contents: Vec<Value> = request
+        .turns
+        .iter()
+        .map(|t| {
+            let role = match t.role {
+                ChatRole::User => "user",
+                ChatRole::Assistant => "model",
+            };
+            json!({ "role": role, "parts": [{ "text": t.text }] })
+        })
+        .collect();
+    let mut body = json!({ "contents": contents });
+    if let Some(system) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
+        body["systemInstruction"] = json!({ "parts": [{ "text": system }] });
+    }
+    let mut config = serde_json::Map::new();
+    if let Some(max) = request.max_tokens {
+        config.insert("maxOutputTokens".into(), max.into());
+    }
+    if let Some(t) = request.temperature {
+        config.insert("temperature".into(), t.into());
+    }
+    if !config.is_empty() {
+        body["generationConfig"] = Value::Object(config);
+    }
+    let model = bare_model(&request.model);
+    if model.is_empty() || model.contains(['/', '?', '#']) {
+        return Err(ProviderError::Config(format!(
+            "`{model}` is not a Gemini model id"
+        )));
+    }
+    let url = format!(
+        "{}/models/{model}:streamGenerateContent?alt=sse",
+        endpoint.base_url
+    );
+    Ok(http
+        .request(reqwest::Method::POST, &url, headers(key)?)?
+        .json(&body))
+}
+
+/// Reads `GenerateContentResponse` chunks; the stream ends at EOF after a finish reason.
+pub(crate) struct Parser {
+    key: Option<String>,
+    finish_seen: bool,
+}
+
+impl Parser {
+    pub(crate) fn new(key: Option<&str>) -> Self {
+        Parser {
+            key: key.map(str::to_owned),
+            finish_seen: false,
+        }
+    }
+}
+
+impl Drop for Parser {
+    fn drop(&mut self) {
+        if let Some(k) = self.key.as_mut() {
+            zeroize::Zeroize::zeroize(k);
+        }
+    }
+}
+
+impl StreamParser for Parser {
+    fn on_event(
+        &mut self,
+        event: &SseEvent,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError> {
+        let data = event.data.trim();
+        if data.is_empty() {
+            return Ok(());
+        }
+        let value: Value = serde_json::from_str(data).map_err(|e| ProviderError::Malformed {
+            message: format!("a chunk is not JSON: {e}"),
+        })?;
+        let value = match value {
+            Value::Array(mut items) if items.len() == 1 => items.remove(0),
+            other => other,
+        };
+        if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
+            return Err(classify_stream_error(error, self.key.as_deref()));
+        }
+        let candidate = value.pointer("/candidates/0");
+        if candidate.is_none() {
+            if let Some(reason) = value
+                .pointer("/promptFeedback/blockReason")
+                .and_then(Value::as_str)
+            {
+                return Err(ProviderError::StreamError {
+                    kind: "blocked".into(),
+                    message: format!("the prompt was blocked ({reason})"),
+                });
+            }
+        }
+        if let Some(candidate) = candidate {
+            let parts = candidate
+                .pointer("/content/parts")
+                .and_then(Value::as_array);
+            for part in parts.into_iter().flatten() {
+                if let Some(text) = part
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty())
+                {
+                    if part.get("thought").and_then(Value::as_bool) == Some(true) {
+                        out.push(StreamEvent::Reasoning(text.to_owned()));
+                    } else {
+                        out.push(StreamEvent::Text(text.to_owned()));
+                    }
+                }
+            }
+            if candidate
+                .get("finishReason")
+                .and_then(Value::as_str)
+                .is_some()
+            {
+                self.finish_seen = true;
+            }
+        }
+        if let Some(usage) = value.get("usageMetadata") {
+            out.push(StreamEvent::Usage(Usage {
+                input: usage.get("promptTokenCount").and_then(Value::as_u64),
+                output: usage
+                    .get("candidatesTokenCount")
+                    .and_then(Value::as_u64)
+                    .map(|c| {
+                        c + usage
+                            .get("thoughtsTokenCount")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(0)
+                    }),
+            }));
+        }
+        Ok(())
+    }
+
+    /// Gemini has no end marker: the stream simply ends.
+    fn finished(&self) -> bool {
+        false
+    }
+
+    fn complete_at_eof(&self) -> bool {
+        self.finish_seen
+    }
+}

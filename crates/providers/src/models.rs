@@ -1,0 +1,152 @@
+//! Listing the models a provider offers.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::chat::Endpoint;
+use crate::error::ProviderError;
+use crate::http::{classify_status, network_error, Http};
+use crate::{anthropic, gemini, openai, ProviderKind};
+
+/// A model a provider offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelInfo {
+    /// The id to send in requests.
+    pub id: String,
+    /// A display name, when the provider gives one.
+    pub name: Option<String>,
+}
+
+/// The most pages followed when a provider paginates its model list.
+const MAX_PAGES: usize = 20;
+
+/// Asks the provider for its models.
+pub async fn list_models(
+    http: &Http,
+    endpoint: &Endpoint,
+    key: Option<&str>,
+    timeout: Duration,
+) -> Result<Vec<ModelInfo>, ProviderError> {
+    let mut models = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let (url, headers) = match endpoint.kind {
+            ProviderKind::OpenAiCompatible => (
+                format!("{}/models", endpoint.base_url),
+                openai::headers(endpoint, key)?,
+            ),
+            ProviderKind::Anthropic => (
+                match &cursor {
+                    Some(after) => {
+                        format!("{}/models?limit=1000&after_id={after}", endpoint.base_url)
+                    }
+                    None => format!("{}/models?limit=1000", endpoint.base_url),
+                },
+                anthropic::headers(key)?,
+            ),
+            ProviderKind::Gemini => (
+                match &cursor {
+                    Some(token) => format!(
+                        "{}/models?pageSize=1000&pageToken={token}",
+                        endpoint.base_url
+                    ),
+                    None => format!("{}/models?pageSize=1000", endpoint.base_url),
+                },
+                gemini::headers(key)?,
+            ),
+        };
+        let request = http.request(reqwest::Method::GET, &url, headers)?.send();
+        let response = tokio::time::timeout(timeout, request)
+            .await
+            .map_err(|_| ProviderError::Timeout { idle: timeout })?
+            .map_err(|e| network_error(e, key))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = tokio::time::timeout(timeout, response.text())
+            .await
+            .map_err(|_| ProviderError::Timeout { idle: timeout })?
+            .map_err(|e| network_error(e, key))?;
+        if !(200..300).contains(&status) {
+            return Err(classify_status(status, &headers, &body, key));
+        }
+        let value: Value = serde_json::from_str(&body).map_err(|e| ProviderError::Malformed {
+            message: format!("the model list is not JSON: {e}"),
+        })?;
+        cursor = None;
+        match endpoint.kind {
+            ProviderKind::OpenAiCompatible => {
+                for m in value
+                    .get("data")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(id) = m.get("id").and_then(Value::as_str) {
+                        models.push(ModelInfo {
+                            id: id.to_owned(),
+                            name: m.get("name").and_then(Value::as_str).map(str::to_owned),
+                        });
+                    }
+                }
+            }
+            ProviderKind::Anthropic => {
+                for m in value
+                    .get("data")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(id) = m.get("id").and_then(Value::as_str) {
+                        models.push(ModelInfo {
+                            id: id.to_owned(),
+                            name: m
+                                .get("display_name")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
+                        });
+                    }
+                }
+                if value.get("has_more").and_then(Value::as_bool) == Some(true) {
+                    cursor = value
+                        .get("last_id")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                }
+            }
+            ProviderKind::Gemini => {
+                for m in value
+                    .get("models")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let chat_capable = m
+                        .get("supportedGenerationMethods")
+                        .and_then(Value::as_array)
+                        .is_none_or(|methods| methods.iter().any(|x| x == "generateContent"));
+                    if let (true, Some(name)) =
+                        (chat_capable, m.get("name").and_then(Value::as_str))
+                    {
+                        models.push(ModelInfo {
+                            id: gemini::bare_model(name).to_owned(),
+                            name: m
+                                .get("displayName")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
+                        });
+                    }
+                }
+                cursor = value
+                    .get("nextPageToken")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned);
+            }
+        }
+        if cursor.is_none() {
+            break;
+        }
+    }
+    Ok(models)
+}

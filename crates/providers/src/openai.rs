@@ -1,0 +1,181 @@
+//! OpenAI Chat Completions streaming, spoken by OpenAI and most other providers
+//! (Groq, Mistral, OpenRouter, DeepSeek, xAI, Ollama, LM Studio, custom servers).
+
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use serde_json::{json, Value};
+
+use crate::chat::{ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage};
+use crate::error::ProviderError;
+use crate::http::{classify_stream_error, secret_header, Http};
+use crate::sse::SseEvent;
+
+/// Builds the streaming request.
+pub(crate) fn chat_request(
+    http: &Http,
+    endpoint: &Endpoint,
+    key: Option<&str>,
+    request: &ChatRequest,
+) -> Result<reqwest::RequestBuilder, ProviderError> {
+    let mut messages = Vec::new();
+    if let Some(system) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
+        messages.push(json!({ "role": "system", "content": system }));
+    }
+    for turn in &request.turns {
+        let role = match turn.role {
+            ChatRole::User => "user",
+            ChatRole::Assistant => "assistant",
+        };
+        messages.push(json!({ "role": role, "content": turn.text }));
+    }
+    let mut body = json!({
+        "model": request.model,
+        "messages": messages,
+        "stream": true,
+        "stream_options": { "include_usage": true },
+    });
+    if let Some(max) = request.max_tokens {
+        body["max_tokens"] = max.into();
+    }
+    if let Some(t) = request.temperature {
+        body["temperature"] = t.into();
+    }
+    let url = format!("{}/chat/completions", endpoint.base_url);
+    Ok(http
+        .request(reqwest::Method::POST, &url, headers(endpoint, key)?)?
+        .json(&body))
+}
+
+/// The headers of every request: the key as a bearer token, and OpenRouter's
+/// attribution naming Hearth.
+pub(crate) fn headers(endpoint: &Endpoint, key: Option<&str>) -> Result<HeaderMap, ProviderError> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = key {
+        headers.insert(AUTHORIZATION, secret_header(&format!("Bearer {key}"))?);
+    }
+    if endpoint.provider_id == "openrouter" {
+        headers.insert("X-OpenRouter-Title", HeaderValue::from_static("Hearth"));
+        headers.insert("X-Title", HeaderValue::from_static("Hearth"));
+    }
+    Ok(headers)
+}
+
+/// Reads `chat.completion.chunk` events until `[DONE]` (or a finish reason and EOF).
+pub(crate) struct Parser {
+    key: Option<String>,
+    done: bool,
+    finish_seen: bool,
+}
+
+impl Parser {
+    pub(crate) fn new(key: Option<&str>) -> Self {
+        Parser {
+            key: key.map(str::to_owned),
+            done: false,
+            finish_seen: false,
+        }
+    }
+}
+
+impl Drop for Parser {
+    fn drop(&mut self) {
+        if let Some(k) = self.key.as_mut() {
+            zeroize::Zeroize::zeroize(k);
+        }
+    }
+}
+
+impl StreamParser for Parser {
+    fn on_event(
+        &mut self,
+        event: &SseEvent,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError> {
+        let data = event.data.trim();
+        if data.is_empty() {
+            return Ok(());
+        }
+        if data.starts_with("[DONE]") {
+            self.done = true;
+            return Ok(());
+        }
+        if !data.starts_with('{') {
+            // Data-only keep-alives some gateways send (`data: : keep-alive`).
+            return Ok(());
+        }
+        let chunk: Value = serde_json::from_str(data).map_err(|e| ProviderError::Malformed {
+            message: format!("a chunk is not JSON: {e}"),
+        })?;
+        if let Some(error) = chunk
+            .get("error")
+            .filter(|e| !e.is_null() && *e != &Value::Bool(false))
+        {
+            return Err(classify_stream_error(error, self.key.as_deref()));
+        }
+        if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
+            out.push(StreamEvent::Usage(Usage {
+                input: usage.get("prompt_tokens").and_then(Value::as_u64),
+                output: usage.get("completion_tokens").and_then(Value::as_u64),
+            }));
+        }
+        let choices = chunk.get("choices").and_then(Value::as_array);
+        for choice in choices.into_iter().flatten() {
+            if let Some(delta) = choice.get("delta") {
+                let reasoning = delta
+                    .get("reasoning_content")
+                    .and_then(Value::as_str)
+                    .or_else(|| delta.get("reasoning").and_then(Value::as_str));
+                if let Some(r) = reasoning.filter(|r| !r.is_empty()) {
+                    out.push(StreamEvent::Reasoning(r.to_owned()));
+                }
+                match delta.get("content") {
+                    Some(Value::String(text)) if !text.is_empty() => {
+                        out.push(StreamEvent::Text(text.clone()));
+                    }
+                    // Mistral's reasoning models send content as typed parts.
+                    Some(Value::Array(parts)) => {
+                        for part in parts {
+                            match part.get("type").and_then(Value::as_str) {
+                                Some("text") => {
+                                    if let Some(t) = part.get("text").and_then(Value::as_str) {
+                                        out.push(StreamEvent::Text(t.to_owned()));
+                                    }
+                                }
+                                Some("thinking") => {
+                                    let texts = part.get("thinking").and_then(Value::as_array);
+                                    for t in texts.into_iter().flatten() {
+                                        if let Some(t) = t.get("text").and_then(Value::as_str) {
+                                            out.push(StreamEvent::Reasoning(t.to_owned()));
+                                        }
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            match choice.get("finish_reason").and_then(Value::as_str) {
+                Some("error") => {
+                    return Err(ProviderError::StreamError {
+                        kind: "error".into(),
+                        message: "the provider ended the reply with an error".into(),
+                    })
+                }
+                Some(_) => self.finish_seen = true,
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn finished(&self) -> bool {
+        self.done
+    }
+
+    /// A stream that saw a finish reason and then simply ended is complete: some
+    /// compatible servers omit `[DONE]`.
+    fn complete_at_eof(&self) -> bool {
+        self.done || self.finish_seen
+    }
+}

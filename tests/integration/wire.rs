@@ -1,0 +1,549 @@
+//! The three wire protocols against a loopback fake provider: recorded streams with
+//! hostile framing assemble exactly, every failure is typed, requests carry the key in
+//! exactly one header, and keys never follow a redirect to another host.
+
+use std::time::Duration;
+
+use hearth_providers::{
+    list_models, start_chat, ChatRequest, ChatRole, ChatTurn, Endpoint, Http, ProviderError,
+    ProviderKind, StreamEvent,
+};
+use hearth_tests::fake_provider::*;
+
+const KEY: &str = "sk-canary-KEY-0123456789abcdef";
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn endpoint(fake: &FakeProvider, protocol: Protocol) -> Endpoint {
+    let (kind, seg) = match protocol {
+        Protocol::OpenAi => (ProviderKind::OpenAiCompatible, "/v1"),
+        Protocol::Anthropic => (ProviderKind::Anthropic, "/v1"),
+        Protocol::Gemini => (ProviderKind::Gemini, "/v1beta"),
+    };
+    Endpoint {
+        provider_id: "test".into(),
+        kind,
+        base_url: fake.base_url(seg),
+    }
+}
+
+fn request() -> ChatRequest {
+    ChatRequest {
+        model: "test-model".into(),
+        system: Some("Be brief.".into()),
+        turns: vec![
+            ChatTurn {
+                role: ChatRole::User,
+                text: "first question".into(),
+            },
+            ChatTurn {
+                role: ChatRole::Assistant,
+                text: "first answer".into(),
+            },
+            ChatTurn {
+                role: ChatRole::User,
+                text: "second question".into(),
+            },
+        ],
+        max_tokens: None,
+        temperature: None,
+    }
+}
+
+/// What a stream assembled to.
+#[derive(Debug, Default)]
+struct Assembled {
+    text: String,
+    reasoning: String,
+    tokens_in: Option<u64>,
+    tokens_out: Option<u64>,
+    error: Option<ProviderError>,
+}
+
+async fn assemble(fake: &FakeProvider, protocol: Protocol, idle: Duration) -> Assembled {
+    assemble_with(&Http::new().unwrap(), fake, protocol, idle).await
+}
+
+async fn assemble_with(
+    http: &Http,
+    fake: &FakeProvider,
+    protocol: Protocol,
+    idle: Duration,
+) -> Assembled {
+    let mut out = Assembled::default();
+    let mut stream =
+        match start_chat(http, &endpoint(fake, protocol), Some(KEY), &request(), idle).await {
+            Ok(s) => s,
+            Err(e) => {
+                out.error = Some(e);
+                return out;
+            }
+        };
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(StreamEvent::Text(t)) => out.text.push_str(&t),
+            Ok(StreamEvent::Reasoning(r)) => out.reasoning.push_str(&r),
+            Ok(StreamEvent::Usage(u)) => {
+                out.tokens_in = u.input.or(out.tokens_in);
+                out.tokens_out = u.output.or(out.tokens_out);
+            }
+            Err(e) => {
+                out.error = Some(e);
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn check(fixture: &StreamFixture, got: &Assembled, how: &str) {
+    let ctx = format!("{} ({how})", fixture.file);
+    assert_eq!(got.text, fixture.text, "{ctx}");
+    assert_eq!(
+        got.reasoning,
+        fixture.reasoning.clone().unwrap_or_default(),
+        "{ctx}"
+    );
+    if fixture.terminated {
+        assert!(got.error.is_none(), "{ctx}: {:?}", got.error);
+        assert_eq!(
+            (got.tokens_in, got.tokens_out),
+            (fixture.tokens_in, fixture.tokens_out),
+            "{ctx}"
+        );
+    } else if let Some(message) = &fixture.error {
+        let e = got
+            .error
+            .as_ref()
+            .unwrap_or_else(|| panic!("{ctx}: expected an error"));
+        assert!(e.to_string().contains(message.as_str()), "{ctx}: {e}");
+    } else {
+        assert_eq!(got.error, Some(ProviderError::Truncated), "{ctx}");
+    }
+}
+
+fn serve(bytes: Vec<Vec<u8>>) -> FakeProvider {
+    FakeProvider::always(Reply::sse(bytes))
+}
+
+#[test]
+fn every_recorded_stream_assembles_exactly_however_it_is_framed() {
+    let rt = rt();
+    let http = Http::new().unwrap();
+    for fixture in stream_fixtures() {
+        let bytes = fixture.bytes();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let mut framings: Vec<(&str, Vec<Vec<u8>>)> = vec![
+            ("whole", vec![bytes.clone()]),
+            ("byte by byte", byte_by_byte(&bytes)),
+            (
+                "7-byte chunks",
+                bytes.chunks(7).map(<[u8]>::to_vec).collect(),
+            ),
+        ];
+        // Line endings: the same stream with CRLF and with bare CR.
+        if !text.contains('\r') {
+            framings.push(("CRLF", vec![with_crlf(&text)]));
+            framings.push(("CR", byte_by_byte(&with_cr(&text))));
+        }
+        for (how, chunks) in framings {
+            let fake = serve(chunks);
+            let got = rt.block_on(assemble_with(
+                &http,
+                &fake,
+                fixture.protocol,
+                Duration::from_secs(10),
+            ));
+            check(&fixture, &got, how);
+        }
+    }
+}
+
+#[test]
+fn every_split_position_of_each_protocol_assembles_exactly() {
+    let rt = rt();
+    let http = Http::new().unwrap();
+    for file in [
+        "openai-basic.sse",
+        "anthropic-basic.sse",
+        "gemini-basic.sse",
+    ] {
+        let fixture = stream_fixture(file);
+        let bytes = fixture.bytes();
+        // One server answers every split in turn.
+        let splits: Vec<Vec<Vec<u8>>> = every_split(&bytes).collect();
+        let fake = FakeProvider::sequence(splits.iter().cloned().map(Reply::sse).collect());
+        for (i, _) in splits.iter().enumerate() {
+            let got = rt.block_on(assemble_with(
+                &http,
+                &fake,
+                fixture.protocol,
+                Duration::from_secs(10),
+            ));
+            check(&fixture, &got, &format!("split at {}", i + 1));
+        }
+    }
+}
+
+#[test]
+fn requests_have_each_protocols_shape_and_the_key_in_exactly_one_header() {
+    let rt = rt();
+    for (protocol, file) in [
+        (Protocol::OpenAi, "openai-basic.sse"),
+        (Protocol::Anthropic, "anthropic-basic.sse"),
+        (Protocol::Gemini, "gemini-basic.sse"),
+    ] {
+        let fake = FakeProvider::always(Reply::sse_fixture(file));
+        let got = rt.block_on(assemble(&fake, protocol, Duration::from_secs(10)));
+        assert!(got.error.is_none(), "{got:?}");
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 1);
+        let r = &requests[0];
+        assert_eq!(r.method, "POST");
+        let holding_key: Vec<&str> = r
+            .headers
+            .iter()
+            .filter(|(_, v)| v.contains(KEY))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(holding_key.len(), 1, "{protocol:?}: key in {holding_key:?}");
+        assert!(
+            !r.path.contains(KEY) && !r.body_text().contains(KEY),
+            "{protocol:?}: key leaked into URL or body"
+        );
+        let body = r.json();
+        match protocol {
+            Protocol::OpenAi => {
+                assert_eq!(r.path, "/v1/chat/completions");
+                assert_eq!(
+                    r.header("authorization"),
+                    Some(format!("Bearer {KEY}").as_str())
+                );
+                assert_eq!(body["stream"], true);
+                let roles: Vec<&str> = body["messages"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["role"].as_str().unwrap())
+                    .collect();
+                assert_eq!(roles, ["system", "user", "assistant", "user"]);
+                assert_eq!(body["messages"][0]["content"], "Be brief.");
+            }
+            Protocol::Anthropic => {
+                assert_eq!(r.path, "/v1/messages");
+                assert_eq!(r.header("x-api-key"), Some(KEY));
+                assert_eq!(r.header("anthropic-version"), Some("2023-06-01"));
+                assert_eq!(body["system"], "Be brief.");
+                assert!(body["max_tokens"].as_u64().unwrap() > 0);
+                let roles: Vec<&str> = body["messages"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["role"].as_str().unwrap())
+                    .collect();
+                assert_eq!(roles, ["user", "assistant", "user"]);
+            }
+            Protocol::Gemini => {
+                assert_eq!(
+                    r.path,
+                    "/v1beta/models/test-model:streamGenerateContent?alt=sse"
+                );
+                assert_eq!(r.header("x-goog-api-key"), Some(KEY));
+                assert_eq!(body["systemInstruction"]["parts"][0]["text"], "Be brief.");
+                let roles: Vec<&str> = body["contents"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["role"].as_str().unwrap())
+                    .collect();
+                assert_eq!(roles, ["user", "model", "user"]);
+            }
+        }
+    }
+}
+
+#[test]
+fn openrouter_requests_name_hearth() {
+    let rt = rt();
+    let fake = FakeProvider::always(Reply::sse_fixture("openrouter-reasoning.sse"));
+    let mut ep = endpoint(&fake, Protocol::OpenAi);
+    ep.provider_id = "openrouter".into();
+    rt.block_on(async {
+        let http = Http::new().unwrap();
+        let mut s = start_chat(&http, &ep, Some(KEY), &request(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        while s.next().await.is_some() {}
+    });
+    let r = &fake.requests()[0];
+    assert_eq!(r.header("x-openrouter-title"), Some("Hearth"));
+}
+
+fn status_error(protocol: Protocol, reply: Reply) -> ProviderError {
+    let fake = FakeProvider::always(reply);
+    let got = rt().block_on(assemble(&fake, protocol, Duration::from_secs(5)));
+    let shown = format!("{got:?}");
+    let e = got
+        .error
+        .unwrap_or_else(|| panic!("expected an error, got {shown}"));
+    assert!(!e.to_string().contains(KEY), "{e}");
+    e
+}
+
+#[test]
+fn each_failure_before_the_stream_is_typed() {
+    use ProviderError as E;
+    let openai_401 = format!(
+        r#"{{"error":{{"message":"Incorrect API key provided: {KEY}.","type":"invalid_request_error","code":"invalid_api_key"}}}}"#
+    );
+    assert!(matches!(
+        status_error(Protocol::OpenAi, Reply::json(401, &openai_401)),
+        E::Auth { .. }
+    ));
+    assert!(matches!(
+        status_error(
+            Protocol::OpenAi,
+            Reply::json(403, r#"{"error":{"message":"Country not supported"}}"#)
+        ),
+        E::Auth { .. }
+    ));
+    assert!(matches!(
+        status_error(Protocol::OpenAi, Reply::json(429, r#"{"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}"#).header("retry-after", "7")),
+        E::RateLimited { retryable: true, retry_after: Some(d), .. } if d == Duration::from_secs(7)
+    ));
+    assert!(matches!(
+        status_error(
+            Protocol::OpenAi,
+            Reply::json(
+                429,
+                r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#
+            )
+        ),
+        E::RateLimited {
+            retryable: false,
+            ..
+        }
+    ));
+    assert!(matches!(
+        status_error(
+            Protocol::OpenAi,
+            Reply::json(
+                404,
+                r#"{"error":{"message":"The model `x` does not exist","code":"model_not_found"}}"#
+            )
+        ),
+        E::ModelNotFound { .. }
+    ));
+    for status in [500, 503] {
+        assert!(
+            matches!(status_error(Protocol::OpenAi, Reply::json(status, r#"{"error":{"message":"overloaded"}}"#)), E::Server { status: Some(s), .. } if s == status)
+        );
+    }
+    assert!(matches!(
+        status_error(
+            Protocol::Anthropic,
+            Reply::json(
+                529,
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+            )
+        ),
+        E::Server {
+            status: Some(529),
+            ..
+        }
+    ));
+    assert!(matches!(
+        status_error(
+            Protocol::Anthropic,
+            Reply::json(
+                401,
+                r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#
+            )
+        ),
+        E::Auth { .. }
+    ));
+    let gemini_bad_key = r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}"#;
+    assert!(matches!(
+        status_error(Protocol::Gemini, Reply::json(400, gemini_bad_key)),
+        E::Auth { .. }
+    ));
+    // A 200 that is not an event stream but an error object.
+    assert!(matches!(
+        status_error(
+            Protocol::OpenAi,
+            Reply::json(
+                200,
+                r#"{"error":{"message":"quota","type":"insufficient_quota"}}"#
+            )
+        ),
+        E::RateLimited {
+            retryable: false,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_reset_connection_and_a_stall_are_typed_and_keep_what_arrived() {
+    let fixture = stream_fixture("openai-basic.sse");
+    let bytes = fixture.bytes();
+    let half = bytes.len() / 2;
+    let reset =
+        FakeProvider::always(Reply::sse(split_at(&bytes[..half], &[half / 2])).end(End::Reset));
+    let got = rt().block_on(assemble(&reset, Protocol::OpenAi, Duration::from_secs(5)));
+    assert!(
+        matches!(got.error, Some(ProviderError::Network { .. })),
+        "{got:?}"
+    );
+    assert!(
+        !got.text.is_empty(),
+        "text before the reset is delivered: {got:?}"
+    );
+
+    let stall = FakeProvider::always(
+        Reply::sse(vec![bytes[..half].to_vec()]).end(End::Stall(Duration::from_secs(30))),
+    );
+    let started = std::time::Instant::now();
+    let got = rt().block_on(assemble(
+        &stall,
+        Protocol::OpenAi,
+        Duration::from_millis(700),
+    ));
+    assert_eq!(
+        got.error,
+        Some(ProviderError::Timeout {
+            idle: Duration::from_millis(700)
+        }),
+        "{got:?}"
+    );
+    assert!(!got.text.is_empty());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the idle timeout, not the stall, ended it"
+    );
+    assert!(
+        stall.wait_for_closed_by_client(1, Duration::from_secs(5)),
+        "the connection was closed after the timeout"
+    );
+}
+
+#[test]
+fn comments_keep_a_slow_stream_alive_past_the_idle_limit() {
+    // Keep-alive comments every 300 ms for ~1.5 s, with an idle limit of 800 ms: alive.
+    let mut chunks: Vec<Vec<u8>> = (0..5).map(|_| b": keep-alive\n\n".to_vec()).collect();
+    chunks.extend(
+        byte_by_byte(&stream_bytes("openai-basic.sse"))
+            .into_iter()
+            .take(1),
+    );
+    chunks.push(stream_bytes("openai-basic.sse")[1..].to_vec());
+    let fake = FakeProvider::always(Reply::sse(chunks).delay(Duration::from_millis(300)));
+    let got = rt().block_on(assemble(
+        &fake,
+        Protocol::OpenAi,
+        Duration::from_millis(800),
+    ));
+    assert!(got.error.is_none(), "{got:?}");
+    assert_eq!(got.text, stream_fixture("openai-basic.sse").text);
+}
+
+#[test]
+fn a_redirect_to_another_host_is_not_followed_with_the_key() {
+    let elsewhere = FakeProvider::always(Reply::sse_fixture("openai-basic.sse"));
+    let target = format!(
+        "{}/chat/completions",
+        elsewhere.base_url("/v1").replace("127.0.0.1", "localhost")
+    );
+    let redirecting = FakeProvider::always(Reply::json(307, "{}").header("location", &target));
+    let got = rt().block_on(assemble(
+        &redirecting,
+        Protocol::OpenAi,
+        Duration::from_secs(5),
+    ));
+    assert!(
+        matches!(&got.error, Some(ProviderError::Config(m)) if m.contains("redirect")),
+        "{got:?}"
+    );
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the key travelled to another host"
+    );
+}
+
+#[test]
+fn plain_http_to_another_machine_is_refused_before_connecting() {
+    let ep = Endpoint {
+        provider_id: "x".into(),
+        kind: ProviderKind::OpenAiCompatible,
+        base_url: "http://192.0.2.1:8080/v1".into(),
+    };
+    let err = rt().block_on(async {
+        let http = Http::new().unwrap();
+        start_chat(&http, &ep, Some(KEY), &request(), Duration::from_secs(1))
+            .await
+            .unwrap_err()
+    });
+    assert!(
+        matches!(&err, ProviderError::Config(m) if m.contains("https")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn model_lists_for_each_protocol() {
+    let rt = rt();
+    let openai = FakeProvider::always(Reply::json(
+        200,
+        r#"{"object":"list","data":[{"id":"gpt-4o","object":"model"},{"id":"o3","object":"model"}]}"#,
+    ));
+    let anthropic = FakeProvider::sequence(vec![
+        Reply::json(
+            200,
+            r#"{"data":[{"type":"model","id":"claude-a","display_name":"Claude A"}],"has_more":true,"first_id":"claude-a","last_id":"claude-a"}"#,
+        ),
+        Reply::json(
+            200,
+            r#"{"data":[{"type":"model","id":"claude-b","display_name":"Claude B"}],"has_more":false}"#,
+        ),
+    ]);
+    let gemini = FakeProvider::always(Reply::json(
+        200,
+        r#"{"models":[{"name":"models/gemini-x","displayName":"Gemini X","supportedGenerationMethods":["generateContent"]},{"name":"models/embed","supportedGenerationMethods":["embedContent"]}]}"#,
+    ));
+    let http = Http::new().unwrap();
+    let ids = |fake: &FakeProvider, p: Protocol| -> Vec<String> {
+        rt.block_on(list_models(
+            &http,
+            &endpoint(fake, p),
+            Some(KEY),
+            Duration::from_secs(5),
+        ))
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect()
+    };
+    assert_eq!(ids(&openai, Protocol::OpenAi), ["gpt-4o", "o3"]);
+    assert_eq!(
+        ids(&anthropic, Protocol::Anthropic),
+        ["claude-a", "claude-b"]
+    );
+    assert!(anthropic.requests()[1].path.contains("after_id=claude-a"));
+    assert_eq!(ids(&gemini, Protocol::Gemini), ["gemini-x"]);
+    assert_eq!(openai.requests()[0].path, "/v1/models");
+    let failing = FakeProvider::always(Reply::json(401, r#"{"error":{"message":"bad key"}}"#));
+    let err = rt
+        .block_on(list_models(
+            &http,
+            &endpoint(&failing, Protocol::OpenAi),
+            Some(KEY),
+            Duration::from_secs(5),
+        ))
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Auth { .. }));
+}
