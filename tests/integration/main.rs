@@ -4,6 +4,7 @@
 
 mod at_rest;
 mod bad_input;
+mod chat;
 mod cli;
 mod crash;
 mod keychain;

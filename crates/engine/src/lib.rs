@@ -245,6 +245,17 @@ impl Engine {
         Ok(self.vault()?.rename_conversation(id, title.trim())?)
     }
 
+    /// Sets or clears a conversation's system prompt (sent first with every request).
+    pub fn set_system_prompt(&self, id: &str, prompt: Option<&str>) -> Result<()> {
+        let prompt = prompt.map(str::trim).filter(|p| !p.is_empty());
+        Ok(self.vault()?.set_system_prompt(id, prompt)?)
+    }
+
+    /// Every message of a conversation, all branches, oldest first.
+    pub fn all_messages(&self, id: &str) -> Result<Vec<Message>> {
+        Ok(self.vault()?.messages(id)?)
+    }
+
     /// Pins or unpins a conversation.
     pub fn set_pinned(&self, id: &str, pinned: bool) -> Result<()> {
         Ok(self.vault()?.set_pinned(id, pinned)?)

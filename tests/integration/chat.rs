@@ -1,0 +1,579 @@
+//! Chatting end to end: the real `hearth` binary and the engine against the loopback fake
+//! provider. The user's message is durable before the request leaves; replies are saved
+//! while they stream; stopping, failing, or killing the process keeps what arrived.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hearth_engine::{
+    AppPaths, Engine, KeyProtection, Passphrase, ProviderUpdate, ReplyEvent, SendRequest,
+};
+use hearth_tests::fake_provider::*;
+use hearth_tests::*;
+
+const PASS: &str = "chat test passphrase";
+
+/// A passphrase vault whose default provider `mock` points at `fake`, with a canary key.
+fn setup(fake: &FakeProvider, kind: &str, seg: &str) -> (TestDir, String) {
+    let t = TestDir::new();
+    run_ok(hearth(&t).args(["init", "--passphrase", "--no-keychain"]));
+    run_ok(hearth(&t).args([
+        "provider",
+        "set",
+        "mock",
+        "--kind",
+        kind,
+        "--base-url",
+        &fake.base_url(seg),
+        "--default-model",
+        "test-model",
+        "--default",
+    ]));
+    let key = canary("apikey");
+    let r = run_with_input(hearth(&t).args(["key", "set", "mock"]), key.as_bytes());
+    assert!(r.ok(), "{r:?}");
+    (t, key)
+}
+
+fn hearth(t: &TestDir) -> Command {
+    let mut cmd = t.hearth();
+    without_dbus(&mut cmd).env("HEARTH_PASSPHRASE", PASS);
+    cmd
+}
+
+fn json(r: &Run) -> serde_json::Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{r:?}"))
+}
+
+/// The only conversation's id and its visible messages.
+fn only_conversation(t: &TestDir) -> (String, Vec<serde_json::Value>) {
+    let list = json(&run_ok(hearth(t).args(["list", "--json"])));
+    let items = list.as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    let id = items[0]["id"].as_str().unwrap().to_owned();
+    let shown = json(&run_ok(hearth(t).args(["show", &id, "--format", "json"])));
+    (id, shown["messages"].as_array().unwrap().clone())
+}
+
+fn assert_key_nowhere(t: &TestDir, key: &str, outputs: &[&Run]) {
+    assert_absent(&t.data, key);
+    for r in outputs {
+        assert!(
+            !r.stdout.contains(key) && !r.stderr.contains(key),
+            "key leaked: {r:?}"
+        );
+    }
+}
+
+#[test]
+fn chat_streams_the_reply_to_stdout_and_saves_both_messages() {
+    for (kind, seg, file) in [
+        ("openai-compatible", "/v1", "deepseek-reasoning.sse"),
+        ("anthropic", "/v1", "anthropic-thinking.sse"),
+        ("gemini", "/v1beta", "gemini-basic.sse"),
+    ] {
+        let fixture = stream_fixture(file);
+        let fake = FakeProvider::always(Reply::sse(byte_by_byte(&fixture.bytes())));
+        let (t, key) = setup(&fake, kind, seg);
+        let r = run_ok(hearth(&t).args(["chat", "What is 17 × 3?"]));
+        assert_eq!(
+            r.stdout, fixture.text,
+            "{kind}: stdout carries exactly the answer"
+        );
+        assert!(r.stderr.contains("conversation "), "{r:?}");
+        let (_, messages) = only_conversation(&t);
+        assert_eq!(messages.len(), 2);
+        assert_eq!(
+            (
+                messages[0]["role"].as_str(),
+                messages[0]["content"].as_str()
+            ),
+            (Some("user"), Some("What is 17 × 3?"))
+        );
+        let reply = &messages[1];
+        assert_eq!(reply["status"], "complete", "{reply}");
+        assert_eq!(reply["content"], fixture.text.as_str());
+        assert_eq!(reply["reasoning"].as_str(), fixture.reasoning.as_deref());
+        assert_eq!(reply["tokens_in"].as_u64(), fixture.tokens_in);
+        assert_eq!(reply["tokens_out"].as_u64(), fixture.tokens_out);
+        assert_eq!(reply["model"], "test-model");
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 1);
+        let in_headers = requests[0]
+            .headers
+            .iter()
+            .filter(|(_, v)| v.contains(&key))
+            .count();
+        assert_eq!(in_headers, 1, "{kind}: the key goes in exactly one header");
+        assert_key_nowhere(&t, &key, &[&r]);
+    }
+}
+
+#[test]
+fn a_second_turn_continues_the_conversation() {
+    let fake = FakeProvider::always(Reply::sse_fixture("openai-basic.sse"));
+    let (t, _) = setup(&fake, "openai-compatible", "/v1");
+    run_ok(hearth(&t).args(["chat", "first"]));
+    let (id, _) = only_conversation(&t);
+    let r = run_with_input(
+        hearth(&t).args(["chat", "--conversation", &id, "-"]),
+        b"second\n",
+    );
+    assert!(r.ok(), "{r:?}");
+    let body = fake.requests().last().unwrap().json();
+    let turns: Vec<(String, String)> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap().to_owned(),
+                m["content"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let answer = stream_fixture("openai-basic.sse").text;
+    assert_eq!(
+        turns,
+        [
+            ("user".into(), "first".into()),
+            ("assistant".into(), answer),
+            ("user".into(), "second".into())
+        ]
+    );
+}
+
+/// Each failure: a non-zero exit with one clear line, the user's message kept, and the
+/// partial reply kept as `error`.
+#[test]
+fn each_failure_is_reported_and_keeps_the_message_and_the_partial_reply() {
+    let basic = stream_bytes("openai-basic.sse");
+    let half = basic.len() / 2;
+    let cases: Vec<(&str, Reply, &str, bool)> = vec![
+        (
+            "401",
+            Reply::json(
+                401,
+                r#"{"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}}"#,
+            ),
+            "rejected the API key",
+            false,
+        ),
+        (
+            "403",
+            Reply::json(403, r#"{"error":{"message":"not allowed"}}"#),
+            "rejected the API key",
+            false,
+        ),
+        (
+            "429",
+            Reply::json(
+                429,
+                r#"{"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}"#,
+            )
+            .header("retry-after", "20"),
+            "try again in 20 s",
+            false,
+        ),
+        (
+            "quota",
+            Reply::json(
+                429,
+                r#"{"error":{"message":"You exceeded your current quota","code":"insufficient_quota"}}"#,
+            ),
+            "quota or credit",
+            false,
+        ),
+        (
+            "404",
+            Reply::json(
+                404,
+                r#"{"error":{"message":"The model `test-model` does not exist","code":"model_not_found"}}"#,
+            ),
+            "does not know this model",
+            false,
+        ),
+        (
+            "500",
+            Reply::json(500, r#"{"error":{"message":"The server had an error"}}"#),
+            "server error 500",
+            false,
+        ),
+        (
+            "503",
+            Reply::json(
+                503,
+                r#"{"error":{"message":"The engine is currently overloaded"}}"#,
+            ),
+            "server error 503",
+            false,
+        ),
+        (
+            "mid-stream",
+            Reply::sse_fixture("openai-midstream-error.sse"),
+            "server error",
+            true,
+        ),
+        (
+            "reset",
+            Reply::sse(vec![basic[..half].to_vec()]).end(End::Reset),
+            "network error",
+            true,
+        ),
+        (
+            "stall",
+            Reply::sse(vec![basic[..half].to_vec()]).end(End::Stall(Duration::from_secs(30))),
+            "sent nothing for 1 s",
+            true,
+        ),
+        (
+            "eof",
+            Reply::sse_fixture("openai-truncated.sse"),
+            "ended before the reply was complete",
+            true,
+        ),
+    ];
+    for (name, reply, needle, partial) in cases {
+        let fake = FakeProvider::always(reply);
+        let (t, key) = setup(&fake, "openai-compatible", "/v1");
+        let r = run(hearth(&t).args(["chat", "--idle-timeout", "1", "hello there"]));
+        assert_clear_failure(&r, needle);
+        assert!(r.stderr.contains("saved in conversation"), "{name}: {r:?}");
+        let (_, messages) = only_conversation(&t);
+        assert_eq!(
+            messages[0]["content"], "hello there",
+            "{name}: the user's message is kept"
+        );
+        assert_eq!(messages.len(), 2, "{name}");
+        assert_eq!(messages[1]["status"], "error", "{name}");
+        let stored: serde_json::Value =
+            serde_json::from_str(messages[1]["error"].as_str().unwrap()).unwrap();
+        assert!(
+            stored["kind"].as_str().is_some_and(|k| !k.is_empty()),
+            "{name}: {stored}"
+        );
+        if partial {
+            let content = messages[1]["content"].as_str().unwrap();
+            assert!(!content.is_empty(), "{name}: the partial reply is kept");
+            assert!(
+                r.stdout.starts_with(content) || content.starts_with(r.stdout.trim_end()),
+                "{name}: saved = shown"
+            );
+        }
+        assert_key_nowhere(&t, &key, &[&r]);
+    }
+}
+
+fn slow_reply(file: &str, delay_ms: u64) -> Reply {
+    Reply::sse(stream_bytes(file).chunks(24).map(<[u8]>::to_vec).collect())
+        .delay(Duration::from_millis(delay_ms))
+}
+
+/// Starts `hearth chat` and waits until some of the reply has been printed.
+fn start_chat_process(t: &TestDir) -> (std::process::Child, Vec<u8>) {
+    let mut child = hearth(t)
+        .args(["chat", "tell me a story"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.len() < 8 && Instant::now() < deadline {
+        let n = stdout.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(!seen.is_empty(), "the reply never started");
+    child.stdout = Some(stdout);
+    (child, seen)
+}
+
+#[test]
+fn ctrl_c_stops_the_reply_keeps_it_as_cancelled_and_closes_the_connection() {
+    let fake = FakeProvider::always(slow_reply("anthropic-basic.sse", 150));
+    let (t, _) = setup(&fake, "anthropic", "/v1");
+    let (mut child, _) = start_chat_process(&t);
+    std::thread::sleep(Duration::from_millis(400));
+    signal(&child, libc::SIGINT);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "interrupted exit status");
+    let mut printed = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut printed)
+        .unwrap();
+    assert!(
+        fake.wait_for_closed_by_client(1, Duration::from_secs(5)),
+        "the request's connection was closed"
+    );
+    let (_, messages) = only_conversation(&t);
+    let reply = &messages[1];
+    assert_eq!(reply["status"], "cancelled");
+    let saved = reply["content"].as_str().unwrap();
+    assert!(!saved.is_empty());
+    let full = stream_fixture("anthropic-basic.sse").text;
+    assert!(
+        full.starts_with(saved) && saved.len() < full.len(),
+        "partial: {saved:?}"
+    );
+}
+
+#[test]
+fn a_killed_chat_leaves_an_interrupted_reply_with_its_text() {
+    let fake = FakeProvider::always(slow_reply("openai-basic.sse", 150));
+    let (t, _) = setup(&fake, "openai-compatible", "/v1");
+    let (mut child, _) = start_chat_process(&t);
+    // Longer than the save interval, so some text has been saved.
+    std::thread::sleep(Duration::from_millis(700));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (_, messages) = only_conversation(&t);
+    let reply = &messages[1];
+    assert_eq!(reply["status"], "interrupted", "{reply}");
+    let saved = reply["content"].as_str().unwrap();
+    assert!(
+        !saved.is_empty(),
+        "text saved while streaming survives the kill"
+    );
+    assert!(stream_fixture("openai-basic.sse").text.starts_with(saved));
+}
+
+#[test]
+fn piped_output_is_exact_and_a_terminal_gets_escape_sequences_neutralised() {
+    let hostile = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"safe \\u001b]0;pwned\\u0007 \\u001b[2J text\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    let fake = FakeProvider::always(Reply::sse(vec![hostile.as_bytes().to_vec()]));
+    let (t, _) = setup(&fake, "openai-compatible", "/v1");
+    let r = run_ok(hearth(&t).args(["chat", "hi"]));
+    assert_eq!(
+        r.stdout, "safe \x1b]0;pwned\x07 \x1b[2J text",
+        "a pipe gets the text unchanged"
+    );
+    // Under a pseudo-terminal (script), the escape sequences must not reach the terminal.
+    let bin = hearth_bin();
+    let out = Command::new("script")
+        .args(["-qec", &format!("{} chat hi", bin.display()), "/dev/null"])
+        .env("HEARTH_DATA_DIR", &t.data)
+        .env("HEARTH_PASSPHRASE", PASS)
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/hearth-test-bus",
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("safe") && shown.contains("text"),
+        "{shown:?}"
+    );
+    assert!(
+        !shown.contains("\x1b]0;pwned") && !shown.contains("\x1b[2J") && !shown.contains('\x07'),
+        "{shown:?}"
+    );
+}
+
+fn signal(child: &std::process::Child, sig: i32) {
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY-free: `kill` via the libc crate is a plain syscall wrapper.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::kill(pid, sig) };
+    assert_eq!(rc, 0);
+}
+
+fn engine_with(fake: &FakeProvider) -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::create_with_kdf(
+        &AppPaths::new(dir.path().join("data")),
+        Arc::new(hearth_keychain::MemoryStore::unavailable()),
+        KeyProtection::Passphrase(Passphrase::new(PASS)),
+        hearth_engine::KdfParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        },
+    )
+    .unwrap();
+    engine
+        .set_provider(ProviderUpdate {
+            id: "mock".into(),
+            kind: Some("openai-compatible".into()),
+            base_url: Some(fake.base_url("/v1")),
+            default_model: Some("test-model".into()),
+            make_default: true,
+        })
+        .unwrap();
+    engine
+        .set_api_key("mock", "sk-test-0123456789abcdef")
+        .unwrap();
+    (dir, engine)
+}
+
+async fn drain(mut reply: hearth_engine::Reply) -> String {
+    let mut text = String::new();
+    while let Some(event) = reply.next().await {
+        if let ReplyEvent::Text(t) = event.unwrap() {
+            text.push_str(&t);
+        }
+    }
+    text
+}
+
+fn sent_turns(fake: &FakeProvider) -> Vec<String> {
+    let body = fake.requests().last().unwrap().json();
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{}: {}",
+                m["role"].as_str().unwrap(),
+                m["content"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn history_sends_the_visible_path_system_prompt_first_and_edits_send_their_branch_only() {
+    let fake = FakeProvider::always(Reply::sse_fixture("openai-basic.sse"));
+    let (_dir, engine) = engine_with(&fake);
+    let answer = stream_fixture("openai-basic.sse").text;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let reply = engine
+            .send(SendRequest {
+                text: "q1".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let conversation = reply.conversation_id().to_owned();
+        let q1 = reply.user_message_id().to_owned();
+        assert_eq!(drain(reply).await, answer);
+        engine
+            .set_system_prompt(&conversation, Some("Be brief."))
+            .unwrap();
+        let reply = engine
+            .send(SendRequest {
+                conversation_id: Some(conversation.clone()),
+                text: "q2".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let first_reply_to_q2 = reply.message_id().to_owned();
+        drain(reply).await;
+        assert_eq!(
+            sent_turns(&fake),
+            [
+                "system: Be brief.",
+                "user: q1",
+                &format!("assistant: {answer}"),
+                "user: q2"
+            ]
+        );
+
+        // Regenerate: the same history, and a sibling reply becomes visible.
+        drain(engine.regenerate(&first_reply_to_q2).await.unwrap()).await;
+        assert_eq!(
+            sent_turns(&fake),
+            [
+                "system: Be brief.",
+                "user: q1",
+                &format!("assistant: {answer}"),
+                "user: q2"
+            ]
+        );
+
+        // Edit q1: only the edited branch is sent.
+        drain(engine.edit(&q1, "q1 edited").await.unwrap()).await;
+        assert_eq!(sent_turns(&fake), ["system: Be brief.", "user: q1 edited"]);
+        let visible: Vec<String> = engine
+            .visible_messages(&conversation)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.content)
+            .collect();
+        assert_eq!(visible, ["q1 edited", answer.as_str()]);
+        // Nothing was lost: 2 user q1 versions, q2, 2 replies to q2, replies to each q1.
+        assert_eq!(engine.all_messages(&conversation).unwrap().len(), 7);
+    });
+}
+
+#[test]
+fn several_conversations_stream_at_once() {
+    let fake = FakeProvider::always(slow_reply("openai-basic.sse", 40));
+    let (_dir, engine) = engine_with(&fake);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer = stream_fixture("openai-basic.sse").text;
+    rt.block_on(async {
+        let a = engine
+            .send(SendRequest {
+                text: "one".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let b = engine
+            .send(SendRequest {
+                text: "two".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_ne!(a.conversation_id(), b.conversation_id());
+        let (ids_a, ids_b) = (
+            a.conversation_id().to_owned(),
+            b.conversation_id().to_owned(),
+        );
+        let (ta, tb) = tokio::join!(drain(a), drain(b));
+        assert_eq!(
+            (ta.as_str(), tb.as_str()),
+            (answer.as_str(), answer.as_str())
+        );
+        for id in [ids_a, ids_b] {
+            let path = engine.visible_messages(&id).unwrap();
+            assert_eq!(path[1].status, hearth_engine::MessageStatus::Complete);
+            assert_eq!(path[1].content, answer);
+        }
+    });
+}
+
+#[test]
+fn chat_without_configuration_says_what_to_set_and_sends_nothing() {
+    let t = TestDir::new();
+    run_ok(hearth(&t).args(["init", "--passphrase", "--no-keychain"]));
+    assert_clear_failure(&run(hearth(&t).args(["chat", "hi"])), "no provider chosen");
+    run_ok(hearth(&t).args(["provider", "set", "openai", "--default"]));
+    assert_clear_failure(&run(hearth(&t).args(["chat", "hi"])), "no model chosen");
+    run_ok(hearth(&t).args(["provider", "set", "openai", "--default-model", "gpt-x"]));
+    assert_clear_failure(
+        &run(hearth(&t).args(["chat", "hi"])),
+        "hearth key set openai",
+    );
+    let list = json(&run_ok(hearth(&t).args(["list", "--json"])));
+    assert!(
+        list.as_array().unwrap().is_empty(),
+        "nothing half-done was written"
+    );
+    assert_clear_failure(
+        &run_with_input(hearth(&t).args(["chat"]), b"   \n"),
+        "empty",
+    );
+}
