@@ -577,3 +577,40 @@ fn chat_without_configuration_says_what_to_set_and_sends_nothing() {
         "empty",
     );
 }
+
+#[test]
+fn opening_the_vault_elsewhere_does_not_interrupt_a_live_reply() {
+    let fake = FakeProvider::always(slow_reply("openai-basic.sse", 60));
+    let (dir, engine) = engine_with(&fake);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut reply = engine
+            .send(SendRequest {
+                text: "go".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        reply.next().await.unwrap().unwrap();
+        // Another process (here: another engine, another connection) opens the vault now.
+        let other = Engine::open(
+            &AppPaths::new(dir.path().join("data")),
+            Arc::new(hearth_keychain::MemoryStore::unavailable()),
+            Some(&Passphrase::new(PASS)),
+        )
+        .unwrap();
+        let live = other.visible_messages(reply.conversation_id()).unwrap();
+        assert_eq!(
+            live[1].status,
+            hearth_engine::MessageStatus::Streaming,
+            "a live reply is not 'interrupted'"
+        );
+        let conversation = reply.conversation_id().to_owned();
+        drain(reply).await;
+        let done = other.visible_messages(&conversation).unwrap();
+        assert_eq!(done[1].status, hearth_engine::MessageStatus::Complete);
+    });
+}

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
 use crate::error::{EngineError, Result};
+use crate::stream_lock::{self, LiveStream};
 use crate::Engine;
 
 /// How often a streaming reply's text is written to the vault. Often enough that a crash
@@ -70,6 +71,8 @@ pub struct Reply {
     last_saved: Instant,
     unsaved: bool,
     open: bool,
+    /// Tells other processes this reply is alive; released after the final save.
+    _live: LiveStream,
 }
 
 impl std::fmt::Debug for Reply {
@@ -397,6 +400,10 @@ impl Engine {
         parent: &str,
         target: Target,
     ) -> Result<Reply> {
+        let lock_path = self.vault()?.paths().streams_lock();
+        let live = stream_lock::hold(&lock_path).map_err(|e| {
+            EngineError::Invalid(format!("cannot use {}: {e}", lock_path.display()))
+        })?;
         let (request, message_id) = {
             let mut vault = self.vault()?;
             let conversation = vault.conversation(conversation_id)?;
@@ -448,6 +455,7 @@ impl Engine {
                 last_saved: Instant::now(),
                 unsaved: false,
                 open: true,
+                _live: live,
             }),
             Err(error) => {
                 let stored = serde_json::to_string(&StoredError {

@@ -7,6 +7,7 @@
 mod chat;
 mod error;
 mod provider_config;
+mod stream_lock;
 
 pub use chat::{Reply, ReplyEvent, SendRequest, StoredError};
 pub use error::{EngineError, Result};
@@ -121,12 +122,15 @@ impl Engine {
         passphrase: Option<&Passphrase>,
     ) -> Result<Engine> {
         let vault = Vault::open(&paths.vault(), store.as_ref(), passphrase)?;
-        let recovered = vault.recover_interrupted()?;
-        if recovered > 0 {
-            tracing::info!(
-                recovered,
-                "marked replies cut off by a crash as interrupted"
-            );
+        // Only when no other process is streaming: its replies are alive, not cut off.
+        if stream_lock::nobody_streaming(&paths.vault().streams_lock()) {
+            let recovered = vault.recover_interrupted()?;
+            if recovered > 0 {
+                tracing::info!(
+                    recovered,
+                    "marked replies cut off by a crash as interrupted"
+                );
+            }
         }
         Ok(Engine::new(vault, store))
     }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, SamplingMode, Throughput};
+use criterion::{Criterion, SamplingMode};
 use hearth_keychain::{MemoryStore, SecretStore};
 use hearth_vault::schema::{self, MIGRATIONS};
 use hearth_vault::{
@@ -49,6 +49,8 @@ struct Sizes {
     batch_size: usize,
     /// Messages inserted by the one-commit-per-message benchmark.
     per_commit_messages: usize,
+    /// Rounds of each insert benchmark (every variant runs once per round).
+    insert_rounds: usize,
     /// Messages in the fixture that open and search run against.
     fixture_messages: usize,
     /// Queries timed one by one for the search percentiles.
@@ -60,8 +62,9 @@ const FULL: Sizes = Sizes {
     batched_messages: 100_000,
     batch_size: 1_000,
     per_commit_messages: 2_000,
+    insert_rounds: 6,
     fixture_messages: 1_000_000,
-    percentile_queries: 300,
+    percentile_queries: 200,
 };
 
 /// Sizes for `cargo test`, which runs each benchmark once to prove it works.
@@ -69,6 +72,7 @@ const SMOKE: Sizes = Sizes {
     batched_messages: 2_000,
     batch_size: 100,
     per_commit_messages: 20,
+    insert_rounds: 1,
     fixture_messages: 5_000,
     percentile_queries: 30,
 };
@@ -123,9 +127,9 @@ const COMMON_WORDS: &[&str] = &[
     "using", "call", "test", "change", "version", "line", "model", "question", "answer", "problem",
     "result", "number", "write", "read", "people", "water", "thing", "back", "good", "know",
     "take", "year", "over", "think", "still", "between", "same", "while", "long", "help", "set",
-    "question", "rust", "python", "server", "config", "build", "recipe", "travel", "budget",
-    "email", "meeting", "draft", "summary", "explain", "better", "simple", "option", "thanks",
-    "sure", "great", "try", "again", "yes", "maybe", "idea", "plan", "week", "today", "tomorrow",
+    "rust", "python", "server", "config", "build", "recipe", "travel", "budget", "email",
+    "meeting", "draft", "summary", "explain", "better", "simple", "option", "thanks", "sure",
+    "great", "try", "again", "yes", "maybe", "idea", "plan", "week", "today", "tomorrow",
     "project", "team", "user", "client",
 ];
 
@@ -397,9 +401,17 @@ fn create_vault(dir: &Path) -> (VaultPaths, DataKey) {
     (paths, key)
 }
 
+/// The benchmark's own door to the database. The comparison needs what the vault
+/// deliberately does not offer, a plain SQLite file and raw batched SQL on the encrypted
+/// one, so this is the one place here that opens a connection without `Vault`.
+#[allow(clippy::disallowed_methods)]
+fn open_raw(path: &Path) -> Connection {
+    Connection::open(path).expect("open a database file")
+}
+
 /// A raw connection to an encrypted vault database, keyed and set up as the vault does.
 fn open_encrypted(paths: &VaultPaths, key: &DataKey) -> Connection {
-    let conn = Connection::open(paths.database()).expect("open the encrypted database");
+    let conn = open_raw(&paths.database());
     conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex().as_str()))
         .expect("key the database");
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -412,7 +424,7 @@ fn open_encrypted(paths: &VaultPaths, key: &DataKey) -> Connection {
 
 /// A plain SQLite database (never given a key) with the same schema and pragmas.
 fn create_plain(path: &Path) -> Connection {
-    let mut conn = Connection::open(path).expect("open the plain database");
+    let mut conn = open_raw(path);
     vault_pragmas(&conn);
     schema::migrate(&mut conn, MIGRATIONS).expect("apply the vault schema");
     conn
@@ -517,33 +529,6 @@ fn insert_batched(conn: &mut Connection, work: &Workload, messages: &[Msg], batc
         }
         tx.commit().expect("commit");
     }
-}
-
-/// Where the database files of one insert run live.
-enum Target {
-    Encrypted,
-    Plain,
-}
-
-/// A fresh database with the workload's conversations already in it.
-fn fresh_database(
-    root: &Path,
-    target: &Target,
-    work: &Workload,
-) -> (tempfile::TempDir, Connection) {
-    let dir = tempfile::Builder::new()
-        .prefix("insert-")
-        .tempdir_in(root)
-        .expect("make a scratch dir");
-    let mut conn = match target {
-        Target::Encrypted => {
-            let (paths, key) = create_vault(&dir.path().join("vault"));
-            open_encrypted(&paths, &key)
-        }
-        Target::Plain => create_plain(&dir.path().join("plain.db")),
-    };
-    insert_conversations(&mut conn, &work.conversations);
-    (dir, conn)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -654,7 +639,7 @@ fn build_fixture(root: &Path, messages: usize, cache: bool) -> Fixture {
     eprintln!("fixture: building {messages} messages in {}", dir.display());
     let started = Instant::now();
     let (build_paths, key) = create_vault(&building.join("vault"));
-    let mut conn = open_encrypted(&build_paths, &key);
+    let conn = open_encrypted(&build_paths, &key);
     conn.execute_batch(&format!("PRAGMA cache_size = -{FIXTURE_BUILD_CACHE_KIB};"))
         .expect("set the build cache size");
 
@@ -726,6 +711,8 @@ struct Run {
     filters: Vec<String>,
     /// `--list`: criterion only names the benchmarks.
     listing: bool,
+    /// `HEARTH_BENCH_DIAGNOSE=1`: also break search time down (see `search_diagnosis`).
+    diagnose: bool,
     fixture: OnceLock<Fixture>,
 }
 
@@ -750,6 +737,7 @@ impl Run {
             _scratch: scratch,
             filters: positional_filters(&args),
             listing: args.iter().any(|a| a == "--list"),
+            diagnose: std::env::var("HEARTH_BENCH_DIAGNOSE").is_ok_and(|v| v == "1"),
             fixture: OnceLock::new(),
         }
     }
@@ -843,6 +831,34 @@ fn records(id: &str) -> Vec<Duration> {
     v
 }
 
+/// Encrypted/plain time ratios, one per round, by insert benchmark.
+static RATIOS: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
+
+fn record_ratio(id: &str, ratio: f64) {
+    RATIOS
+        .lock()
+        .expect("ratios lock")
+        .entry(id.to_owned())
+        .or_default()
+        .push(ratio);
+}
+
+fn median_ratio(id: &str) -> Option<f64> {
+    let mut v = RATIOS
+        .lock()
+        .expect("ratios lock")
+        .get(id)
+        .cloned()
+        .unwrap_or_default();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
 /// The nearest-rank percentile of sorted durations.
 fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
     if sorted.is_empty() {
@@ -860,136 +876,220 @@ fn ms(d: Duration) -> f64 {
 // Benchmarks
 // ---------------------------------------------------------------------------------------
 
+/// One way of storing the insert workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// Raw statements on a SQLCipher connection to a vault made by `Vault::create`.
+    Encrypted,
+    /// The same statements on a plain SQLite file with the same schema and pragmas.
+    Plain,
+    /// `Vault::append_message`, one call per message.
+    VaultApi,
+}
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Encrypted => "encrypted",
+            Variant::Plain => "plain",
+            Variant::VaultApi => "vault_api",
+        }
+    }
+}
+
+/// Time spent on a CPU by the calling thread (user and kernel), from
+/// `/proc/thread-self/schedstat`; `None` where that file does not exist. SQLite does all
+/// its work on the calling thread, so this is the insert's CPU cost without the time spent
+/// waiting for the disk or for a CPU that another process holds.
+fn thread_cpu() -> Option<Duration> {
+    let text = fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// Wall-clock and on-CPU time of one timed stretch.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    wall: Duration,
+    cpu: Option<Duration>,
+}
+
+/// Starts timing; the returned closure stops it.
+fn stopwatch() -> impl FnOnce() -> Timing {
+    let cpu = thread_cpu();
+    let start = Instant::now();
+    move || {
+        let wall = start.elapsed();
+        let cpu = thread_cpu()
+            .zip(cpu)
+            .map(|(end, start)| end.saturating_sub(start));
+        Timing { wall, cpu }
+    }
+}
+
+/// The 1-minute load average, to show how busy the machine was during a round.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// Inserts the workload's messages into a fresh database, `batch` messages per
+/// transaction, and returns the time the inserts took (setup and teardown not counted).
+fn insert_run(scratch: &Path, variant: Variant, work: &Workload, batch: usize) -> Timing {
+    let dir = tempfile::Builder::new()
+        .prefix("insert-")
+        .tempdir_in(scratch)
+        .expect("make a scratch dir");
+    if variant == Variant::VaultApi {
+        assert_eq!(batch, 1, "the vault API commits every message");
+        return vault_api_run(dir.path(), work);
+    }
+    let mut conn = match variant {
+        Variant::Encrypted => {
+            let (paths, key) = create_vault(&dir.path().join("vault"));
+            open_encrypted(&paths, &key)
+        }
+        _ => create_plain(&dir.path().join("plain.db")),
+    };
+    insert_conversations(&mut conn, &work.conversations);
+    let stop = stopwatch();
+    insert_batched(&mut conn, work, &work.messages, batch);
+    let took = stop();
+    check_encryption(dir.path(), variant);
+    took
+}
+
+/// The per-message path through the public API: conversations made with
+/// `create_conversation` (not timed), then one `append_message` per message.
+fn vault_api_run(dir: &Path, work: &Workload) -> Timing {
+    let (paths, key) = create_vault(&dir.join("vault"));
+    let mut vault = Vault::open_with_key(&paths, &key).expect("open the vault");
+    let conversations: Vec<String> = work
+        .conversations
+        .iter()
+        .map(|c| {
+            vault
+                .create_conversation(NewConversation {
+                    title: c.title.clone(),
+                    created_at: Some(c.created_at),
+                    ..Default::default()
+                })
+                .expect("create a conversation")
+                .id
+        })
+        .collect();
+    let mut ids: Vec<String> = Vec::with_capacity(work.messages.len());
+    let stop = stopwatch();
+    for m in &work.messages {
+        let mut new = NewMessage::complete(
+            &conversations[m.conversation],
+            m.parent.map(|p| ids[p].as_str()),
+            m.role,
+            m.content.as_str(),
+        );
+        new.created_at = Some(m.created_at);
+        ids.push(vault.append_message(new).expect("append a message").id);
+    }
+    stop()
+}
+
 /// Inserting messages into an encrypted vault and into plain SQLite with the same schema,
-/// pragmas and statements: batched (many messages per transaction) and one commit per
-/// message (what `Vault::append_message` does, one fsync each).
-fn bench_insert(c: &mut Criterion, run: &Run) {
+/// pragmas and statements: batched (the import path's shape) and one commit per message
+/// (the chat path's, one fsync each, which is what `Vault::append_message` does).
+///
+/// These runs are timed by a paired loop rather than criterion: each round runs every
+/// variant once, in an order that rotates from round to round, and the encrypted/plain
+/// ratio is taken within each round. On a shared machine the drift between two criterion
+/// groups run minutes apart is as large as the effect being measured; within a round it
+/// mostly cancels out.
+fn bench_insert(run: &Run) {
     let s = run.sizes;
     let scratch = run.root.join("scratch");
     fs::create_dir_all(&scratch).expect("make the scratch dir");
-
-    // Batched: the import path's shape.
-    let work = Workload::new(SEED, s.batched_messages);
-    let name = format!("insert_{}k_txn{}", s.batched_messages / 1000, s.batch_size);
-    let mut group = c.benchmark_group(&name);
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(60))
-        .throughput(Throughput::Elements(s.batched_messages as u64));
-    for (label, target) in [("encrypted", Target::Encrypted), ("plain", Target::Plain)] {
-        let id = format!("{name}/{label}");
-        group.bench_function(label, |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let (dir, mut conn) = fresh_database(&scratch, &target, &work);
-                    let start = Instant::now();
-                    insert_batched(&mut conn, &work, &work.messages, s.batch_size);
-                    let took = start.elapsed();
-                    record(&id, took);
-                    total += took;
-                    check_encryption(dir.path(), &target);
-                    drop(conn);
-                    drop(dir);
+    let plans = [
+        (
+            format!(
+                "insert_{}_txn{}",
+                count_label(s.batched_messages),
+                s.batch_size
+            ),
+            s.batched_messages,
+            s.batch_size,
+            vec![Variant::Encrypted, Variant::Plain],
+        ),
+        (
+            format!("insert_{}_per_commit", count_label(s.per_commit_messages)),
+            s.per_commit_messages,
+            1,
+            vec![Variant::Encrypted, Variant::Plain, Variant::VaultApi],
+        ),
+    ];
+    for (seed, (name, messages, batch, variants)) in plans.into_iter().enumerate() {
+        if !run.wants(&name) {
+            continue;
+        }
+        let work = Workload::new(SEED ^ seed as u64, messages);
+        for round in 0..s.insert_rounds {
+            let load = load_average();
+            let mut times = BTreeMap::new();
+            for i in 0..variants.len() {
+                let variant = variants[(round + i) % variants.len()];
+                let took = insert_run(&scratch, variant, &work, batch);
+                record(&format!("{name}/{}", variant.name()), took.wall);
+                if let Some(cpu) = took.cpu {
+                    record(&format!("{name}/{}/cpu", variant.name()), cpu);
                 }
-                total
-            });
-        });
-    }
-    group.finish();
-
-    // One commit per message: the chat path's shape, fsync-bound.
-    let work = Workload::new(SEED ^ 1, s.per_commit_messages);
-    let name = format!("insert_{}_per_commit", s.per_commit_messages);
-    let mut group = c.benchmark_group(&name);
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(30))
-        .throughput(Throughput::Elements(s.per_commit_messages as u64));
-    for (label, target) in [("encrypted", Target::Encrypted), ("plain", Target::Plain)] {
-        let id = format!("{name}/{label}");
-        group.bench_function(label, |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let (dir, mut conn) = fresh_database(&scratch, &target, &work);
-                    let start = Instant::now();
-                    insert_batched(&mut conn, &work, &work.messages, 1);
-                    let took = start.elapsed();
-                    record(&id, took);
-                    total += took;
-                    drop(conn);
-                    drop(dir);
-                }
-                total
-            });
-        });
-    }
-    let id = format!("{name}/vault_api");
-    group.bench_function("vault_api", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let dir = tempfile::Builder::new()
-                    .prefix("insert-")
-                    .tempdir_in(&scratch)
-                    .expect("make a scratch dir");
-                let (paths, key) = create_vault(&dir.path().join("vault"));
-                let mut vault = Vault::open_with_key(&paths, &key).expect("open the vault");
-                let conversations: Vec<String> = work
-                    .conversations
-                    .iter()
-                    .map(|c| {
-                        vault
-                            .create_conversation(NewConversation {
-                                title: c.title.clone(),
-                                created_at: Some(c.created_at),
-                                ..Default::default()
-                            })
-                            .expect("create a conversation")
-                            .id
-                    })
-                    .collect();
-                let mut ids: Vec<String> = Vec::with_capacity(work.messages.len());
-                let start = Instant::now();
-                for m in &work.messages {
-                    let mut new = NewMessage::complete(
-                        &conversations[m.conversation],
-                        m.parent.map(|p| ids[p].as_str()),
-                        m.role,
-                        m.content.as_str(),
-                    );
-                    new.created_at = Some(m.created_at);
-                    ids.push(vault.append_message(new).expect("append a message").id);
-                }
-                let took = start.elapsed();
-                record(&id, took);
-                total += took;
-                drop(vault);
-                drop(dir);
+                times.insert(variant.name(), took);
             }
-            total
-        });
-    });
-    group.finish();
+            let (enc, plain) = (times["encrypted"], times["plain"]);
+            let ratio = enc.wall.as_secs_f64() / plain.wall.as_secs_f64();
+            record_ratio(&name, ratio);
+            let cpu_ratio = enc
+                .cpu
+                .zip(plain.cpu)
+                .map(|(e, p)| e.as_secs_f64() / p.as_secs_f64());
+            if let Some(r) = cpu_ratio {
+                record_ratio(&format!("{name}/cpu"), r);
+            }
+            let shown: Vec<String> = variants
+                .iter()
+                .map(|v| {
+                    let t = times[v.name()];
+                    let cpu = t
+                        .cpu
+                        .map(|c| format!(" (cpu {:.3} s)", c.as_secs_f64()))
+                        .unwrap_or_default();
+                    format!("{} {:.3} s{cpu}", v.name(), t.wall.as_secs_f64())
+                })
+                .collect();
+            println!(
+                "{name} round {}/{}: {}; encrypted/plain {ratio:.2}x wall{}, load {load}",
+                round + 1,
+                s.insert_rounds,
+                shown.join(", "),
+                cpu_ratio
+                    .map(|r| format!(", {r:.2}x cpu"))
+                    .unwrap_or_default()
+            );
+        }
+    }
 }
 
 /// Proves the comparison is what it claims: the plain file is readable SQLite, the
 /// encrypted one is not.
-fn check_encryption(dir: &Path, target: &Target) {
-    match target {
-        Target::Encrypted => assert!(
+fn check_encryption(dir: &Path, variant: Variant) {
+    match variant {
+        Variant::Encrypted => assert!(
             !is_plain_sqlite(&dir.join("vault").join(hearth_vault::DATABASE_FILE)),
             "the encrypted database has a clear-text header"
         ),
-        Target::Plain => assert!(
+        Variant::Plain => assert!(
             is_plain_sqlite(&dir.join("plain.db")),
             "the plain database is not plain SQLite"
         ),
+        Variant::VaultApi => {}
     }
 }
 
@@ -1075,10 +1175,14 @@ fn bench_search(c: &mut Criterion, run: &Run) {
     let mut group = c.benchmark_group(&name);
     group
         .sampling_mode(SamplingMode::Flat)
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(8));
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1));
     for (category, words) in &queries {
+        // A common word takes over a second a query: give it room for its ten samples.
+        group.measurement_time(Duration::from_secs(match category {
+            Category::Common => 20,
+            _ => 5,
+        }));
         let mut next = 0usize;
         group.bench_function(category.name(), |b| {
             let vault = vault.get_or_init(open);
@@ -1099,6 +1203,9 @@ fn bench_search(c: &mut Criterion, run: &Run) {
     group.finish();
     if !run.listing && run.wants(&name) {
         search_percentiles(run, run.fixture(), vault.get_or_init(open), &name);
+        if run.diagnose {
+            search_diagnosis(run.fixture());
+        }
     }
 }
 
@@ -1146,15 +1253,115 @@ fn search_percentiles(run: &Run, fixture: &Fixture, vault: &Vault, name: &str) {
     }
 }
 
+/// The message half of `Vault::search`'s SQL, as in `src/search.rs`.
+const APP_SEARCH_SQL: &str = "SELECT m.conversation_id, m.id, m.role,
+        snippet(messages_fts, 0, char(2), char(3), '…', 16),
+        bm25(messages_fts) AS score
+ FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+ WHERE messages_fts MATCH ?1
+ ORDER BY score LIMIT 50";
+
+/// The same ranking done inside FTS first, so only the 50 winners are looked up in
+/// `messages` (no snippet: FTS5 can only make one in a query that scans the match).
+const FTS_FIRST_SQL: &str = "SELECT m.conversation_id, m.id, m.role, t.score
+ FROM (SELECT rowid, bm25(messages_fts) AS score FROM messages_fts
+       WHERE messages_fts MATCH ?1 ORDER BY score LIMIT 50) t
+ JOIN messages m ON m.seq = t.rowid
+ ORDER BY t.score";
+
+/// Only finding the matches: the floor under any query for the word.
+const COUNT_SQL: &str = "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?1";
+
+/// Page cache for the diagnosis's large-cache connection, in KiB (256 MiB).
+const DIAGNOSIS_CACHE_KIB: i64 = 256 * 1024;
+
+/// Opt-in (`HEARTH_BENCH_DIAGNOSE=1`): where search time goes. Times the app's query, the
+/// same ranking done inside FTS first, and a bare match count, for one word of each
+/// category, on the encrypted fixture with SQLite's default page cache, with a large
+/// one, and on a plaintext export of the same database. Best of four, cache warm.
+fn search_diagnosis(fixture: &Fixture) {
+    let root = fixture
+        .paths
+        .dir()
+        .parent()
+        .expect("the fixture has a parent dir");
+    let plain = root.join("plaintext-export.db");
+    if !plain.exists() {
+        let conn = open_encrypted(&fixture.paths, &fixture.key);
+        let partial = root.join("plaintext-export.db.partial");
+        let _ = fs::remove_file(&partial);
+        conn.execute(
+            "ATTACH DATABASE ?1 AS plaintext KEY ''",
+            [partial.to_str().expect("a UTF-8 path")],
+        )
+        .expect("attach the export");
+        conn.query_row("SELECT sqlcipher_export('plaintext')", [], |_| Ok(()))
+            .expect("export the fixture");
+        conn.execute_batch("DETACH DATABASE plaintext")
+            .expect("detach the export");
+        fs::rename(&partial, &plain).expect("move the export in place");
+    }
+    assert!(is_plain_sqlite(&plain), "the export is not plain SQLite");
+
+    let encrypted = open_encrypted(&fixture.paths, &fixture.key);
+    let large = open_encrypted(&fixture.paths, &fixture.key);
+    large
+        .execute_batch(&format!("PRAGMA cache_size = -{DIAGNOSIS_CACHE_KIB};"))
+        .expect("set a large cache");
+    let plain = open_raw(&plain);
+    vault_pragmas(&plain);
+    let connections = [
+        ("encrypted, default cache", &encrypted),
+        ("encrypted, 256 MiB cache", &large),
+        ("plaintext, default cache", &plain),
+    ];
+    let queries = [
+        ("app query", APP_SEARCH_SQL),
+        ("rank in FTS, join 50", FTS_FIRST_SQL),
+        ("match count only", COUNT_SQL),
+    ];
+    println!("\nsearch diagnosis (best of 4, ms; the word is matched as a prefix):");
+    print!("  {:<26} {:<10}", "connection", "word");
+    for (label, _) in &queries {
+        print!(" {label:>22}");
+    }
+    println!();
+    for (conn_label, conn) in connections {
+        for (_, words) in &fixture.queries {
+            let word = &words[0];
+            print!("  {conn_label:<26} {word:<10}");
+            for (_, sql) in &queries {
+                let mut stmt = conn.prepare(sql).expect("prepare");
+                let mut best = Duration::MAX;
+                for _ in 0..4 {
+                    let start = Instant::now();
+                    let mut rows = stmt.query([format!("\"{word}\"*")]).expect("query");
+                    while let Some(row) = rows.next().expect("row") {
+                        black_box(row);
+                    }
+                    best = best.min(start.elapsed());
+                }
+                print!(" {:>22.1}", ms(best));
+            }
+            println!();
+        }
+    }
+}
+
 /// Prints the numbers the goals are stated in, from the runs timed above.
 fn print_summary(run: &Run) {
     let s = run.sizes;
     let median = |id: &str| percentile(&records(id), 50.0);
     println!("\n== Hearth vault benchmark summary ==");
-    println!("(medians of the timed runs; goals are reported, not enforced)");
+    println!("(medians of the timed runs, warm page cache; goals are reported, not enforced)");
+    println!("(1-minute load average at the end: {})", load_average());
 
-    let batched = format!("insert_{}k_txn{}", s.batched_messages / 1000, s.batch_size);
-    let per_commit = format!("insert_{}_per_commit", s.per_commit_messages);
+    let batched = format!(
+        "insert_{}_txn{}",
+        count_label(s.batched_messages),
+        s.batch_size
+    );
+    let per_commit = format!("insert_{}_per_commit", count_label(s.per_commit_messages));
     for (group, messages, what) in [
         (
             &batched,
@@ -1167,24 +1374,27 @@ fn print_summary(run: &Run) {
             "one commit per message".to_owned(),
         ),
     ] {
-        let enc = median(&format!("{group}/encrypted"));
-        let plain = median(&format!("{group}/plain"));
-        if let (Some(enc), Some(plain)) = (enc, plain) {
-            let per = |d: Duration| d.as_secs_f64() * 1e6 / messages as f64;
-            println!(
-                "insert {messages} msgs, {what}: encrypted {:.2} s ({:.1} µs/msg), plain {:.2} s ({:.1} µs/msg), ratio {:.2}x (goal <= 1.25x)",
-                enc.as_secs_f64(),
-                per(enc),
-                plain.as_secs_f64(),
-                per(plain),
-                enc.as_secs_f64() / plain.as_secs_f64()
-            );
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / messages as f64;
+        for variant in [Variant::Encrypted, Variant::Plain, Variant::VaultApi] {
+            if let Some(d) = median(&format!("{group}/{}", variant.name())) {
+                let cpu = median(&format!("{group}/{}/cpu", variant.name()))
+                    .map(|c| format!(", on-CPU {:.2} s ({:.1} µs/msg)", c.as_secs_f64(), per(c)))
+                    .unwrap_or_default();
+                println!(
+                    "insert {messages} msgs, {what}, {:<9}: wall {:.2} s ({:.1} µs/msg){cpu}",
+                    variant.name(),
+                    d.as_secs_f64(),
+                    per(d)
+                );
+            }
         }
-        if let Some(api) = median(&format!("{group}/vault_api")) {
+        if let Some(ratio) = median_ratio(group) {
+            let rounds = records(&format!("{group}/encrypted")).len();
+            let cpu = median_ratio(&format!("{group}/cpu"))
+                .map(|r| format!(", on-CPU {r:.2}x"))
+                .unwrap_or_default();
             println!(
-                "insert {messages} msgs via Vault::append_message: {:.2} s ({:.1} µs/msg)",
-                api.as_secs_f64(),
-                api.as_secs_f64() * 1e6 / messages as f64
+                "insert {messages} msgs, {what}: encrypted/plain wall {ratio:.2}x{cpu} (medians of {rounds} paired rounds; goal <= 1.25x)"
             );
         }
     }
@@ -1231,8 +1441,10 @@ fn print_summary(run: &Run) {
 
 fn main() {
     let run = Run::from_args();
+    if !run.listing {
+        bench_insert(&run);
+    }
     let mut c = Criterion::default().configure_from_args();
-    bench_insert(&mut c, &run);
     bench_open(&mut c, &run);
     bench_search(&mut c, &run);
     c.final_summary();

@@ -68,6 +68,12 @@ impl VaultPaths {
         self.dir.join(format!("{DATABASE_FILE}-shm"))
     }
 
+    /// The lock file that processes with replies streaming hold shared, so that another
+    /// process opening the vault can tell a live stream from one a crash cut off. Empty.
+    pub fn streams_lock(&self) -> PathBuf {
+        self.dir.join("streams.lock")
+    }
+
     /// The header.
     pub fn header(&self) -> PathBuf {
         self.dir.join(HEADER_FILE)

@@ -317,7 +317,13 @@ impl Vault {
             }
         }
         let dir = paths.dir();
-        for path in [paths.database(), paths.wal(), paths.shm(), paths.header()] {
+        for path in [
+            paths.database(),
+            paths.wal(),
+            paths.shm(),
+            paths.header(),
+            paths.streams_lock(),
+        ] {
             match fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
