@@ -614,3 +614,61 @@ fn opening_the_vault_elsewhere_does_not_interrupt_a_live_reply() {
         assert_eq!(done[1].status, hearth_engine::MessageStatus::Complete);
     });
 }
+
+#[test]
+fn a_provider_echoing_the_key_in_its_error_never_gets_it_shown_or_stored() {
+    let fake = FakeProvider::start(|req: &RecordedRequest| {
+        let auth = req.header("authorization").unwrap_or("").to_owned();
+        Reply::json(
+            401,
+            &format!(
+                r#"{{"error":{{"message":"Incorrect API key provided: {auth}","code":"invalid_api_key"}}}}"#
+            ),
+        )
+    });
+    let (t, key) = setup(&fake, "openai-compatible", "/v1");
+    let r = run(hearth(&t).args(["chat", "hi"]));
+    assert_clear_failure(&r, "rejected the API key");
+    let (id, messages) = only_conversation(&t);
+    let stored = messages[1]["error"].as_str().unwrap();
+    assert!(
+        !stored.contains(&key) && stored.contains("[key]"),
+        "{stored}"
+    );
+    let shown = run_ok(hearth(&t).args(["show", &id]));
+    assert_key_nowhere(&t, &key, &[&r, &shown]);
+}
+
+#[test]
+fn only_sending_and_listing_models_touch_the_network() {
+    let fake = FakeProvider::always(Reply::json(
+        200,
+        r#"{"object":"list","data":[{"id":"m-1"},{"id":"m-2"}]}"#,
+    ));
+    let (t, _) = setup(&fake, "openai-compatible", "/v1");
+    for args in [
+        vec!["status"],
+        vec!["list"],
+        vec!["provider", "list"],
+        vec!["key", "list"],
+        vec!["search", "anything"],
+        vec!["check"],
+    ] {
+        run_ok(hearth(&t).args(&args));
+    }
+    assert!(
+        fake.requests().is_empty(),
+        "no command but chat and models may reach the provider: {:?}",
+        fake.requests()
+    );
+    let r = run_ok(hearth(&t).args(["models", "mock", "--json"]));
+    let ids: Vec<String> = json(&r)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["m-1", "m-2"]);
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(fake.requests()[0].path, "/v1/models");
+}

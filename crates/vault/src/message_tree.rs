@@ -260,12 +260,21 @@ impl Vault {
     }
 
     /// Saves the text of a reply that is still arriving.
+    ///
+    /// These progress saves are committed without waiting for fsync (`synchronous =
+    /// NORMAL` for this one statement): a killed or crashed process still keeps them,
+    /// since the write has reached the operating system, and only a power cut can lose
+    /// the last moments of a reply. The final [`Vault::finish_message`] commits with a full
+    /// sync, which makes every earlier save durable too. Waiting for the disk on every save
+    /// would stall the stream for milliseconds at a time.
     pub fn update_streaming(&self, id: &str, content: &str, reasoning: Option<&str>) -> Result<()> {
-        let changed = self.conn.execute(
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = self.conn.execute(
             "UPDATE messages SET content = ?1, reasoning = ?2 WHERE id = ?3",
             params![content, reasoning, id],
-        )?;
-        if changed == 0 {
+        );
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        if result? == 0 {
             return Err(VaultError::MessageNotFound(id.to_owned()));
         }
         Ok(())
