@@ -67,7 +67,7 @@ fn openai_stream() -> Vec<u8> {
         stream.extend_from_slice(b"\"");
         stream.extend_from_slice(TAIL.as_bytes());
         stream.extend_from_slice(b"\n\n");
-        if rng.next() % 500 == 0 {
+        if rng.next().is_multiple_of(500) {
             stream.extend_from_slice(b": keep-alive\n\n");
         }
     }

@@ -425,7 +425,7 @@ fn connect(paths: &VaultPaths, key: &DataKey, creating: bool) -> Result<Connecti
     }) {
         // SQLCipher files are whole pages: a ragged length means the end was cut off.
         let actual = fs::metadata(&db_path).map(|m| m.len()).unwrap_or(0);
-        if !wal_has_frames && actual % CIPHER_PAGE_SIZE != 0 {
+        if !wal_has_frames && !actual.is_multiple_of(CIPHER_PAGE_SIZE) {
             return Err(VaultError::Truncated {
                 expected: actual.div_ceil(CIPHER_PAGE_SIZE) * CIPHER_PAGE_SIZE,
                 actual,
