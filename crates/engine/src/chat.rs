@@ -2,6 +2,7 @@
 //! reply is saved as it streams, and however the reply ends (done, stopped, failed, or the
 //! app killed) what had arrived is kept.
 
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use hearth_providers::{
@@ -69,7 +70,8 @@ pub struct Reply {
     reasoning: String,
     usage: Usage,
     last_saved: Instant,
-    unsaved: bool,
+    /// Signals the end of the progress save in flight, if any.
+    saving: Option<mpsc::Receiver<()>>,
     open: bool,
     /// Tells other processes this reply is alive; released after the final save.
     _live: LiveStream,
@@ -140,7 +142,6 @@ impl Reply {
                     continue;
                 }
             };
-            self.unsaved = true;
             if self.last_saved.elapsed() >= PERSIST_INTERVAL {
                 self.save_progress();
             }
@@ -152,22 +153,45 @@ impl Reply {
         (!self.reasoning.is_empty()).then_some(self.reasoning.as_str())
     }
 
+    /// Saves the text so far. On a Tokio runtime the write runs on the blocking pool, so
+    /// a slow disk never delays the next delta; at most one save is in flight, and
+    /// [`Reply::close`] waits for it before the final save, so an older text can never
+    /// overwrite a newer one.
     fn save_progress(&mut self) {
-        let result = self
-            .vault
-            .lock()
-            .map_err(|_| "vault lock poisoned".to_owned())
-            .and_then(|v| {
-                v.update_streaming(&self.message_id, &self.content, self.reasoning())
-                    .map_err(|e| e.to_string())
-            });
-        match result {
-            Ok(()) => {
-                self.unsaved = false;
-                self.last_saved = Instant::now();
+        if let Some(done) = &self.saving {
+            match done.try_recv() {
+                Err(mpsc::TryRecvError::Empty) => return,
+                _ => self.saving = None,
             }
+        }
+        self.last_saved = Instant::now();
+        let vault = self.vault.clone();
+        let id = self.message_id.clone();
+        let content = self.content.clone();
+        let reasoning = self.reasoning().map(str::to_owned);
+        let save = move || {
+            let result = vault
+                .lock()
+                .map_err(|_| "vault lock poisoned".to_owned())
+                .and_then(|v| {
+                    v.update_streaming(&id, &content, reasoning.as_deref())
+                        .map_err(|e| e.to_string())
+                });
             // The final save will try again; the stream itself is not at fault.
-            Err(e) => tracing::warn!("could not save the streaming reply: {e}"),
+            if let Err(e) = result {
+                tracing::warn!("could not save the streaming reply: {e}");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                let (tx, rx) = mpsc::channel();
+                handle.spawn_blocking(move || {
+                    save();
+                    let _ = tx.send(());
+                });
+                self.saving = Some(rx);
+            }
+            Err(_) => save(),
         }
     }
 
@@ -177,6 +201,10 @@ impl Reply {
             return;
         }
         self.open = false;
+        if let Some(done) = self.saving.take() {
+            // A progress save is still writing: let it finish before the final one.
+            let _ = done.recv();
+        }
         let stored = error.map(|e| {
             serde_json::to_string(&StoredError {
                 kind: e.kind().to_owned(),
@@ -453,7 +481,7 @@ impl Engine {
                 reasoning: String::new(),
                 usage: Usage::default(),
                 last_saved: Instant::now(),
-                unsaved: false,
+                saving: None,
                 open: true,
                 _live: live,
             }),
