@@ -672,3 +672,34 @@ fn only_sending_and_listing_models_touch_the_network() {
     assert_eq!(fake.requests().len(), 1);
     assert_eq!(fake.requests()[0].path, "/v1/models");
 }
+
+#[test]
+fn a_keychain_vault_sends_the_key_from_the_secret_service() {
+    require_secret_service();
+    let fake = FakeProvider::always(Reply::sse_fixture("gemini-basic.sse"));
+    let t = TestDir::new();
+    run_ok(t.hearth().arg("init"));
+    run_ok(t.hearth().args([
+        "provider",
+        "set",
+        "mock",
+        "--kind",
+        "gemini",
+        "--base-url",
+        &fake.base_url("/v1beta"),
+        "--default-model",
+        "gemini-test",
+        "--default",
+    ]));
+    let key = canary("apikey");
+    let r = run_with_input(t.hearth().args(["key", "set", "mock"]), key.as_bytes());
+    assert!(r.ok() && r.stderr.contains("OS keychain"), "{r:?}");
+    let r = run_ok(t.hearth().args(["chat", "hi"]));
+    assert_eq!(r.stdout, stream_fixture("gemini-basic.sse").text);
+    assert_eq!(
+        fake.requests()[0].header("x-goog-api-key"),
+        Some(key.as_str())
+    );
+    assert_key_nowhere(&t, &key, &[&r]);
+    run_ok(t.hearth().args(["erase", "--yes"]));
+}
