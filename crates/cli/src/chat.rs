@@ -55,12 +55,22 @@ pub fn chat(
     let tty = std::io::stdout().is_terminal();
     let rt = runtime()?;
     let interrupted = rt.block_on(async {
-        let mut reply = match engine.send(request).await {
-            Ok(reply) => reply,
-            Err(EngineError::Provider { error, conversation_id }) => {
-                bail!("{error}. Your message is saved in conversation {conversation_id}")
+        // One Ctrl-C listener for the whole command, from before the request is sent.
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let mut reply = tokio::select! {
+            started = engine.send(request) => match started {
+                Ok(reply) => reply,
+                Err(EngineError::Provider { error, conversation_id }) => {
+                    bail!("{error}. Your message is saved in conversation {conversation_id}")
+                }
+                Err(e) => return Err(e.into()),
+            },
+            // Dropping the send saves the reply as cancelled and closes the connection.
+            _ = &mut ctrl_c => {
+                eprintln!("Stopped before the reply began. Your message is saved.");
+                return Ok(true);
             }
-            Err(e) => return Err(e.into()),
         };
         let conversation = reply.conversation_id().to_owned();
         let mut out = std::io::stdout().lock();
@@ -80,14 +90,14 @@ pub fn chat(
                     // Reasoning is saved with the message; stdout carries only the answer.
                     Some(Ok(ReplyEvent::Reasoning(_))) => {}
                     Some(Err(EngineError::Provider { error, .. })) => {
-                        if wrote {
+                        if tty && wrote {
                             writeln!(out)?;
                         }
                         bail!("{error}. Your message and the partial reply are saved in conversation {conversation}");
                     }
                     Some(Err(e)) => return Err(e.into()),
                 },
-                _ = tokio::signal::ctrl_c() => break true,
+                _ = &mut ctrl_c => break true,
             }
         };
         if tty && wrote {
@@ -122,10 +132,13 @@ pub fn models(ctx: &Context, provider: &str, as_json: bool) -> Result<()> {
             .collect();
         return print_json(&items);
     }
+    // Ids and names come from the provider: neutralised like any text it sends.
     for m in models {
         match m.name {
-            Some(name) if name != m.id => println!("{}  ({})", m.id, terminal_safe(&name)),
-            _ => println!("{}", m.id),
+            Some(name) if name != m.id => {
+                println!("{}  ({})", terminal_safe(&m.id), terminal_safe(&name))
+            }
+            _ => println!("{}", terminal_safe(&m.id)),
         }
     }
     Ok(())

@@ -70,6 +70,8 @@ pub struct Reply {
     reasoning: String,
     usage: Usage,
     last_saved: Instant,
+    /// Text has arrived since the last progress save.
+    unsaved: bool,
     /// Signals the end of the progress save in flight, if any.
     saving: Option<mpsc::Receiver<()>>,
     open: bool,
@@ -114,7 +116,21 @@ impl Reply {
             if !self.open {
                 return None;
             }
-            let event = match self.stream.next().await {
+            // Text that arrived just before the provider went quiet is saved on time too,
+            // not only when the next delta comes.
+            let next = if self.unsaved {
+                let due = tokio::time::Instant::from_std(self.last_saved + PERSIST_INTERVAL);
+                match tokio::time::timeout_at(due, self.stream.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        self.save_progress();
+                        continue;
+                    }
+                }
+            } else {
+                self.stream.next().await
+            };
+            let event = match next {
                 None => {
                     self.close(MessageStatus::Complete, None);
                     return None;
@@ -142,6 +158,7 @@ impl Reply {
                     continue;
                 }
             };
+            self.unsaved = true;
             if self.last_saved.elapsed() >= PERSIST_INTERVAL {
                 self.save_progress();
             }
@@ -165,6 +182,7 @@ impl Reply {
             }
         }
         self.last_saved = Instant::now();
+        self.unsaved = false;
         let vault = self.vault.clone();
         let id = self.message_id.clone();
         let content = self.content.clone();
@@ -242,6 +260,31 @@ impl Drop for Reply {
     /// text that arrived is kept as `cancelled`.
     fn drop(&mut self) {
         self.close(MessageStatus::Cancelled, None);
+    }
+}
+
+/// A reply whose request is still being sent; see [`Engine::start_reply`].
+struct Pending {
+    vault: Arc<Mutex<Vault>>,
+    message_id: String,
+    armed: bool,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if self.armed {
+            if let Ok(vault) = self.vault.lock() {
+                if let Err(e) = vault.finish_message(
+                    &self.message_id,
+                    MessageStatus::Cancelled,
+                    None,
+                    None,
+                    None,
+                ) {
+                    tracing::warn!("could not save the cancelled reply: {e}");
+                }
+            }
+        }
     }
 }
 
@@ -428,6 +471,8 @@ impl Engine {
         parent: &str,
         target: Target,
     ) -> Result<Reply> {
+        // Everything that can fail without the network comes before the reply is created.
+        let http = self.http()?;
         let lock_path = self.vault()?.paths().streams_lock();
         let live = stream_lock::hold(&lock_path).map_err(|e| {
             EngineError::Invalid(format!("cannot use {}: {e}", lock_path.display()))
@@ -468,9 +513,17 @@ impl Engine {
                 message.id,
             )
         };
-        let http = self.http()?;
+        // If the caller gives up while the request is on its way (drops this future),
+        // the reply is saved as cancelled rather than left streaming.
+        let mut pending = Pending {
+            vault: self.vault.clone(),
+            message_id: message_id.clone(),
+            armed: true,
+        };
         let key = target.key.as_ref().map(|k| k.as_str());
-        match start_chat(http, &target.endpoint, key, &request, self.idle_timeout).await {
+        let started = start_chat(http, &target.endpoint, key, &request, self.idle_timeout).await;
+        pending.armed = false;
+        match started {
             Ok(stream) => Ok(Reply {
                 vault: self.vault.clone(),
                 stream,
@@ -481,6 +534,7 @@ impl Engine {
                 reasoning: String::new(),
                 usage: Usage::default(),
                 last_saved: Instant::now(),
+                unsaved: false,
                 saving: None,
                 open: true,
                 _live: live,

@@ -123,14 +123,13 @@ impl Engine {
     ) -> Result<Engine> {
         let vault = Vault::open(&paths.vault(), store.as_ref(), passphrase)?;
         // Only when no other process is streaming: its replies are alive, not cut off.
-        if stream_lock::nobody_streaming(&paths.vault().streams_lock()) {
-            let recovered = vault.recover_interrupted()?;
-            if recovered > 0 {
-                tracing::info!(
-                    recovered,
-                    "marked replies cut off by a crash as interrupted"
-                );
-            }
+        let lock = paths.vault().streams_lock();
+        let recovered = vault.recover_interrupted_if(|| stream_lock::nobody_streaming(&lock))?;
+        if recovered > 0 {
+            tracing::info!(
+                recovered,
+                "marked replies cut off by a crash as interrupted"
+            );
         }
         Ok(Engine::new(vault, store))
     }

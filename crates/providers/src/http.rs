@@ -45,6 +45,9 @@ impl Http {
         });
         let client = reqwest::Client::builder()
             .use_rustls_tls()
+            // Straight to the provider: proxy variables in the environment are not read,
+            // so a stray HTTP_PROXY cannot route conversations through someone else.
+            .no_proxy()
             .connect_timeout(CONNECT_TIMEOUT)
             .redirect(policy)
             .user_agent(concat!("Hearth/", env!("CARGO_PKG_VERSION")))

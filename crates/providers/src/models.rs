@@ -18,6 +18,11 @@ pub struct ModelInfo {
     pub name: Option<String>,
 }
 
+/// A pagination token made safe for a query string.
+fn encode(token: &str) -> String {
+    url::form_urlencoded::byte_serialize(token.as_bytes()).collect()
+}
+
 /// The most pages followed when a provider paginates its model list.
 const MAX_PAGES: usize = 20;
 
@@ -39,7 +44,11 @@ pub async fn list_models(
             ProviderKind::Anthropic => (
                 match &cursor {
                     Some(after) => {
-                        format!("{}/models?limit=1000&after_id={after}", endpoint.base_url)
+                        format!(
+                            "{}/models?limit=1000&after_id={}",
+                            endpoint.base_url,
+                            encode(after)
+                        )
                     }
                     None => format!("{}/models?limit=1000", endpoint.base_url),
                 },
@@ -48,8 +57,9 @@ pub async fn list_models(
             ProviderKind::Gemini => (
                 match &cursor {
                     Some(token) => format!(
-                        "{}/models?pageSize=1000&pageToken={token}",
-                        endpoint.base_url
+                        "{}/models?pageSize=1000&pageToken={}",
+                        endpoint.base_url,
+                        encode(token)
                     ),
                     None => format!("{}/models?pageSize=1000", endpoint.base_url),
                 },

@@ -8,10 +8,6 @@
 //!
 //! Everything here is measured and reported, never asserted against the goals.
 
-// The plain-SQLite baseline and the raw batched inserts need their own connections; this
-// benchmark belongs to hearth-vault, the one crate allowed to open the database.
-#![allow(clippy::disallowed_methods)]
-
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fs;
@@ -1259,7 +1255,7 @@ fn search_percentiles(run: &Run, fixture: &Fixture, vault: &Vault, name: &str) {
 
 /// The message half of `Vault::search`'s SQL, as in `src/search.rs`.
 const APP_SEARCH_SQL: &str = "SELECT m.conversation_id, m.id, m.role,
-        snippet(messages_fts, 0, char(2), char(3), '…', 16),
+        snippet(messages_fts, 0, char(57344), char(57345), '…', 16),
         bm25(messages_fts) AS score
  FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
  WHERE messages_fts MATCH ?1

@@ -305,6 +305,14 @@ impl Vault {
     /// keeping its text. Writes nothing when there is nothing to recover. Returns how
     /// many messages were recovered.
     pub fn recover_interrupted(&self) -> Result<usize> {
+        self.recover_interrupted_if(|| true)
+    }
+
+    /// Like [`Vault::recover_interrupted`], but only if `nobody_streaming()` says no other
+    /// process has a reply in flight. The question is asked inside the write transaction
+    /// that does the recovery, so a reply starting in another process at that moment
+    /// cannot be caught: its message can only be written after this transaction ends.
+    pub fn recover_interrupted_if(&self, nobody_streaming: impl FnOnce() -> bool) -> Result<usize> {
         let any: bool = self.conn.query_row(
             "SELECT EXISTS(SELECT 1 FROM messages WHERE status = 'streaming')",
             [],
@@ -313,10 +321,20 @@ impl Vault {
         if !any {
             return Ok(0);
         }
-        Ok(self.conn.execute(
+        // IMMEDIATE: take the write lock now, before asking.
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
+        if !nobody_streaming() {
+            return Ok(0);
+        }
+        let n = tx.execute(
             "UPDATE messages SET status = 'interrupted', finished_at = ?1 WHERE status = 'streaming'",
             [now_ms()],
-        )?)
+        )?;
+        tx.commit()?;
+        Ok(n)
     }
 
     /// The visible conversation: the path from the root to the head, oldest first.
