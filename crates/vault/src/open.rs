@@ -458,7 +458,8 @@ fn connect(paths: &VaultPaths, key: &DataKey, creating: bool) -> Result<Connecti
 
     // WAL keeps readers and the writer apart and makes each commit one fsync'd append;
     // FULL sync makes a returned commit survive power loss; secure_delete overwrites
-    // freed pages; temp_store keeps sort and temp tables out of temp files.
+    // freed pages; temp_store keeps sort and temp tables out of temp files; a 32 MiB
+    // page cache keeps decrypted pages for search and lists instead of decrypting again.
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(VaultError::Invalid(format!(
@@ -469,7 +470,8 @@ fn connect(paths: &VaultPaths, key: &DataKey, creating: bool) -> Result<Connecti
         "PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32768;",
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)

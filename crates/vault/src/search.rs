@@ -1,7 +1,7 @@
 //! Full-text search over message text and conversation titles (FTS5, inside the
 //! encrypted file), best match first, with highlighted snippets.
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use crate::error::Result;
 use crate::message_tree::Role;
@@ -84,26 +84,36 @@ impl Vault {
             return Ok(Vec::new());
         };
         let mut hits = Vec::new();
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT m.conversation_id, m.id, m.role,
-                    snippet(messages_fts, 0, char(57344), char(57345), '…', 16),
-                    bm25(messages_fts) AS score
-             FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
-             WHERE messages_fts MATCH ?1
-             ORDER BY score LIMIT ?2",
+        // Rank inside the index first and fetch rows and snippets for the winners only:
+        // joining every match to its (encrypted) row before ranking costs a page
+        // decryption per match.
+        let mut ranked = self.conn.prepare_cached(
+            "SELECT rowid, bm25(messages_fts) AS score FROM messages_fts
+             WHERE messages_fts MATCH ?1 ORDER BY score LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![query, limit], |r| {
-            let role: String = r.get(2)?;
-            Ok(SearchHit {
-                conversation_id: r.get(0)?,
-                message_id: Some(r.get(1)?),
-                role: role.parse().ok(),
-                snippet: Snippet::from_marked(&r.get::<_, String>(3)?),
-                score: r.get(4)?,
-            })
-        })?;
-        for row in rows {
-            hits.push(row?);
+        let top: Vec<(i64, f64)> = ranked
+            .query_map(params![query, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut detail = self.conn.prepare_cached(
+            "SELECT m.conversation_id, m.id, m.role,
+                    snippet(messages_fts, 0, char(57344), char(57345), '…', 16)
+             FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+             WHERE messages_fts MATCH ?1 AND messages_fts.rowid = ?2",
+        )?;
+        for (rowid, score) in top {
+            let hit = detail
+                .query_row(params![query, rowid], |r| {
+                    let role: String = r.get(2)?;
+                    Ok(SearchHit {
+                        conversation_id: r.get(0)?,
+                        message_id: Some(r.get(1)?),
+                        role: role.parse().ok(),
+                        snippet: Snippet::from_marked(&r.get::<_, String>(3)?),
+                        score,
+                    })
+                })
+                .optional()?;
+            hits.extend(hit);
         }
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.id, snippet(titles_fts, 0, char(57344), char(57345), '…', 16), bm25(titles_fts) AS score
