@@ -2,6 +2,7 @@
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{json, Value};
+use zeroize::Zeroizing;
 
 use crate::chat::{
     ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage, DEFAULT_MAX_TOKENS,
@@ -62,7 +63,7 @@ pub(crate) fn chat_request(
 
 /// Reads Messages events until `message_stop`.
 pub(crate) struct Parser {
-    key: Option<String>,
+    key: Option<Zeroizing<String>>,
     usage: Usage,
     done: bool,
 }
@@ -70,17 +71,9 @@ pub(crate) struct Parser {
 impl Parser {
     pub(crate) fn new(key: Option<&str>) -> Self {
         Parser {
-            key: key.map(str::to_owned),
+            key: key.map(|k| Zeroizing::new(k.to_owned())),
             usage: Usage::default(),
             done: false,
-        }
-    }
-}
-
-impl Drop for Parser {
-    fn drop(&mut self) {
-        if let Some(k) = self.key.as_mut() {
-            zeroize::Zeroize::zeroize(k);
         }
     }
 }
@@ -174,7 +167,10 @@ impl StreamParser for Parser {
             "message_stop" => self.done = true,
             "error" => {
                 let error = value.get("error").cloned().unwrap_or(Value::Null);
-                return Err(classify_stream_error(&error, self.key.as_deref()));
+                return Err(classify_stream_error(
+                    &error,
+                    self.key.as_deref().map(String::as_str),
+                ));
             }
             // ping, content_block_stop, and event types added later.
             _ => {}

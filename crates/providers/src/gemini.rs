@@ -2,6 +2,7 @@
 
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
+use zeroize::Zeroizing;
 
 use crate::chat::{ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage};
 use crate::error::ProviderError;
@@ -72,23 +73,15 @@ pub(crate) fn chat_request(
 
 /// Reads `GenerateContentResponse` chunks; the stream ends at EOF after a finish reason.
 pub(crate) struct Parser {
-    key: Option<String>,
+    key: Option<Zeroizing<String>>,
     finish_seen: bool,
 }
 
 impl Parser {
     pub(crate) fn new(key: Option<&str>) -> Self {
         Parser {
-            key: key.map(str::to_owned),
+            key: key.map(|k| Zeroizing::new(k.to_owned())),
             finish_seen: false,
-        }
-    }
-}
-
-impl Drop for Parser {
-    fn drop(&mut self) {
-        if let Some(k) = self.key.as_mut() {
-            zeroize::Zeroize::zeroize(k);
         }
     }
 }
@@ -111,7 +104,10 @@ impl StreamParser for Parser {
             other => other,
         };
         if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
-            return Err(classify_stream_error(error, self.key.as_deref()));
+            return Err(classify_stream_error(
+                error,
+                self.key.as_deref().map(String::as_str),
+            ));
         }
         let candidate = value.pointer("/candidates/0");
         if candidate.is_none() {

@@ -3,6 +3,7 @@
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::{json, Value};
+use zeroize::Zeroizing;
 
 use crate::chat::{ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage};
 use crate::error::ProviderError;
@@ -61,7 +62,7 @@ pub(crate) fn headers(endpoint: &Endpoint, key: Option<&str>) -> Result<HeaderMa
 
 /// Reads `chat.completion.chunk` events until `[DONE]` (or a finish reason and EOF).
 pub(crate) struct Parser {
-    key: Option<String>,
+    key: Option<Zeroizing<String>>,
     done: bool,
     finish_seen: bool,
 }
@@ -69,17 +70,9 @@ pub(crate) struct Parser {
 impl Parser {
     pub(crate) fn new(key: Option<&str>) -> Self {
         Parser {
-            key: key.map(str::to_owned),
+            key: key.map(|k| Zeroizing::new(k.to_owned())),
             done: false,
             finish_seen: false,
-        }
-    }
-}
-
-impl Drop for Parser {
-    fn drop(&mut self) {
-        if let Some(k) = self.key.as_mut() {
-            zeroize::Zeroize::zeroize(k);
         }
     }
 }
@@ -109,7 +102,10 @@ impl StreamParser for Parser {
             .get("error")
             .filter(|e| !e.is_null() && *e != &Value::Bool(false))
         {
-            return Err(classify_stream_error(error, self.key.as_deref()));
+            return Err(classify_stream_error(
+                error,
+                self.key.as_deref().map(String::as_str),
+            ));
         }
         if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
             out.push(StreamEvent::Usage(Usage {
