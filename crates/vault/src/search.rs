@@ -13,11 +13,6 @@ const HIGHLIGHT_START: char = '\u{e000}';
 /// Marks the end of a highlighted term in raw FTS5 snippets.
 const HIGHLIGHT_END: char = '\u{e001}';
 
-/// How many of the newest matches are ranked by relevance. Enough that every word but
-/// the very commonest is ranked over all its matches; small enough that ranking stays a
-/// few milliseconds however large the vault.
-pub const RANK_WINDOW: i64 = 5_000;
-
 /// A piece of text around a match, with the matched terms marked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snippet {
@@ -85,10 +80,6 @@ pub(crate) fn fts_query(input: &str) -> Option<String> {
 impl Vault {
     /// Searches messages and titles for every word of `input`; best matches first.
     pub fn search(&self, input: &str, limit: u32) -> Result<Vec<SearchHit>> {
-        self.search_within(input, limit, RANK_WINDOW)
-    }
-
-    fn search_within(&self, input: &str, limit: u32, rank_window: i64) -> Result<Vec<SearchHit>> {
         let Some(query) = fts_query(input) else {
             return Ok(Vec::new());
         };
@@ -96,25 +87,12 @@ impl Vault {
         // Rank inside the index first and fetch rows and snippets for the winners only:
         // joining every match to its (encrypted) row before ranking costs a page
         // decryption per match.
-        //
-        // Scoring every match of a very common word (`the` matches nearly every message)
-        // takes most of a second on a large vault. So only the newest RANK_WINDOW matches
-        // are ranked: walking matches newest first is cheap in FTS5 (rowid order), and for
-        // a word that common the recent conversations are the ones worth showing.
-        let mut newest = self.conn.prepare_cached(
-            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1
-             ORDER BY rowid DESC LIMIT ?2",
-        )?;
-        let window: Vec<i64> = newest
-            .query_map(params![query, rank_window], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let floor = window.last().copied().unwrap_or(i64::MIN);
         let mut ranked = self.conn.prepare_cached(
             "SELECT rowid, bm25(messages_fts) AS score FROM messages_fts
-             WHERE messages_fts MATCH ?1 AND rowid >= ?3 ORDER BY score LIMIT ?2",
+             WHERE messages_fts MATCH ?1 ORDER BY score LIMIT ?2",
         )?;
         let top: Vec<(i64, f64)> = ranked
-            .query_map(params![query, limit, floor], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(params![query, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let mut detail = self.conn.prepare_cached(
             "SELECT m.conversation_id, m.id, m.role,
@@ -166,39 +144,6 @@ mod tests {
     use super::*;
     use crate::open::tests::temp_vault;
     use crate::{NewConversation, NewMessage};
-
-    #[test]
-    fn very_common_words_are_ranked_among_their_newest_matches() {
-        let (_d, _p, _s, mut vault) = temp_vault();
-        let c = vault
-            .create_conversation(NewConversation::default())
-            .unwrap();
-        let mut ids = Vec::new();
-        for i in 0..10 {
-            // The oldest messages are the most relevant (the word repeated most).
-            let text = format!("{} number {i}", "apple ".repeat(10 - i));
-            ids.push(
-                vault
-                    .append_message(NewMessage::complete(&c.id, None, Role::User, text))
-                    .unwrap()
-                    .id,
-            );
-        }
-        let all = vault.search_within("apple", 3, 100).unwrap();
-        assert_eq!(
-            all[0].message_id.as_deref(),
-            Some(ids[0].as_str()),
-            "ranked over all matches"
-        );
-        let newest = vault.search_within("apple", 10, 3).unwrap();
-        let found: Vec<_> = newest.iter().filter_map(|h| h.message_id.clone()).collect();
-        assert_eq!(found.len(), 3);
-        assert!(
-            found.iter().all(|id| ids[7..].contains(id)),
-            "only the newest three: {found:?}"
-        );
-        assert_eq!(found[0], ids[7], "and ranked among themselves");
-    }
 
     #[test]
     fn queries_are_quoted_and_prefix_matched() {
