@@ -13,6 +13,8 @@ hearth_deps() {
     # outside, sqlite3 to show plain SQLite cannot read the vault, Python for the
     # independent SQLCipher client.
     want+=(dbus dbus-x11 gnome-keyring libsecret-tools sqlite3 python3 python3-venv)
+    # The UI's type check and unit tests run on Node.js.
+    command -v node >/dev/null 2>&1 || want+=(nodejs npm)
   fi
 
   if command -v dpkg >/dev/null 2>&1; then
@@ -47,6 +49,18 @@ hearth_deps() {
       curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component rustfmt,clippy
       export PATH="$HOME/.cargo/bin:$PATH"
     fi
+  fi
+}
+
+# The UI toolchain (Vite 8, Vitest 4) needs Node.js 20.19 or newer.
+hearth_require_node() {
+  local version
+  version="$(node --version 2>/dev/null || echo v0)"
+  local major="${version#v}"; major="${major%%.*}"
+  local minor="${version#v*.}"; minor="${minor%%.*}"
+  if [ "$major" -lt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -lt 19 ]; }; then
+    say "Node.js $version is too old for the UI tools: install Node.js 20.19 or newer (Debian 12's own package is 18; use a newer distribution package or nodejs.org) and run again."
+    exit 1
   fi
 }
 
