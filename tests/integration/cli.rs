@@ -151,7 +151,10 @@ fn status_reports_mode_paths_counts_and_versions() {
     assert_eq!(s["locked"], false);
     assert_eq!(s["counts"]["conversations"], 2);
     assert_eq!(s["counts"]["messages"], 3);
-    assert_eq!(s["versions"]["schema"], 1);
+    assert_eq!(
+        s["versions"]["schema"],
+        hearth_vault::schema::current_version()
+    );
     assert!(
         s["versions"]["sqlcipher"]
             .as_str()

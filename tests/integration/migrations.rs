@@ -78,13 +78,13 @@ fn the_v1_fixture_with_data_opens_and_reads() {
     assert_eq!(hits.as_array().unwrap().len(), 1);
 }
 
-const V2_OK: Migration = Migration {
+const NEXT_OK: Migration = Migration {
     name: "test: message bookmarks",
     sql: "ALTER TABLE messages ADD COLUMN bookmarked INTEGER NOT NULL DEFAULT 0;
           UPDATE messages SET bookmarked = 1 WHERE role = 'user';",
 };
 
-const V2_BROKEN: Migration = Migration {
+const NEXT_BROKEN: Migration = Migration {
     name: "test: broken",
     sql: "ALTER TABLE messages ADD COLUMN bookmarked INTEGER NOT NULL DEFAULT 0;
           UPDATE no_such_table SET x = 1;",
@@ -100,9 +100,12 @@ fn a_later_migration_applies_to_a_v1_vault_with_data() {
         .count_messages()
         .unwrap();
     assert!(before > 0);
-    let with_v2: Vec<Migration> = MIGRATIONS.iter().copied().chain([V2_OK]).collect();
-    let vault = Vault::open_with_migrations(&paths, &key, &with_v2).unwrap();
-    assert_eq!(vault.status().unwrap().schema_version, 2);
+    let with_next: Vec<Migration> = MIGRATIONS.iter().copied().chain([NEXT_OK]).collect();
+    let vault = Vault::open_with_migrations(&paths, &key, &with_next).unwrap();
+    assert_eq!(
+        vault.status().unwrap().schema_version,
+        current_version() + 1
+    );
     assert_eq!(vault.count_messages().unwrap(), before, "no message lost");
     vault.lock().unwrap();
     let r = sqlcipher_query(
@@ -112,14 +115,12 @@ fn a_later_migration_applies_to_a_v1_vault_with_data() {
     );
     assert!(r.ok() && r.stdout.trim() != "0", "{r:?}");
 
-    // This build only knows schema 1: the upgraded vault is refused, and left alone.
+    // This build does not know that schema: the upgraded vault is refused, and left alone.
     let snap = snapshot(&t.data);
+    let (found, supported) = (current_version() + 1, current_version());
     assert!(matches!(
         Vault::open_with_key(&paths, &key),
-        Err(VaultError::NewerSchema {
-            found: 2,
-            supported: 1
-        })
+        Err(VaultError::NewerSchema { found: f, supported: s }) if f == found && s == supported
     ));
     let r = run(hearth(&t).arg("list"));
     assert_clear_failure(&r, "newer Hearth");
@@ -131,11 +132,13 @@ fn a_failing_migration_changes_nothing() {
     let t = fixture_copy();
     let key = open_key(&t);
     let paths = VaultPaths::new(&t.data);
-    let with_broken: Vec<Migration> = MIGRATIONS.iter().copied().chain([V2_BROKEN]).collect();
+    let with_broken: Vec<Migration> = MIGRATIONS.iter().copied().chain([NEXT_BROKEN]).collect();
     let err = Vault::open_with_migrations(&paths, &key, &with_broken).unwrap_err();
     assert!(
-        err.to_string()
-            .contains("migration 2 (test: broken) failed"),
+        err.to_string().contains(&format!(
+            "migration {} (test: broken) failed",
+            current_version() + 1
+        )),
         "{err}"
     );
     let r = sqlcipher_query(

@@ -19,10 +19,16 @@ pub struct Migration {
 }
 
 /// Every migration, in order. Index 0 creates schema version 1.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    name: "initial schema",
-    sql: V1,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "initial schema",
+        sql: V1,
+    },
+    Migration {
+        name: "prefix indexes for search",
+        sql: V2,
+    },
+];
 
 /// The schema version this build writes.
 pub fn current_version() -> i64 {
@@ -127,6 +133,55 @@ CREATE TABLE secrets (
     value      BLOB NOT NULL,
     updated_at INTEGER NOT NULL
 );
+"#;
+
+/// Search treats the last word typed as a prefix. Without a prefix index FTS5 expands
+/// `the*` into every term it prefixes and merges their lists, which on a large vault
+/// costs more than the search itself; with one, 2- and 3-character prefixes are a single
+/// list. External-content FTS5 tables cannot be altered, so both are rebuilt from their
+/// content tables (inside the migration's transaction).
+const V2: &str = r#"
+DROP TRIGGER messages_fts_insert;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_update;
+DROP TABLE messages_fts;
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    content, content = 'messages', content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+);
+INSERT INTO messages_fts(messages_fts, rank) VALUES ('secure-delete', 1);
+INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+    INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
+END;
+
+DROP TRIGGER titles_fts_insert;
+DROP TRIGGER titles_fts_delete;
+DROP TRIGGER titles_fts_update;
+DROP TABLE titles_fts;
+CREATE VIRTUAL TABLE titles_fts USING fts5(
+    title, content = 'conversations', content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+);
+INSERT INTO titles_fts(titles_fts, rank) VALUES ('secure-delete', 1);
+INSERT INTO titles_fts(titles_fts) VALUES ('rebuild');
+CREATE TRIGGER titles_fts_insert AFTER INSERT ON conversations BEGIN
+    INSERT INTO titles_fts(rowid, title) VALUES (new.seq, new.title);
+END;
+CREATE TRIGGER titles_fts_delete AFTER DELETE ON conversations BEGIN
+    INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.seq, old.title);
+END;
+CREATE TRIGGER titles_fts_update AFTER UPDATE OF title ON conversations BEGIN
+    INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.seq, old.title);
+    INSERT INTO titles_fts(rowid, title) VALUES (new.seq, new.title);
+END;
 "#;
 
 /// Brings the database up to the newest version in `migrations`, refusing a database

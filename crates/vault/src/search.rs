@@ -13,6 +13,10 @@ const HIGHLIGHT_START: char = '\u{e000}';
 /// Marks the end of a highlighted term in raw FTS5 snippets.
 const HIGHLIGHT_END: char = '\u{e001}';
 
+/// Words with this many matches or more are shown newest first instead of ranked:
+/// enough that every word but the very commonest is ranked over all its matches.
+pub const RANK_WINDOW: i64 = 5_000;
+
 /// A piece of text around a match, with the matched terms marked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snippet {
@@ -80,6 +84,10 @@ pub(crate) fn fts_query(input: &str) -> Option<String> {
 impl Vault {
     /// Searches messages and titles for every word of `input`; best matches first.
     pub fn search(&self, input: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        self.search_within(input, limit, RANK_WINDOW)
+    }
+
+    fn search_within(&self, input: &str, limit: u32, rank_window: i64) -> Result<Vec<SearchHit>> {
         let Some(query) = fts_query(input) else {
             return Ok(Vec::new());
         };
@@ -87,13 +95,34 @@ impl Vault {
         // Rank inside the index first and fetch rows and snippets for the winners only:
         // joining every match to its (encrypted) row before ranking costs a page
         // decryption per match.
-        let mut ranked = self.conn.prepare_cached(
-            "SELECT rowid, bm25(messages_fts) AS score FROM messages_fts
-             WHERE messages_fts MATCH ?1 ORDER BY score LIMIT ?2",
+        //
+        // Ranking needs bm25 statistics over every match, which for a very common word
+        // (`the` matches nearly every message) takes most of a second on a large vault.
+        // So matches are first walked newest first, which FTS5 does cheaply in rowid
+        // order (prefixes included, thanks to the prefix index): a word with RANK_WINDOW
+        // matches or more is too common for relevance to mean much, and its newest matches
+        // are shown instead; any other word is ranked over all its matches.
+        let mut newest = self.conn.prepare_cached(
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1
+             ORDER BY rowid DESC LIMIT ?2",
         )?;
-        let top: Vec<(i64, f64)> = ranked
-            .query_map(params![query, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+        let window: Vec<i64> = newest
+            .query_map(params![query, rank_window], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
+        let top: Vec<(i64, f64)> = if window.len() as i64 >= rank_window {
+            window
+                .iter()
+                .take(limit as usize)
+                .map(|&rowid| (rowid, 0.0))
+                .collect()
+        } else {
+            let mut ranked = self.conn.prepare_cached(
+                "SELECT rowid, bm25(messages_fts) AS score FROM messages_fts
+                 WHERE messages_fts MATCH ?1 ORDER BY score LIMIT ?2",
+            )?;
+            let rows = ranked.query_map(params![query, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
         let mut detail = self.conn.prepare_cached(
             "SELECT m.conversation_id, m.id, m.role,
                     snippet(messages_fts, 0, char(57344), char(57345), '…', 16)
@@ -144,6 +173,35 @@ mod tests {
     use super::*;
     use crate::open::tests::temp_vault;
     use crate::{NewConversation, NewMessage};
+
+    #[test]
+    fn very_common_words_are_shown_newest_first() {
+        let (_d, _p, _s, mut vault) = temp_vault();
+        let c = vault
+            .create_conversation(NewConversation::default())
+            .unwrap();
+        let mut ids = Vec::new();
+        for i in 0..10 {
+            // The oldest messages are the most relevant (the word repeated most).
+            let text = format!("{} number {i}", "apple ".repeat(10 - i));
+            ids.push(
+                vault
+                    .append_message(NewMessage::complete(&c.id, None, Role::User, text))
+                    .unwrap()
+                    .id,
+            );
+        }
+        let ranked = vault.search_within("apple", 3, 100).unwrap();
+        assert_eq!(
+            ranked[0].message_id.as_deref(),
+            Some(ids[0].as_str()),
+            "ranked over all matches"
+        );
+        // As many matches as the window or more: the newest ones, newest first.
+        let newest = vault.search_within("apple", 2, 3).unwrap();
+        let found: Vec<_> = newest.iter().filter_map(|h| h.message_id.clone()).collect();
+        assert_eq!(found, [ids[9].clone(), ids[8].clone()]);
+    }
 
     #[test]
     fn queries_are_quoted_and_prefix_matched() {
