@@ -13,6 +13,8 @@ hearth_deps() {
     # outside, sqlite3 to show plain SQLite cannot read the vault, Python for the
     # independent SQLCipher client.
     want+=(dbus dbus-x11 gnome-keyring libsecret-tools sqlite3 python3 python3-venv)
+    # The desktop shell (Tauri 2 on WebKitGTK) builds against these.
+    want+=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev)
     # The UI's type check and unit tests run on Node.js.
     command -v node >/dev/null 2>&1 || want+=(nodejs npm)
   fi

@@ -13,8 +13,8 @@ hearth_sqlcipher_venv "$venv"
 export HEARTH_SQLCIPHER_PYTHON="$venv/bin/python"
 
 hearth_require_node
-say "UI: installing packages, type check, unit tests (the markdown sanitizer's XSS corpus)"
-(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run check && npm test)
+say "UI: installing packages, type check, unit tests (the markdown sanitizer's XSS corpus), build (embedded by the desktop shell)"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run check && npm test && npm run build)
 
 say "Building (the integration tests drive the real hearth binary)"
 cargo build --locked --workspace --bins

@@ -1,0 +1,34 @@
+//! Generates the Tauri context and declares the app's own commands, so that each one gets
+//! an `allow-…` permission and `capabilities/default.json` can grant them by name.
+
+/// Every command in `src/commands/`, as registered in `lib.rs`.
+const COMMANDS: &[&str] = &[
+    "vault_status",
+    "vault_create",
+    "vault_unlock",
+    "vault_lock",
+    "list_conversations",
+    "open_conversation",
+    "search_conversations",
+    "rename_conversation",
+    "pin_conversation",
+    "delete_conversation",
+    "send_message",
+    "regenerate_reply",
+    "edit_message",
+    "cancel_reply",
+    "list_providers",
+    "set_provider",
+    "set_api_key",
+    "remove_api_key",
+    "list_models",
+    "open_external",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("failed to prepare the Tauri build");
+}

@@ -1,0 +1,458 @@
+//! What crosses the IPC boundary, and the conversions from engine types (the engine's
+//! domain types are not wire formats). Field names are camelCase, as TypeScript expects.
+//! No DTO carries an API key: providers show only the key's hint.
+
+use hearth_engine::{
+    Conversation, ConversationSummary, Message, MessageStatus, ModelInfo, ProviderInfo, Reply,
+    Role, SearchHit, StoredError,
+};
+use serde::Serialize;
+
+use crate::error::CommandError;
+
+/// Whether a vault exists and is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum VaultState {
+    /// No vault in the data directory: show first-run setup.
+    NotCreated,
+    /// A vault exists and is locked.
+    Locked,
+    /// The vault is open.
+    Unlocked,
+}
+
+/// The vault as the setup, unlock and settings screens show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultStatusDto {
+    /// Whether it exists and is open.
+    pub state: VaultState,
+    /// `keychain`, `passphrase` or `keychain+passphrase`, when a vault exists.
+    pub mode: Option<String>,
+    /// The data directory.
+    pub data_dir: String,
+    /// Number of conversations, when unlocked.
+    pub conversations: Option<i64>,
+    /// Number of messages, when unlocked.
+    pub messages: Option<i64>,
+}
+
+/// The mode name for a vault protected by the keychain, a passphrase, or both.
+pub fn mode_name(keychain: bool, passphrase: bool) -> &'static str {
+    match (keychain, passphrase) {
+        (true, true) => "keychain+passphrase",
+        (true, false) => "keychain",
+        _ => "passphrase",
+    }
+}
+
+/// A row of the sidebar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSummaryDto {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Last change, Unix milliseconds.
+    pub updated_at: i64,
+    /// Messages in all branches.
+    pub message_count: i64,
+    /// Pinned to the top.
+    pub pinned: bool,
+    /// Archived.
+    pub archived: bool,
+}
+
+impl From<ConversationSummary> for ConversationSummaryDto {
+    fn from(c: ConversationSummary) -> Self {
+        ConversationSummaryDto {
+            id: c.id,
+            title: c.title,
+            updated_at: c.updated_at,
+            message_count: c.message_count,
+            pinned: c.pinned,
+            archived: c.archived,
+        }
+    }
+}
+
+/// A conversation's settings, shown above its messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationDto {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// Last change, Unix milliseconds.
+    pub updated_at: i64,
+    /// Provider used last.
+    pub provider_id: Option<String>,
+    /// Model used last.
+    pub model: Option<String>,
+    /// System prompt.
+    pub system_prompt: Option<String>,
+    /// Pinned to the top.
+    pub pinned: bool,
+    /// Archived.
+    pub archived: bool,
+    /// The message that ends the visible branch.
+    pub head_message_id: Option<String>,
+}
+
+impl From<Conversation> for ConversationDto {
+    fn from(c: Conversation) -> Self {
+        ConversationDto {
+            id: c.id,
+            title: c.title,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            provider_id: c.provider_id,
+            model: c.model,
+            system_prompt: c.system_prompt,
+            pinned: c.pinned,
+            archived: c.archived,
+            head_message_id: c.head_message_id,
+        }
+    }
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleDto {
+    /// A system prompt stored in the tree.
+    System,
+    /// The user.
+    User,
+    /// The model.
+    Assistant,
+}
+
+impl From<Role> for RoleDto {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::System => RoleDto::System,
+            Role::User => RoleDto::User,
+            Role::Assistant => RoleDto::Assistant,
+        }
+    }
+}
+
+/// Where a message is in its life (the `data-status` of a rendered message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatusDto {
+    /// Still arriving.
+    Streaming,
+    /// Finished.
+    Complete,
+    /// Stopped by the user; partial text kept.
+    Cancelled,
+    /// The provider failed; partial text kept.
+    Error,
+    /// The app stopped mid-reply; partial text kept.
+    Interrupted,
+}
+
+impl From<MessageStatus> for MessageStatusDto {
+    fn from(status: MessageStatus) -> Self {
+        match status {
+            MessageStatus::Streaming => MessageStatusDto::Streaming,
+            MessageStatus::Complete => MessageStatusDto::Complete,
+            MessageStatus::Cancelled => MessageStatusDto::Cancelled,
+            MessageStatus::Error => MessageStatusDto::Error,
+            MessageStatus::Interrupted => MessageStatusDto::Interrupted,
+        }
+    }
+}
+
+/// Why a stored reply failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageErrorDto {
+    /// The provider error's stable kind (`auth`, `rate_limited`, `timeout`, …).
+    pub kind: String,
+    /// What to tell the user.
+    pub message: String,
+}
+
+impl MessageErrorDto {
+    /// Reads the `error` column; text that is not the stored JSON is shown as it is.
+    fn parse(stored: &str) -> Self {
+        match serde_json::from_str::<StoredError>(stored) {
+            Ok(e) => MessageErrorDto {
+                kind: e.kind,
+                message: e.message,
+            },
+            Err(_) => MessageErrorDto {
+                kind: "unknown".into(),
+                message: stored.to_owned(),
+            },
+        }
+    }
+}
+
+/// One message of the visible branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageDto {
+    /// Id.
+    pub id: String,
+    /// Its conversation.
+    pub conversation_id: String,
+    /// The message it follows.
+    pub parent_id: Option<String>,
+    /// Author.
+    pub role: RoleDto,
+    /// Text (markdown for replies; untrusted).
+    pub content: String,
+    /// Reasoning text, when the model gave some.
+    pub reasoning: Option<String>,
+    /// Status.
+    pub status: MessageStatusDto,
+    /// Why the reply failed.
+    pub error: Option<MessageErrorDto>,
+    /// Provider that wrote the reply.
+    pub provider_id: Option<String>,
+    /// Model that wrote the reply.
+    pub model: Option<String>,
+    /// Input tokens, when reported.
+    pub tokens_in: Option<i64>,
+    /// Output tokens, when reported.
+    pub tokens_out: Option<i64>,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// When the reply ended, Unix milliseconds.
+    pub finished_at: Option<i64>,
+}
+
+impl From<Message> for MessageDto {
+    fn from(m: Message) -> Self {
+        MessageDto {
+            id: m.id,
+            conversation_id: m.conversation_id,
+            parent_id: m.parent_id,
+            role: m.role.into(),
+            content: m.content,
+            reasoning: m.reasoning,
+            status: m.status.into(),
+            error: m.error.as_deref().map(MessageErrorDto::parse),
+            provider_id: m.provider_id,
+            model: m.model,
+            tokens_in: m.tokens_in,
+            tokens_out: m.tokens_out,
+            created_at: m.created_at,
+            finished_at: m.finished_at,
+        }
+    }
+}
+
+/// An open conversation: its settings and its visible branch, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationViewDto {
+    /// The conversation.
+    pub conversation: ConversationDto,
+    /// The visible branch.
+    pub messages: Vec<MessageDto>,
+}
+
+/// A search result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHitDto {
+    /// The conversation.
+    pub conversation_id: String,
+    /// The matching message (`None` when the title matched).
+    pub message_id: Option<String>,
+    /// The message's author.
+    pub role: Option<RoleDto>,
+    /// Text around the match.
+    pub snippet: String,
+    /// Highlighted ranges as `[start, end)` character offsets into `snippet`.
+    pub highlights: Vec<[usize; 2]>,
+}
+
+impl From<SearchHit> for SearchHitDto {
+    fn from(h: SearchHit) -> Self {
+        SearchHitDto {
+            conversation_id: h.conversation_id,
+            message_id: h.message_id,
+            role: h.role.map(Into::into),
+            highlights: h.snippet.highlights.iter().map(|&(s, e)| [s, e]).collect(),
+            snippet: h.snippet.text,
+        }
+    }
+}
+
+/// A provider in settings and the model picker. Carries the key's hint, never the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderDto {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Wire protocol: `openai-compatible`, `anthropic` or `gemini`.
+    pub kind: String,
+    /// Effective base URL.
+    pub base_url: String,
+    /// Default model.
+    pub default_model: Option<String>,
+    /// Built into Hearth.
+    pub builtin: bool,
+    /// Runs on this machine.
+    pub local: bool,
+    /// New chats use it.
+    pub is_default: bool,
+    /// `…abcd` (or `set` for short keys) when a key is stored.
+    pub key_hint: Option<String>,
+}
+
+impl From<ProviderInfo> for ProviderDto {
+    fn from(p: ProviderInfo) -> Self {
+        ProviderDto {
+            id: p.id,
+            name: p.name,
+            kind: p.kind,
+            base_url: p.base_url,
+            default_model: p.default_model,
+            builtin: p.builtin,
+            local: p.local,
+            is_default: p.is_default,
+            key_hint: p.key_hint,
+        }
+    }
+}
+
+/// A model a provider offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelDto {
+    /// The id to send.
+    pub id: String,
+    /// Display name, when the provider gives one.
+    pub name: Option<String>,
+}
+
+impl From<ModelInfo> for ModelDto {
+    fn from(m: ModelInfo) -> Self {
+        ModelDto {
+            id: m.id,
+            name: m.name,
+        }
+    }
+}
+
+/// A reply that has started: what the UI needs to place it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyStartedDto {
+    /// The request id the UI chose (cancel with it).
+    pub request_id: String,
+    /// The conversation (new when the message started one).
+    pub conversation_id: String,
+    /// The user message, saved before the request left.
+    pub user_message_id: String,
+    /// The assistant message being written (cancel with it too).
+    pub message_id: String,
+}
+
+impl ReplyStartedDto {
+    /// The ids of a reply that has started.
+    pub fn new(request_id: &str, reply: &Reply) -> Self {
+        ReplyStartedDto {
+            request_id: request_id.to_owned(),
+            conversation_id: reply.conversation_id().to_owned(),
+            user_message_id: reply.user_message_id().to_owned(),
+            message_id: reply.message_id().to_owned(),
+        }
+    }
+}
+
+/// A piece of a streaming reply, sent over the request's `Channel`. Every stream ends
+/// with exactly one `done` or `error`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(
+    tag = "event",
+    content = "data",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum ChatEvent {
+    /// More answer text.
+    Text {
+        /// The new text.
+        text: String,
+    },
+    /// More reasoning text.
+    Reasoning {
+        /// The new text.
+        text: String,
+    },
+    /// The reply ended and is saved: `complete`, or `cancelled` when stopped.
+    Done {
+        /// The assistant message.
+        message_id: String,
+        /// How it ended.
+        status: MessageStatusDto,
+    },
+    /// The provider failed; the partial reply is saved with status `error`.
+    Error {
+        /// The assistant message.
+        message_id: String,
+        /// What went wrong.
+        error: CommandError,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use serde_json::json;
+
+    #[test]
+    fn chat_events_have_a_stable_shape() {
+        let text = ChatEvent::Text { text: "Hi".into() };
+        assert_eq!(
+            serde_json::to_value(text).expect("serializes"),
+            json!({"event": "text", "data": {"text": "Hi"}})
+        );
+        let done = ChatEvent::Done {
+            message_id: "m1".into(),
+            status: MessageStatus::Cancelled.into(),
+        };
+        assert_eq!(
+            serde_json::to_value(done).expect("serializes"),
+            json!({"event": "done", "data": {"messageId": "m1", "status": "cancelled"}})
+        );
+        let error = ChatEvent::Error {
+            message_id: "m1".into(),
+            error: CommandError::new(ErrorKind::RateLimited, "slow down"),
+        };
+        assert_eq!(
+            serde_json::to_value(error).expect("serializes"),
+            json!({"event": "error", "data": {"messageId": "m1",
+                "error": {"kind": "RateLimited", "message": "slow down"}}})
+        );
+    }
+
+    #[test]
+    fn stored_errors_are_parsed_for_the_ui() {
+        let stored = r#"{"kind":"auth","message":"the provider rejected the API key"}"#;
+        assert_eq!(
+            MessageErrorDto::parse(stored),
+            MessageErrorDto {
+                kind: "auth".into(),
+                message: "the provider rejected the API key".into()
+            }
+        );
+        assert_eq!(MessageErrorDto::parse("plain text").kind, "unknown");
+    }
+}

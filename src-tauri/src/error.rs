@@ -1,0 +1,200 @@
+//! The one error every command returns: a stable `kind` the UI branches on, and a message
+//! to show. Kinds are picked by matching the engine's typed errors, never by reading text.
+
+use hearth_engine::{EngineError, ProviderError, VaultError};
+use serde::Serialize;
+
+/// What went wrong, in terms the UI can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ErrorKind {
+    /// The passphrase did not unlock the vault.
+    WrongPassphrase,
+    /// The OS keychain cannot be reached, refused access, or lacks the vault's key.
+    KeychainUnavailable,
+    /// The vault needs its passphrase.
+    PassphraseRequired,
+    /// The vault is locked (or not created yet): unlock it first.
+    Locked,
+    /// A conversation, message or provider that does not exist.
+    NotFound,
+    /// Input that cannot be used; the message says why.
+    Invalid,
+    /// The provider rejected the API key.
+    ProviderAuth,
+    /// The provider is rate limiting, or the quota is used up.
+    RateLimited,
+    /// Any other provider or network failure.
+    ProviderError,
+    /// The request was cancelled before the reply started.
+    Cancelled,
+    /// Something the user cannot fix from here (a damaged file, a disk error).
+    Internal,
+}
+
+/// A command's failure, as the UI receives it. Messages never contain an API key: the
+/// engine scrubs provider text before it becomes an error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommandError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// One sentence for the user.
+    pub message: String,
+}
+
+impl CommandError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        CommandError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The vault must be unlocked first.
+    pub fn locked() -> Self {
+        CommandError::new(ErrorKind::Locked, "the vault is locked; unlock it first")
+    }
+
+    /// The request was stopped before a reply started.
+    pub fn cancelled() -> Self {
+        CommandError::new(ErrorKind::Cancelled, "the request was cancelled")
+    }
+
+    /// Input the shell itself refuses.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        CommandError::new(ErrorKind::Invalid, message)
+    }
+
+    /// A failure inside the shell.
+    pub fn internal(message: impl Into<String>) -> Self {
+        CommandError::new(ErrorKind::Internal, message)
+    }
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for CommandError {}
+
+fn vault_kind(error: &VaultError) -> ErrorKind {
+    match error {
+        VaultError::WrongPassphrase => ErrorKind::WrongPassphrase,
+        VaultError::PassphraseRequired => ErrorKind::PassphraseRequired,
+        VaultError::KeychainUnavailable(_)
+        | VaultError::Keychain(_)
+        | VaultError::KeyMissing { .. } => ErrorKind::KeychainUnavailable,
+        VaultError::NoVault(_)
+        | VaultError::ConversationNotFound(_)
+        | VaultError::MessageNotFound(_) => ErrorKind::NotFound,
+        VaultError::PassphraseTooShort(_)
+        | VaultError::AlreadyExists(_)
+        | VaultError::Invalid(_) => ErrorKind::Invalid,
+        VaultError::WrongKey(_)
+        | VaultError::Corrupt(_)
+        | VaultError::Truncated { .. }
+        | VaultError::BadHeader { .. }
+        | VaultError::NewerSchema { .. }
+        | VaultError::NoCipher
+        | VaultError::Io { .. }
+        | VaultError::Database(_) => ErrorKind::Internal,
+    }
+}
+
+fn provider_kind(error: &ProviderError) -> ErrorKind {
+    match error {
+        ProviderError::Auth { .. } => ErrorKind::ProviderAuth,
+        ProviderError::RateLimited { .. } => ErrorKind::RateLimited,
+        ProviderError::Config(_) => ErrorKind::Invalid,
+        ProviderError::ModelNotFound { .. }
+        | ProviderError::Server { .. }
+        | ProviderError::BadRequest { .. }
+        | ProviderError::Network { .. }
+        | ProviderError::Timeout { .. }
+        | ProviderError::Truncated
+        | ProviderError::StreamError { .. }
+        | ProviderError::Malformed { .. } => ErrorKind::ProviderError,
+    }
+}
+
+impl From<EngineError> for CommandError {
+    fn from(error: EngineError) -> Self {
+        let kind = match &error {
+            EngineError::Vault(e) => vault_kind(e),
+            EngineError::Keychain(_) => ErrorKind::KeychainUnavailable,
+            EngineError::UnknownProvider(_) => ErrorKind::NotFound,
+            EngineError::Provider { error, .. } | EngineError::Setup(error) => provider_kind(error),
+            EngineError::Invalid(_) => ErrorKind::Invalid,
+        };
+        CommandError::new(kind, error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn kind(error: EngineError) -> ErrorKind {
+        CommandError::from(error).kind
+    }
+
+    #[test]
+    fn kinds_follow_the_engine_variants() {
+        assert_eq!(
+            kind(VaultError::WrongPassphrase.into()),
+            ErrorKind::WrongPassphrase
+        );
+        assert_eq!(
+            kind(VaultError::PassphraseRequired.into()),
+            ErrorKind::PassphraseRequired
+        );
+        assert_eq!(
+            kind(VaultError::ConversationNotFound("x".into()).into()),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            kind(EngineError::UnknownProvider("x".into())),
+            ErrorKind::NotFound
+        );
+        let provider = |error| EngineError::Provider {
+            error,
+            conversation_id: "c".into(),
+        };
+        assert_eq!(
+            kind(provider(ProviderError::Auth {
+                message: "bad key".into()
+            })),
+            ErrorKind::ProviderAuth
+        );
+        assert_eq!(
+            kind(provider(ProviderError::RateLimited {
+                message: "slow".into(),
+                retry_after: Some(Duration::from_secs(3)),
+                retryable: true,
+            })),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(
+            kind(provider(ProviderError::Truncated)),
+            ErrorKind::ProviderError
+        );
+        assert_eq!(
+            kind(EngineError::Setup(ProviderError::Config(
+                "http only".into()
+            ))),
+            ErrorKind::Invalid
+        );
+    }
+
+    #[test]
+    fn serializes_as_kind_and_message() {
+        let json = serde_json::to_value(CommandError::locked()).expect("serializes");
+        assert_eq!(json["kind"], "Locked");
+        assert!(json["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("locked")));
+    }
+}

@@ -1,0 +1,129 @@
+//! hearth-desktop: the Tauri 2 shell of Hearth.
+//!
+//! The shell resolves the data directory, holds the unlocked [`hearth_engine::Engine`] in
+//! managed state, and turns IPC calls into engine calls (see [`commands`]). It owns no
+//! domain logic. [`builder`] is generic over the runtime so the tests drive the same app
+//! on Tauri's mock runtime.
+
+pub mod commands;
+pub mod dto;
+pub mod error;
+pub mod navigation;
+pub mod state;
+pub mod streaming;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hearth_engine::{AppPaths, OsKeychain};
+use tauri::webview::NewWindowResponse;
+use tauri::{Manager, Runtime, WebviewWindowBuilder};
+
+pub use error::{CommandError, ErrorKind};
+pub use state::{Hearth, Streams};
+
+/// The environment variable that overrides the data directory (shared with the CLI).
+pub const DATA_DIR_ENV: &str = "HEARTH_DATA_DIR";
+
+/// The app on a fresh builder.
+pub fn builder<R: Runtime>() -> tauri::Builder<R> {
+    configure(tauri::Builder::<R>::new())
+}
+
+/// Adds the app to `builder` (tests pass `tauri::test::mock_builder()`): the stream
+/// registry, the commands, the opener, and a setup that resolves the data directory
+/// (unless a [`Hearth`] is already managed, as in tests) and opens the windows declared in
+/// the configuration with their navigation guard.
+pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        // Links are opened from Rust only (`open_external`); the plugin's own commands are
+        // not granted to the window, and it must not hijack clicks.
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        )
+        .manage(Streams::default())
+        .setup(|app| {
+            if app.try_state::<Hearth>().is_none() {
+                let paths = AppPaths::new(data_dir(app)?);
+                tracing::info!(data_dir = %paths.data_dir().display(), "using data directory");
+                app.manage(Hearth::new(paths, Arc::new(OsKeychain::default())));
+            }
+            open_windows(app)?;
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::vault::vault_status,
+            commands::vault::vault_create,
+            commands::vault::vault_unlock,
+            commands::vault::vault_lock,
+            commands::conversations::list_conversations,
+            commands::conversations::open_conversation,
+            commands::conversations::search_conversations,
+            commands::conversations::rename_conversation,
+            commands::conversations::pin_conversation,
+            commands::conversations::delete_conversation,
+            commands::chat::send_message,
+            commands::chat::regenerate_reply,
+            commands::chat::edit_message,
+            commands::chat::cancel_reply,
+            commands::providers::list_providers,
+            commands::providers::set_provider,
+            commands::providers::set_api_key,
+            commands::providers::remove_api_key,
+            commands::providers::list_models,
+            commands::external::open_external,
+        ])
+}
+
+/// `HEARTH_DATA_DIR` when set, else the platform's app data directory, which with the
+/// identifier `org.hearth.Hearth` is the CLI's default too.
+fn data_dir<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<PathBuf> {
+    match std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => app.path().app_data_dir(),
+    }
+}
+
+/// Opens the windows declared in `tauri.conf.json` (they say `"create": false` so that
+/// they are made here, with the navigation guard attached).
+fn open_windows<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
+    let dev_url = app
+        .config()
+        .build
+        .dev_url
+        .clone()
+        .filter(|_| tauri::is_dev());
+    for config in app.config().app.windows.clone() {
+        let dev_url = dev_url.clone();
+        WebviewWindowBuilder::from_config(app, &config)?
+            .on_navigation(move |url| {
+                let allowed = navigation::is_app_url(url, dev_url.as_ref());
+                if !allowed {
+                    tracing::warn!(
+                        scheme = url.scheme(),
+                        "blocked navigation away from the app"
+                    );
+                }
+                allowed
+            })
+            .on_new_window(|_, _| NewWindowResponse::Deny)
+            .build()?;
+    }
+    Ok(())
+}
+
+/// Runs the desktop app.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    builder::<tauri::Wry>()
+        .run(tauri::generate_context!())
+        .expect("Hearth could not start");
+}

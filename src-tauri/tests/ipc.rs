@@ -1,0 +1,326 @@
+//! The shell over IPC, on Tauri's mock runtime: each test builds the real app (commands,
+//! state, error mapping) around a temporary data directory handed in through managed
+//! state, and calls commands the way the webview does.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hearth_desktop::{configure, Hearth};
+use hearth_engine::{AppPaths, KdfParams};
+use hearth_keychain::MemoryStore;
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
+use tauri::webview::InvokeRequest;
+use tauri::{WebviewWindow, WebviewWindowBuilder};
+
+/// A key that must never come back through IPC.
+const CANARY_KEY: &str = "sk-canary-DO-NOT-LEAK-4242abcd9876";
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// The app on the mock runtime, and every reply it gave.
+struct Harness {
+    _dir: tempfile::TempDir,
+    _app: tauri::App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    replies: Arc<Mutex<Vec<String>>>,
+}
+
+/// An app over an empty data directory, on a machine without a keychain.
+fn harness() -> Harness {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // OWASP's floor, so that creating and unlocking take milliseconds.
+    let kdf = KdfParams {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
+    let hearth = Hearth::new(
+        AppPaths::new(dir.path().join("data")),
+        Arc::new(MemoryStore::unavailable()),
+    )
+    .with_kdf(kdf);
+    let app = configure(mock_builder())
+        .manage(hearth)
+        .build(mock_context(noop_assets()))
+        .expect("the app builds");
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("the window opens");
+    Harness {
+        _dir: dir,
+        _app: app,
+        window,
+        replies: Arc::default(),
+    }
+}
+
+fn call(
+    window: &WebviewWindow<MockRuntime>,
+    replies: &Mutex<Vec<String>>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    let request = InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().expect("url"),
+        body: InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: tauri::test::INVOKE_KEY.to_string(),
+    };
+    let reply = get_ipc_response(window, request)
+        .map(|body| body.deserialize::<Value>().expect("a JSON reply"));
+    let text = match &reply {
+        Ok(v) | Err(v) => v.to_string(),
+    };
+    replies.lock().expect("replies").push(text);
+    reply
+}
+
+impl Harness {
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        call(&self.window, &self.replies, cmd, args)
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    /// The error kind of a call that must fail.
+    fn kind(&self, cmd: &str, args: Value) -> String {
+        match self.call(cmd, args) {
+            Ok(v) => panic!("{cmd} should fail but returned {v}"),
+            Err(e) => e["kind"].as_str().expect("an error kind").to_owned(),
+        }
+    }
+
+    fn create_passphrase_vault(&self) {
+        self.ok(
+            "vault_create",
+            json!({"protection": "passphrase", "passphrase": PASSPHRASE}),
+        );
+    }
+
+    /// A custom provider at `base_url` that new chats use.
+    fn add_provider(&self, base_url: &str) {
+        let change = json!({"change": {"id": "localbox", "kind": "openai-compatible",
+            "baseUrl": base_url, "defaultModel": "tiny", "makeDefault": true}});
+        self.ok("set_provider", change);
+    }
+}
+
+#[test]
+fn a_passphrase_vault_is_created_locked_and_unlocked_over_ipc() {
+    let app = harness();
+    let status = app.ok("vault_status", json!({}));
+    assert_eq!(status["state"], "notCreated");
+    assert_eq!(
+        app.kind("list_conversations", json!({"limit": 50, "offset": 0})),
+        "Locked"
+    );
+
+    app.create_passphrase_vault();
+    let status = app.ok("vault_status", json!({}));
+    assert_eq!(
+        (&status["state"], &status["mode"], &status["conversations"]),
+        (&json!("unlocked"), &json!("passphrase"), &json!(0))
+    );
+    let page = app.ok("list_conversations", json!({"limit": 50, "offset": 0}));
+    assert_eq!(page, json!([]));
+
+    app.ok("vault_lock", json!({}));
+    assert_eq!(app.ok("vault_status", json!({}))["state"], "locked");
+    assert_eq!(
+        app.kind("vault_unlock", json!({"passphrase": "not the passphrase"})),
+        "WrongPassphrase"
+    );
+    assert_eq!(app.kind("vault_unlock", json!({})), "PassphraseRequired");
+    app.ok("vault_unlock", json!({"passphrase": PASSPHRASE}));
+    assert_eq!(app.ok("vault_status", json!({}))["state"], "unlocked");
+}
+
+#[test]
+fn provider_replies_carry_a_key_hint_and_never_the_key() {
+    let app = harness();
+    app.create_passphrase_vault();
+    app.add_provider("http://127.0.0.1:9/v1");
+    let hint = app.ok(
+        "set_api_key",
+        json!({"providerId": "localbox", "key": CANARY_KEY}),
+    );
+    assert_eq!(hint, "…9876");
+    let providers = app.ok("list_providers", json!({}));
+    let mine = providers
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|p| p["id"] == "localbox")
+        .expect("the custom provider is listed");
+    assert_eq!(mine["keyHint"], "…9876");
+    assert_eq!(mine["isDefault"], true);
+    assert_eq!(mine["local"], true);
+    assert_eq!(
+        app.kind(
+            "set_api_key",
+            json!({"providerId": "nope", "key": CANARY_KEY})
+        ),
+        "NotFound"
+    );
+    // Through a lock and unlock too.
+    app.ok("vault_lock", json!({}));
+    app.ok("vault_unlock", json!({"passphrase": PASSPHRASE}));
+    app.ok("list_providers", json!({}));
+    assert_eq!(
+        app.ok("remove_api_key", json!({"providerId": "localbox"})),
+        true
+    );
+
+    let replies = app.replies.lock().expect("replies");
+    assert!(replies.len() > 5);
+    for reply in replies.iter() {
+        assert!(!reply.contains("DO-NOT-LEAK"), "the key leaked: {reply}");
+    }
+}
+
+#[test]
+fn keychain_mode_without_a_keychain_says_so() {
+    let app = harness();
+    assert_eq!(
+        app.kind("vault_create", json!({"protection": "keychain"})),
+        "KeychainUnavailable"
+    );
+    assert_eq!(
+        app.kind("vault_create", json!({"protection": "both"})),
+        "Invalid"
+    );
+    assert_eq!(
+        app.kind(
+            "vault_create",
+            json!({"protection": "passphrase", "passphrase": "short"})
+        ),
+        "Invalid"
+    );
+    assert_eq!(app.ok("vault_status", json!({}))["state"], "notCreated");
+}
+
+#[test]
+fn open_external_refuses_everything_but_web_and_mail_links() {
+    let app = harness();
+    for url in [
+        "javascript:alert(document.cookie)",
+        "file:///etc/passwd",
+        "hearth-evil://run",
+        "ms-msdt:/id PCWDiagnostic",
+        "https://user@example.com/",
+    ] {
+        assert_eq!(
+            app.kind("open_external", json!({"url": url})),
+            "Invalid",
+            "{url}"
+        );
+    }
+}
+
+/// A loopback "provider" that accepts connections and answers according to `respond`.
+fn provider(respond: fn(TcpStream)) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || respond(stream));
+        }
+    });
+    format!("http://127.0.0.1:{port}/v1")
+}
+
+/// Reads the request, then says nothing for a minute.
+fn silent(mut stream: TcpStream) {
+    let mut buf = [0u8; 4096];
+    let _ = stream.read(&mut buf);
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+/// Reads the request, then streams "Hello there" in two pieces.
+fn hello(mut stream: TcpStream) {
+    let mut buf = [0u8; 65536];
+    let _ = stream.read(&mut buf);
+    let body = concat!(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there\"},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: [DONE]\n\n"
+    );
+    let response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes());
+}
+
+fn only_conversation(app: &Harness) -> Value {
+    let page = app.ok("list_conversations", json!({"limit": 10, "offset": 0}));
+    assert_eq!(page.as_array().map(Vec::len), Some(1), "{page}");
+    let id = page[0]["id"].clone();
+    app.ok("open_conversation", json!({"id": id}))
+}
+
+#[test]
+fn a_reply_streams_to_completion_and_is_saved() {
+    let app = harness();
+    app.create_passphrase_vault();
+    app.add_provider(&provider(hello));
+    let started = app.ok(
+        "send_message",
+        json!({"requestId": "r1", "text": "Hi", "onEvent": "__CHANNEL__:7"}),
+    );
+    assert_eq!(started["requestId"], "r1");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let view = only_conversation(&app);
+        let reply = &view["messages"][1];
+        if reply["status"] == "complete" {
+            assert_eq!(reply["content"], "Hello there");
+            assert_eq!(reply["id"], started["messageId"]);
+            assert_eq!(view["messages"][0]["content"], "Hi");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the reply never completed: {view}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn cancelling_before_the_provider_answers_keeps_the_reply_as_cancelled() {
+    let app = harness();
+    app.create_passphrase_vault();
+    app.add_provider(&provider(silent));
+    let (window, replies) = (app.window.clone(), app.replies.clone());
+    let sender = std::thread::spawn(move || {
+        call(
+            &window,
+            &replies,
+            "send_message",
+            json!({"requestId": "r1", "text": "Hi", "onEvent": "__CHANNEL__:7"}),
+        )
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.ok("cancel_reply", json!({"id": "r1"})) != true {
+        assert!(Instant::now() < deadline, "the request never registered");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let result = sender.join().expect("the sender thread");
+    assert_eq!(result.expect_err("cancelled")["kind"], "Cancelled");
+    let view = only_conversation(&app);
+    let messages = view["messages"].as_array().expect("messages");
+    assert_eq!(messages.len(), 2, "{view}");
+    assert_eq!(messages[0]["status"], "complete");
+    assert_eq!(messages[1]["status"], "cancelled");
+    assert_eq!(app.ok("cancel_reply", json!({"id": "r1"})), false);
+}
