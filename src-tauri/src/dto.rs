@@ -7,11 +7,12 @@ use hearth_engine::{
     Role, SearchHit, StoredError,
 };
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::error::CommandError;
 
 /// Whether a vault exists and is open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum VaultState {
     /// No vault in the data directory: show first-run setup.
@@ -23,7 +24,7 @@ pub enum VaultState {
 }
 
 /// The vault as the setup, unlock and settings screens show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct VaultStatusDto {
     /// Whether it exists and is open.
@@ -48,7 +49,7 @@ pub fn mode_name(keychain: bool, passphrase: bool) -> &'static str {
 }
 
 /// A row of the sidebar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationSummaryDto {
     /// Id.
@@ -79,7 +80,7 @@ impl From<ConversationSummary> for ConversationSummaryDto {
 }
 
 /// A conversation's settings, shown above its messages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationDto {
     /// Id.
@@ -122,7 +123,7 @@ impl From<Conversation> for ConversationDto {
 }
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum RoleDto {
     /// A system prompt stored in the tree.
@@ -144,7 +145,7 @@ impl From<Role> for RoleDto {
 }
 
 /// Where a message is in its life (the `data-status` of a rendered message).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageStatusDto {
     /// Still arriving.
@@ -172,7 +173,7 @@ impl From<MessageStatus> for MessageStatusDto {
 }
 
 /// Why a stored reply failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageErrorDto {
     /// The provider error's stable kind (`auth`, `rate_limited`, `timeout`, …).
@@ -198,7 +199,7 @@ impl MessageErrorDto {
 }
 
 /// One message of the visible branch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageDto {
     /// Id.
@@ -253,7 +254,7 @@ impl From<Message> for MessageDto {
 }
 
 /// An open conversation: its settings and its visible branch, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationViewDto {
     /// The conversation.
@@ -263,7 +264,7 @@ pub struct ConversationViewDto {
 }
 
 /// A search result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchHitDto {
     /// The conversation.
@@ -291,7 +292,7 @@ impl From<SearchHit> for SearchHitDto {
 }
 
 /// A provider in settings and the model picker. Carries the key's hint, never the key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderDto {
     /// Id.
@@ -331,7 +332,7 @@ impl From<ProviderInfo> for ProviderDto {
 }
 
 /// A model a provider offers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelDto {
     /// The id to send.
@@ -350,7 +351,7 @@ impl From<ModelInfo> for ModelDto {
 }
 
 /// A reply that has started: what the UI needs to place it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ReplyStartedDto {
     /// The request id the UI chose (cancel with it).
@@ -377,7 +378,7 @@ impl ReplyStartedDto {
 
 /// A piece of a streaming reply, sent over the request's `Channel`. Every stream ends
 /// with exactly one `done` or `error`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(
     tag = "event",
     content = "data",

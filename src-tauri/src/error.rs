@@ -3,9 +3,10 @@
 
 use hearth_engine::{EngineError, ProviderError, VaultError};
 use serde::Serialize;
+use ts_rs::TS;
 
 /// What went wrong, in terms the UI can act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 pub enum ErrorKind {
     /// The passphrase did not unlock the vault.
     WrongPassphrase,
@@ -33,7 +34,7 @@ pub enum ErrorKind {
 
 /// A command's failure, as the UI receives it. Messages never contain an API key: the
 /// engine scrubs provider text before it becomes an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct CommandError {
     /// What kind of failure.
     pub kind: ErrorKind,

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use tauri::State;
+use ts_rs::TS;
 
 use hearth_engine::ProviderUpdate;
 
@@ -11,8 +12,9 @@ use crate::error::CommandError;
 use crate::state::Hearth;
 
 /// A change to a provider; absent fields stay as they are.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields = nullable)]
 pub struct ProviderChange {
     /// Built-in id, or a new custom id.
     pub id: String,
@@ -24,6 +26,7 @@ pub struct ProviderChange {
     pub kind: Option<String>,
     /// Make it the provider new chats use.
     #[serde(default)]
+    #[ts(as = "Option<_>", optional)]
     pub make_default: bool,
 }
 

@@ -3,13 +3,14 @@
 use hearth_engine::{Engine, KeyProtection, Passphrase};
 use serde::Deserialize;
 use tauri::State;
+use ts_rs::TS;
 
 use crate::dto::{mode_name, VaultState, VaultStatusDto};
 use crate::error::CommandError;
 use crate::state::{Hearth, Streams};
 
 /// How a new vault's data key is protected.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum Protection {
     /// The OS keychain only.
