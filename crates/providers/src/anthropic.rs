@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::chat::{
-    ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage, DEFAULT_MAX_TOKENS,
+    event_json, ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage,
+    DEFAULT_MAX_TOKENS,
 };
 use crate::error::ProviderError;
 use crate::http::{classify_stream_error, secret_header, Http};
@@ -84,13 +85,9 @@ impl StreamParser for Parser {
         event: &SseEvent,
         out: &mut Vec<StreamEvent>,
     ) -> Result<(), ProviderError> {
-        let data = event.data.trim();
-        if data.is_empty() {
+        let Some(value) = event_json(event)? else {
             return Ok(());
-        }
-        let value: Value = serde_json::from_str(data).map_err(|e| ProviderError::Malformed {
-            message: format!("an event is not JSON: {e}"),
-        })?;
+        };
         let kind = value
             .get("type")
             .and_then(Value::as_str)

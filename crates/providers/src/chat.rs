@@ -95,6 +95,19 @@ pub(crate) trait StreamParser: Send {
     }
 }
 
+/// An event's data as JSON, or `None` when it carries nothing (pings, keep-alives).
+pub(crate) fn event_json(event: &SseEvent) -> Result<Option<serde_json::Value>, ProviderError> {
+    let data = event.data.trim();
+    if data.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(data)
+        .map(Some)
+        .map_err(|e| ProviderError::Malformed {
+            message: format!("an event is not JSON: {e}"),
+        })
+}
+
 /// The idle limit used when the caller sets none: generous, because reasoning models can
 /// be silent for minutes, and providers that wait send keep-alives that reset it.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -281,5 +294,30 @@ impl ChatStream {
     fn fail(&mut self, err: ProviderError) -> Result<StreamEvent, ProviderError> {
         self.ended = true;
         Err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(data: &str) -> SseEvent {
+        SseEvent {
+            data: data.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn event_data_is_json_nothing_or_a_malformed_stream() {
+        assert_eq!(event_json(&event("  ")).unwrap(), None);
+        assert_eq!(
+            event_json(&event("{\"type\":\"message_stop\"}   ")).unwrap(),
+            Some(serde_json::json!({"type": "message_stop"}))
+        );
+        assert!(matches!(
+            event_json(&event("{\"type\": ")),
+            Err(ProviderError::Malformed { .. })
+        ));
     }
 }

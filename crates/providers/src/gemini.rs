@@ -4,7 +4,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use crate::chat::{ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage};
+use crate::chat::{event_json, ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage};
 use crate::error::ProviderError;
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
@@ -92,13 +92,9 @@ impl StreamParser for Parser {
         event: &SseEvent,
         out: &mut Vec<StreamEvent>,
     ) -> Result<(), ProviderError> {
-        let data = event.data.trim();
-        if data.is_empty() {
+        let Some(value) = event_json(event)? else {
             return Ok(());
-        }
-        let value: Value = serde_json::from_str(data).map_err(|e| ProviderError::Malformed {
-            message: format!("a chunk is not JSON: {e}"),
-        })?;
+        };
         let value = match value {
             Value::Array(mut items) if items.len() == 1 => items.remove(0),
             other => other,

@@ -5,7 +5,7 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use crate::chat::{ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage};
+use crate::chat::{event_json, ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage};
 use crate::error::ProviderError;
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
@@ -95,9 +95,9 @@ impl StreamParser for Parser {
             // Data-only keep-alives some gateways send (`data: : keep-alive`).
             return Ok(());
         }
-        let chunk: Value = serde_json::from_str(data).map_err(|e| ProviderError::Malformed {
-            message: format!("a chunk is not JSON: {e}"),
-        })?;
+        let Some(chunk) = event_json(event)? else {
+            return Ok(());
+        };
         if let Some(error) = chunk
             .get("error")
             .filter(|e| !e.is_null() && *e != &Value::Bool(false))
