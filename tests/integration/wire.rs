@@ -547,3 +547,25 @@ fn model_lists_for_each_protocol() {
         .unwrap_err();
     assert!(matches!(err, ProviderError::Auth { .. }));
 }
+
+#[test]
+fn inline_think_blocks_become_reasoning_even_split_mid_tag() {
+    let deltas = [
+        "<th",
+        "ink>Count the r",
+        "'s: 3.</thi",
+        "nk>\n\n",
+        "There are **3**.",
+    ];
+    let mut stream = String::new();
+    for d in deltas {
+        let delta = serde_json::json!({"choices": [{"index": 0, "delta": {"content": d}}]});
+        stream.push_str(&format!("data: {delta}\n\n"));
+    }
+    stream.push_str("data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+    let fake = FakeProvider::always(Reply::sse(byte_by_byte(stream.as_bytes())));
+    let got = rt().block_on(assemble(&fake, Protocol::OpenAi, Duration::from_secs(5)));
+    assert!(got.error.is_none(), "{got:?}");
+    assert_eq!(got.text, "There are **3**.");
+    assert_eq!(got.reasoning, "Count the r's: 3.");
+}

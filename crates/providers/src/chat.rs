@@ -89,6 +89,8 @@ pub(crate) trait StreamParser: Send {
     ) -> Result<(), ProviderError>;
     /// Whether the protocol's end marker has been seen.
     fn finished(&self) -> bool;
+    /// Delivers anything held back, at the end of the stream.
+    fn flush(&mut self, _out: &mut Vec<StreamEvent>) {}
     /// Whether the reply counts as complete if the stream ends now.
     fn complete_at_eof(&self) -> bool {
         self.finished()
@@ -276,6 +278,9 @@ impl ChatStream {
                 }
             }
             self.items = items;
+            if error.is_none() && (self.parser.finished() || chunk.is_none()) {
+                self.parser.flush(&mut out);
+            }
             self.pending.extend(out.into_iter().map(Ok));
             if let Some(e) = error {
                 self.ended = true;

@@ -16,6 +16,7 @@ mod http;
 mod models;
 mod openai;
 pub mod sse;
+mod think;
 
 pub use base_url::{check_base_url, check_request_url, is_loopback, is_loopback_url, BaseUrlError};
 pub use catalog::{builtin, Builtin, ProviderKind, UnknownKind, CATALOG};

@@ -9,6 +9,7 @@ use crate::chat::{event_json, ChatRequest, ChatRole, Endpoint, StreamEvent, Stre
 use crate::error::ProviderError;
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
+use crate::think::ThinkSplitter;
 
 /// Builds the streaming request.
 pub(crate) fn chat_request(
@@ -65,6 +66,7 @@ pub(crate) struct Parser {
     key: Option<Zeroizing<String>>,
     done: bool,
     finish_seen: bool,
+    think: ThinkSplitter,
 }
 
 impl Parser {
@@ -73,6 +75,7 @@ impl Parser {
             key: key.map(|k| Zeroizing::new(k.to_owned())),
             done: false,
             finish_seen: false,
+            think: ThinkSplitter::default(),
         }
     }
 }
@@ -125,7 +128,7 @@ impl StreamParser for Parser {
                 }
                 match delta.get("content") {
                     Some(Value::String(text)) if !text.is_empty() => {
-                        out.push(StreamEvent::Text(text.clone()));
+                        self.think.push(text, out);
                     }
                     // Mistral's reasoning models send content as typed parts.
                     Some(Value::Array(parts)) => {
@@ -167,6 +170,10 @@ impl StreamParser for Parser {
 
     fn finished(&self) -> bool {
         self.done
+    }
+
+    fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        self.think.finish(out);
     }
 
     /// A stream that saw a finish reason and then simply ended is complete: some
