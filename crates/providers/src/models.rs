@@ -23,6 +23,24 @@ fn encode(token: &str) -> String {
     url::form_urlencoded::byte_serialize(token.as_bytes()).collect()
 }
 
+/// Adds the models of a `{"data": [{"id": …}]}` page (OpenAI-compatible and Anthropic),
+/// with the display name from `name_field` when there is one.
+fn push_listed(page: &Value, name_field: &str, models: &mut Vec<ModelInfo>) {
+    for m in page
+        .get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(id) = m.get("id").and_then(Value::as_str) {
+            models.push(ModelInfo {
+                id: id.to_owned(),
+                name: m.get(name_field).and_then(Value::as_str).map(str::to_owned),
+            });
+        }
+    }
+}
+
 /// The most pages followed when a provider paginates its model list.
 const MAX_PAGES: usize = 20;
 
@@ -85,38 +103,9 @@ pub async fn list_models(
         })?;
         cursor = None;
         match endpoint.kind {
-            ProviderKind::OpenAiCompatible => {
-                for m in value
-                    .get("data")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(id) = m.get("id").and_then(Value::as_str) {
-                        models.push(ModelInfo {
-                            id: id.to_owned(),
-                            name: m.get("name").and_then(Value::as_str).map(str::to_owned),
-                        });
-                    }
-                }
-            }
+            ProviderKind::OpenAiCompatible => push_listed(&value, "name", &mut models),
             ProviderKind::Anthropic => {
-                for m in value
-                    .get("data")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(id) = m.get("id").and_then(Value::as_str) {
-                        models.push(ModelInfo {
-                            id: id.to_owned(),
-                            name: m
-                                .get("display_name")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned),
-                        });
-                    }
-                }
+                push_listed(&value, "display_name", &mut models);
                 if value.get("has_more").and_then(Value::as_bool) == Some(true) {
                     cursor = value
                         .get("last_id")
