@@ -4,7 +4,7 @@
 
 use hearth_engine::{
     Conversation, ConversationSummary, Message, MessageStatus, ModelInfo, ProviderInfo, Reply,
-    Role, SearchHit, StoredError,
+    Role, SearchHit, Settings, StoredError,
 };
 use serde::Serialize;
 use ts_rs::TS;
@@ -37,6 +37,9 @@ pub struct VaultStatusDto {
     pub conversations: Option<i64>,
     /// Number of messages, when unlocked.
     pub messages: Option<i64>,
+    /// Before a vault exists: whether the OS keychain answers (the first-run screen
+    /// offers it only then). Afterwards: whether this vault uses the keychain.
+    pub keychain_available: bool,
 }
 
 /// The mode name for a vault protected by the keychain, a passphrase, or both.
@@ -230,11 +233,26 @@ pub struct MessageDto {
     pub created_at: i64,
     /// When the reply ended, Unix milliseconds.
     pub finished_at: Option<i64>,
+    /// This message and its alternatives (same parent), oldest first: what a branch
+    /// switcher shows as ‹ 2/3 ›. Just this message's id when there are none.
+    pub siblings: Vec<String>,
+}
+
+impl MessageDto {
+    /// A message with its alternatives.
+    pub fn with_siblings(message: Message, siblings: Vec<String>) -> Self {
+        let mut dto = MessageDto::from(message);
+        if !siblings.is_empty() {
+            dto.siblings = siblings;
+        }
+        dto
+    }
 }
 
 impl From<Message> for MessageDto {
     fn from(m: Message) -> Self {
         MessageDto {
+            siblings: vec![m.id.clone()],
             id: m.id,
             conversation_id: m.conversation_id,
             parent_id: m.parent_id,
@@ -327,6 +345,30 @@ impl From<ProviderInfo> for ProviderDto {
             local: p.local,
             is_default: p.is_default,
             key_hint: p.key_hint,
+        }
+    }
+}
+
+/// The app's preferences, both ways across IPC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsDto {
+    /// Lock after this many idle minutes; `null` never locks by itself.
+    pub auto_lock_minutes: Option<u32>,
+}
+
+impl From<Settings> for SettingsDto {
+    fn from(s: Settings) -> Self {
+        SettingsDto {
+            auto_lock_minutes: s.auto_lock_minutes,
+        }
+    }
+}
+
+impl From<SettingsDto> for Settings {
+    fn from(s: SettingsDto) -> Self {
+        Settings {
+            auto_lock_minutes: s.auto_lock_minutes,
         }
     }
 }

@@ -18,7 +18,7 @@ use hearth_desktop::commands::vault::Protection;
 use hearth_desktop::dto::{
     ChatEvent, ConversationDto, ConversationSummaryDto, ConversationViewDto, MessageDto,
     MessageErrorDto, MessageStatusDto, ModelDto, ProviderDto, ReplyStartedDto, RoleDto,
-    SearchHitDto, VaultState, VaultStatusDto,
+    SearchHitDto, SettingsDto, VaultState, VaultStatusDto,
 };
 use hearth_desktop::error::{CommandError, ErrorKind};
 use ts_rs::{Config, ExportError, TS};
@@ -47,6 +47,7 @@ fn ipc_types() -> Vec<(&'static str, Export)> {
         VaultState,
         VaultStatusDto,
         Protection,
+        SettingsDto,
         // Conversations and messages.
         ConversationSummaryDto,
         ConversationDto,

@@ -324,3 +324,141 @@ fn cancelling_before_the_provider_answers_keeps_the_reply_as_cancelled() {
     assert_eq!(messages[1]["status"], "cancelled");
     assert_eq!(app.ok("cancel_reply", json!({"id": "r1"})), false);
 }
+
+/// Waits until the conversation's last visible message is a finished reply.
+fn settled(app: &Harness) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let view = only_conversation(app);
+        let last = view["messages"]
+            .as_array()
+            .and_then(|m| m.last())
+            .cloned()
+            .unwrap_or(Value::Null);
+        if last["role"] == "assistant" && last["status"] != "streaming" {
+            return view;
+        }
+        assert!(Instant::now() < deadline, "no reply settled: {view}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_branch_switcher_sees_alternatives_and_selects_them() {
+    let app = harness();
+    app.create_passphrase_vault();
+    app.add_provider(&provider(hello));
+    app.ok(
+        "send_message",
+        json!({"requestId": "r1", "text": "Hi", "onEvent": "__CHANNEL__:7"}),
+    );
+    let first = settled(&app);
+    let first_reply = first["messages"][1]["id"].clone();
+    assert_eq!(first["messages"][1]["siblings"], json!([first_reply]));
+
+    app.ok(
+        "regenerate_reply",
+        json!({"requestId": "r2", "messageId": first_reply, "onEvent": "__CHANNEL__:8"}),
+    );
+    let second = settled(&app);
+    let second_reply = second["messages"][1]["id"].clone();
+    assert_ne!(second_reply, first_reply);
+    assert_eq!(
+        second["messages"][1]["siblings"],
+        json!([first_reply, second_reply])
+    );
+    // The user message has no alternatives.
+    assert_eq!(
+        second["messages"][0]["siblings"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    let back = app.ok("select_branch", json!({"messageId": first_reply}));
+    assert_eq!(back["messages"][1]["id"], first_reply);
+    assert_eq!(only_conversation(&app)["messages"][1]["id"], first_reply);
+    assert_eq!(
+        app.kind("select_branch", json!({"messageId": "no-such-message"})),
+        "NotFound"
+    );
+}
+
+#[test]
+fn system_prompt_and_model_are_set_per_conversation() {
+    let app = harness();
+    app.create_passphrase_vault();
+    app.add_provider(&provider(hello));
+    app.ok(
+        "send_message",
+        json!({"requestId": "r1", "text": "Hi", "onEvent": "__CHANNEL__:7"}),
+    );
+    let id = settled(&app)["conversation"]["id"].clone();
+
+    app.ok(
+        "set_system_prompt",
+        json!({"id": id, "prompt": "  Be brief.  "}),
+    );
+    assert_eq!(
+        only_conversation(&app)["conversation"]["systemPrompt"],
+        "Be brief."
+    );
+    app.ok("set_system_prompt", json!({"id": id, "prompt": null}));
+    assert_eq!(
+        only_conversation(&app)["conversation"]["systemPrompt"],
+        Value::Null
+    );
+
+    app.ok(
+        "set_conversation_model",
+        json!({"id": id, "providerId": "localbox", "model": "other-model"}),
+    );
+    assert_eq!(
+        only_conversation(&app)["conversation"]["model"],
+        "other-model"
+    );
+    assert_eq!(
+        app.kind(
+            "set_conversation_model",
+            json!({"id": id, "providerId": "nobody", "model": "m"})
+        ),
+        "NotFound"
+    );
+    assert_eq!(
+        app.kind(
+            "set_conversation_model",
+            json!({"id": id, "providerId": "localbox", "model": "  "})
+        ),
+        "Invalid"
+    );
+}
+
+#[test]
+fn settings_round_trip_and_bad_values_are_refused() {
+    let app = harness();
+    assert_eq!(app.kind("get_settings", json!({})), "Locked");
+    app.create_passphrase_vault();
+    assert_eq!(
+        app.ok("get_settings", json!({})),
+        json!({"autoLockMinutes": null})
+    );
+    app.ok("set_settings", json!({"settings": {"autoLockMinutes": 15}}));
+    assert_eq!(
+        app.ok("get_settings", json!({})),
+        json!({"autoLockMinutes": 15})
+    );
+    for bad in [0, 100_000] {
+        assert_eq!(
+            app.kind(
+                "set_settings",
+                json!({"settings": {"autoLockMinutes": bad}})
+            ),
+            "Invalid"
+        );
+    }
+    // Kept across a lock, inside the vault.
+    app.ok("vault_lock", json!({}));
+    app.ok("vault_unlock", json!({"passphrase": PASSPHRASE}));
+    assert_eq!(
+        app.ok("get_settings", json!({})),
+        json!({"autoLockMinutes": 15})
+    );
+}

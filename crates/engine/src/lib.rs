@@ -7,6 +7,7 @@
 mod chat;
 mod error;
 mod provider_config;
+mod settings;
 mod stream_lock;
 
 pub use chat::{Reply, ReplyEvent, SendRequest, StoredError};
@@ -18,6 +19,7 @@ pub use hearth_vault::{
     MessageStatus, Passphrase, Role, SearchHit, Snippet, VaultError, VaultHeader, VaultStatus,
 };
 pub use provider_config::{KeyLocation, ProviderInfo, ProviderUpdate};
+pub use settings::{Settings, MAX_AUTO_LOCK_MINUTES};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -236,6 +238,41 @@ impl Engine {
     /// The visible branch of a conversation, oldest first.
     pub fn visible_messages(&self, id: &str) -> Result<Vec<Message>> {
         Ok(self.vault()?.visible_path(id)?)
+    }
+
+    /// The visible branch of a conversation, oldest first, each message with the ids of
+    /// its alternatives (itself included, oldest first) for a branch switcher.
+    pub fn visible_messages_with_siblings(&self, id: &str) -> Result<Vec<(Message, Vec<String>)>> {
+        let vault = self.vault()?;
+        let path = vault.visible_path(id)?;
+        let mut out = Vec::with_capacity(path.len());
+        for message in path {
+            let siblings = vault.siblings(&message.id)?;
+            out.push((message, siblings));
+        }
+        Ok(out)
+    }
+
+    /// Makes the branch through `message_id` the visible one (its newest leaf becomes
+    /// the head). Returns the conversation's id.
+    pub fn select_branch(&self, message_id: &str) -> Result<String> {
+        let vault = self.vault()?;
+        let conversation_id = vault.message(message_id)?.conversation_id;
+        vault.select_branch(message_id)?;
+        Ok(conversation_id)
+    }
+
+    /// Sets the provider and model the next replies in a conversation use.
+    pub fn set_conversation_model(&self, id: &str, provider_id: &str, model: &str) -> Result<()> {
+        let model = model.trim();
+        if model.is_empty() {
+            return Err(EngineError::Invalid("choose a model".into()));
+        }
+        // Refuses an unknown provider with the same error a chat would give.
+        self.provider(provider_id)?;
+        Ok(self
+            .vault()?
+            .set_conversation_model(id, provider_id, model)?)
     }
 
     /// Searches messages and titles.

@@ -2,7 +2,9 @@
 
 use tauri::State;
 
-use crate::dto::{ConversationSummaryDto, ConversationViewDto, SearchHitDto};
+use hearth_engine::Engine;
+
+use crate::dto::{ConversationSummaryDto, ConversationViewDto, MessageDto, SearchHitDto};
 use crate::error::CommandError;
 use crate::state::Hearth;
 
@@ -27,13 +29,53 @@ pub async fn open_conversation(
     hearth: State<'_, Hearth>,
     id: String,
 ) -> Result<ConversationViewDto, CommandError> {
-    let engine = hearth.engine()?;
-    let conversation = engine.conversation(&id)?.into();
-    let messages = engine.visible_messages(&id)?;
+    view(&*hearth.engine()?, &id)
+}
+
+fn view(engine: &Engine, id: &str) -> Result<ConversationViewDto, CommandError> {
+    let conversation = engine.conversation(id)?.into();
+    let messages = engine.visible_messages_with_siblings(id)?;
     Ok(ConversationViewDto {
         conversation,
-        messages: messages.into_iter().map(Into::into).collect(),
+        messages: messages
+            .into_iter()
+            .map(|(m, siblings)| MessageDto::with_siblings(m, siblings))
+            .collect(),
     })
+}
+
+/// Shows the branch through `message_id` and returns the conversation as it now reads.
+#[tauri::command]
+pub async fn select_branch(
+    hearth: State<'_, Hearth>,
+    message_id: String,
+) -> Result<ConversationViewDto, CommandError> {
+    let engine = hearth.engine()?;
+    let conversation_id = engine.select_branch(&message_id)?;
+    view(&engine, &conversation_id)
+}
+
+/// Sets or clears a conversation's system prompt.
+#[tauri::command]
+pub async fn set_system_prompt(
+    hearth: State<'_, Hearth>,
+    id: String,
+    prompt: Option<String>,
+) -> Result<(), CommandError> {
+    Ok(hearth.engine()?.set_system_prompt(&id, prompt.as_deref())?)
+}
+
+/// Sets the provider and model a conversation's next replies use.
+#[tauri::command]
+pub async fn set_conversation_model(
+    hearth: State<'_, Hearth>,
+    id: String,
+    provider_id: String,
+    model: String,
+) -> Result<(), CommandError> {
+    Ok(hearth
+        .engine()?
+        .set_conversation_model(&id, &provider_id, &model)?)
 }
 
 /// Searches messages and titles, best match first.

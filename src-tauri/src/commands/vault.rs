@@ -5,7 +5,7 @@ use serde::Deserialize;
 use tauri::State;
 use ts_rs::TS;
 
-use crate::dto::{mode_name, VaultState, VaultStatusDto};
+use crate::dto::{mode_name, SettingsDto, VaultState, VaultStatusDto};
 use crate::error::CommandError;
 use crate::state::{Hearth, Streams};
 
@@ -29,27 +29,40 @@ pub async fn vault_status(hearth: State<'_, Hearth>) -> Result<VaultStatusDto, C
         let status = engine.status()?;
         return Ok(VaultStatusDto {
             state: VaultState::Unlocked,
+            keychain_available: status.mode.contains("keychain"),
             mode: Some(status.mode),
             data_dir,
             conversations: Some(status.conversations),
             messages: Some(status.messages),
         });
     }
-    let header = Engine::exists(hearth.paths())
-        .then(|| Engine::header(hearth.paths()))
-        .transpose()?;
+    if Engine::exists(hearth.paths()) {
+        let header = Engine::header(hearth.paths())?;
+        return Ok(VaultStatusDto {
+            state: VaultState::Locked,
+            mode: Some(mode_name(header.keychain, header.passphrase.is_some()).to_owned()),
+            keychain_available: header.keychain,
+            data_dir,
+            conversations: None,
+            messages: None,
+        });
+    }
+    // Before the first vault exists, ask the keychain whether it answers, so the
+    // first-run screen offers it only when it can work.
+    let store = hearth.store();
+    let keychain_available = tauri::async_runtime::spawn_blocking(move || store.probe().is_ok())
+        .await
+        .unwrap_or(false);
     Ok(VaultStatusDto {
-        state: header
-            .as_ref()
-            .map_or(VaultState::NotCreated, |_| VaultState::Locked),
-        mode: header.map(|h| mode_name(h.keychain, h.passphrase.is_some()).to_owned()),
+        state: VaultState::NotCreated,
+        mode: None,
+        keychain_available,
         data_dir,
         conversations: None,
         messages: None,
     })
 }
 
-/// Creates the vault and leaves it unlocked.
 #[tauri::command]
 pub async fn vault_create(
     hearth: State<'_, Hearth>,
@@ -105,4 +118,19 @@ pub async fn vault_lock(
         Some(Ok(engine)) => Ok(engine.lock()?),
         Some(Err(_)) | None => Ok(()),
     }
+}
+
+/// The app's preferences (kept inside the vault).
+#[tauri::command]
+pub async fn get_settings(hearth: State<'_, Hearth>) -> Result<SettingsDto, CommandError> {
+    Ok(hearth.engine()?.settings()?.into())
+}
+
+/// Saves the app's preferences and returns them as stored.
+#[tauri::command]
+pub async fn set_settings(
+    hearth: State<'_, Hearth>,
+    settings: SettingsDto,
+) -> Result<SettingsDto, CommandError> {
+    Ok(hearth.engine()?.set_settings(settings.into())?.into())
 }

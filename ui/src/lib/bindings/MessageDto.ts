@@ -62,4 +62,9 @@ createdAt: number,
 /**
  * When the reply ended, Unix milliseconds.
  */
-finishedAt: number | null, };
+finishedAt: number | null, 
+/**
+ * This message and its alternatives (same parent), oldest first: what a branch
+ * switcher shows as ‹ 2/3 ›. Just this message's id when there are none.
+ */
+siblings: Array<string>, };

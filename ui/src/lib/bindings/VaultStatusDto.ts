@@ -24,4 +24,9 @@ conversations: number | null,
 /**
  * Number of messages, when unlocked.
  */
-messages: number | null, };
+messages: number | null, 
+/**
+ * Before a vault exists: whether the OS keychain answers (the first-run screen
+ * offers it only then). Afterwards: whether this vault uses the keychain.
+ */
+keychainAvailable: boolean, };

@@ -16,5 +16,6 @@ export type { ProviderDto } from "./ProviderDto";
 export type { ReplyStartedDto } from "./ReplyStartedDto";
 export type { RoleDto } from "./RoleDto";
 export type { SearchHitDto } from "./SearchHitDto";
+export type { SettingsDto } from "./SettingsDto";
 export type { VaultState } from "./VaultState";
 export type { VaultStatusDto } from "./VaultStatusDto";
