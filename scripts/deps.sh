@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Hearth needs and is missing. Sourced by run.sh and test.sh.
-#   hearth_deps run   — what building and running the CLI needs
+#   hearth_deps run   — what building and running the desktop app and the CLI needs
 #   hearth_deps test  — that, plus what the test suite needs
 set -euo pipefail
 
@@ -8,15 +8,17 @@ say() { printf '==> %s\n' "$*" >&2; }
 
 hearth_deps() {
   local want=(build-essential pkg-config libssl-dev ca-certificates curl)
+  # The desktop shell (Tauri 2 on WebKitGTK) builds against these.
+  want+=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev)
+  # Building the UI needs Node.js.
+  command -v node >/dev/null 2>&1 || want+=(nodejs npm)
   if [ "${1:-run}" = test ]; then
     # A real Secret Service in a private D-Bus session, secret-tool to look at it from
     # outside, sqlite3 to show plain SQLite cannot read the vault, Python for the
     # independent SQLCipher client.
     want+=(dbus dbus-x11 gnome-keyring libsecret-tools sqlite3 python3 python3-venv)
-    # The desktop shell (Tauri 2 on WebKitGTK) builds against these.
-    want+=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev)
-    # The UI's type check and unit tests run on Node.js.
-    command -v node >/dev/null 2>&1 || want+=(nodejs npm)
+    # The end-to-end tests run the app in a virtual X display through WebDriver.
+    want+=(xvfb xauth webkit2gtk-driver)
   fi
 
   if command -v dpkg >/dev/null 2>&1; then
@@ -73,5 +75,14 @@ hearth_sqlcipher_venv() {
     say "Creating $venv with PyPI sqlcipher3-binary (an independent SQLCipher 4 client)"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check sqlcipher3-binary
+  fi
+}
+
+# tauri-driver (crates.io, the 2.x line) puts WebDriver in front of WebKitWebDriver for
+# the end-to-end tests.
+hearth_tauri_driver() {
+  if ! tauri-driver --help >/dev/null 2>&1; then
+    say "Installing tauri-driver 2.x from crates.io (for the end-to-end tests)"
+    cargo install --locked --quiet tauri-driver --version '^2'
   fi
 }

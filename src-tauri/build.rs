@@ -3,6 +3,7 @@
 
 /// Every command in `src/commands/`, as registered in `lib.rs`.
 const COMMANDS: &[&str] = &[
+    "ui_ready",
     "vault_status",
     "vault_create",
     "vault_unlock",

@@ -54,6 +54,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            commands::app::ui_ready,
             commands::vault::vault_status,
             commands::vault::vault_create,
             commands::vault::vault_unlock,
@@ -121,6 +122,7 @@ fn open_windows<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
 
 /// Runs the desktop app.
 pub fn run() {
+    commands::app::mark_start();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -4,6 +4,7 @@
 //! Every command is `async`, so none runs on the main (UI) thread; the two that derive an
 //! Argon2id key move that work to the blocking pool.
 
+pub mod app;
 pub mod chat;
 pub mod conversations;
 pub mod external;
