@@ -78,6 +78,7 @@ fn words(text: &str) -> Vec<String> {
 
 fn fake_provider(probe_port: u16) -> FakeProvider {
     let replies = AtomicUsize::new(0);
+    let stalled = std::sync::atomic::AtomicBool::new(false);
     FakeProvider::start(move |request| {
         if request.path.ends_with("/models") {
             return Reply::json(
@@ -86,10 +87,12 @@ fn fake_provider(probe_port: u16) -> FakeProvider {
             );
         }
         let asked = last_user_text(request);
-        if asked.contains("STOPME") {
-            return Reply::sse(openai_stream(&["Partial answer, ".into()]))
-                .end(End::Stall(Duration::from_secs(120)))
-                .delay(Duration::ZERO);
+        // The first time only: asked again (regenerate), it answers normally.
+        if asked.contains("STOPME") && !stalled.swap(true, Ordering::SeqCst) {
+            // One piece of text, then silence until the client hangs up.
+            let mut partial = openai_stream(&["Partial answer, ".into()]);
+            partial.truncate(1);
+            return Reply::sse(partial).end(End::Stall(Duration::from_secs(120)));
         }
         if asked.contains("PROBE") {
             let hostile = format!(

@@ -63,6 +63,7 @@ pub async fn vault_status(hearth: State<'_, Hearth>) -> Result<VaultStatusDto, C
     })
 }
 
+/// Creates the vault and leaves it unlocked.
 #[tauri::command]
 pub async fn vault_create(
     hearth: State<'_, Hearth>,

@@ -1,0 +1,163 @@
+// Typed calls to the Rust side. Every command goes through `call`, which turns whatever
+// the IPC layer rejects with into a `HearthError` and reports a locked vault once, so any
+// screen can send the user to the unlock screen.
+
+import { Channel, invoke } from '@tauri-apps/api/core'
+import type {
+  ChatEvent,
+  CommandError,
+  ConversationSummaryDto,
+  ConversationViewDto,
+  ErrorKind,
+  ModelDto,
+  Protection,
+  ProviderChange,
+  ProviderDto,
+  ReplyStartedDto,
+  SearchHitDto,
+  SettingsDto,
+  VaultStatusDto,
+} from './types'
+
+const ERROR_KINDS: ReadonlySet<string> = new Set<ErrorKind>([
+  'WrongPassphrase', 'KeychainUnavailable', 'PassphraseRequired', 'Locked', 'NotFound', 'Invalid',
+  'ProviderAuth', 'RateLimited', 'ProviderError', 'Cancelled', 'Internal',
+])
+
+/** A failed command: the engine's kind to branch on, and a sentence to show. */
+export class HearthError extends Error implements CommandError {
+  readonly kind: ErrorKind
+
+  constructor(kind: ErrorKind, message: string) {
+    super(message)
+    this.name = 'HearthError'
+    this.kind = kind
+  }
+}
+
+/** Whatever a command rejected with, as a `HearthError` (unknown shapes become `Internal`). */
+export function toHearthError(raw: unknown): HearthError {
+  if (raw instanceof HearthError) return raw
+  if (typeof raw === 'object' && raw !== null) {
+    const { kind, message } = raw as { kind?: unknown; message?: unknown }
+    if (typeof kind === 'string' && ERROR_KINDS.has(kind) && typeof message === 'string') {
+      return new HearthError(kind as ErrorKind, message)
+    }
+    if (raw instanceof Error) return new HearthError('Internal', raw.message)
+  }
+  if (typeof raw === 'string' && raw !== '') return new HearthError('Internal', raw)
+  return new HearthError('Internal', 'Something went wrong.')
+}
+
+/** Errors a provider caused, which a retry may fix. */
+export function isProviderFailure(kind: ErrorKind): boolean {
+  return kind === 'ProviderAuth' || kind === 'RateLimited' || kind === 'ProviderError'
+}
+
+let lockedListener: (() => void) | null = null
+
+/** Registers what happens when any command finds the vault locked (one listener). */
+export function onLocked(listener: (() => void) | null): void {
+  lockedListener = listener
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args)
+  } catch (raw) {
+    const error = toHearthError(raw)
+    if (error.kind === 'Locked') lockedListener?.()
+    throw error
+  }
+}
+
+// The app
+
+/** Tells the shell the first screen can take input (it logs the startup time). */
+export const uiReady = () => call<null>('ui_ready')
+
+// Vault
+
+export const vaultStatus = () => call<VaultStatusDto>('vault_status')
+
+export const vaultCreate = (protection: Protection, passphrase?: string) =>
+  call<null>('vault_create', passphrase === undefined ? { protection } : { protection, passphrase })
+
+export const vaultUnlock = (passphrase?: string) =>
+  call<null>('vault_unlock', passphrase === undefined ? {} : { passphrase })
+
+export const vaultLock = () => call<null>('vault_lock')
+
+export const getSettings = () => call<SettingsDto>('get_settings')
+
+export const setSettings = (settings: SettingsDto) => call<SettingsDto>('set_settings', { settings })
+
+// Conversations
+
+export const listConversations = (limit: number, offset: number) =>
+  call<ConversationSummaryDto[]>('list_conversations', { limit, offset })
+
+export const openConversation = (id: string) => call<ConversationViewDto>('open_conversation', { id })
+
+export const searchConversations = (query: string, limit: number) =>
+  call<SearchHitDto[]>('search_conversations', { query, limit })
+
+export const renameConversation = (id: string, title: string) =>
+  call<null>('rename_conversation', { id, title })
+
+export const pinConversation = (id: string, pinned: boolean) =>
+  call<null>('pin_conversation', { id, pinned })
+
+export const deleteConversation = (id: string) => call<null>('delete_conversation', { id })
+
+export const selectBranch = (messageId: string) =>
+  call<ConversationViewDto>('select_branch', { messageId })
+
+export const setSystemPrompt = (id: string, prompt: string | null) =>
+  call<null>('set_system_prompt', { id, prompt })
+
+export const setConversationModel = (id: string, providerId: string, model: string) =>
+  call<null>('set_conversation_model', { id, providerId, model })
+
+// Replies: each streams over its own channel and ends with one `done` or `error`.
+
+export interface SendArgs {
+  requestId: string
+  conversationId?: string
+  providerId?: string
+  model?: string
+  text: string
+}
+
+export const sendMessage = (args: SendArgs, onEvent: (event: ChatEvent) => void) =>
+  call<ReplyStartedDto>('send_message', { ...args, onEvent: new Channel<ChatEvent>(onEvent) })
+
+export const regenerateReply = (
+  args: { requestId: string; messageId: string },
+  onEvent: (event: ChatEvent) => void,
+) => call<ReplyStartedDto>('regenerate_reply', { ...args, onEvent: new Channel<ChatEvent>(onEvent) })
+
+export const editMessage = (
+  args: { requestId: string; messageId: string; text: string },
+  onEvent: (event: ChatEvent) => void,
+) => call<ReplyStartedDto>('edit_message', { ...args, onEvent: new Channel<ChatEvent>(onEvent) })
+
+/** Stops a reply by request id (or assistant message id); false when none was running. */
+export const cancelReply = (id: string) => call<boolean | null>('cancel_reply', { id })
+
+// Providers
+
+export const listProviders = () => call<ProviderDto[]>('list_providers')
+
+export const setProvider = (change: ProviderChange) => call<ProviderDto>('set_provider', { change })
+
+export const setApiKey = (providerId: string, key: string) =>
+  call<string>('set_api_key', { providerId, key })
+
+export const removeApiKey = (providerId: string) => call<boolean>('remove_api_key', { providerId })
+
+export const listModels = (providerId: string) => call<ModelDto[]>('list_models', { providerId })
+
+// The outside world
+
+export const openExternal = (url: string) => call<null>('open_external', { url })

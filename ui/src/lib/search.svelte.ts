@@ -1,0 +1,70 @@
+// Search as you type: the engine is asked once the typing pauses, and an answer that
+// arrives after a newer query was sent is dropped.
+
+import * as ipc from './ipc'
+import type { SearchHitDto } from './types'
+
+/** How long typing must pause before the engine is asked, in milliseconds. */
+export const SEARCH_DEBOUNCE_MS = 150
+
+/** Results asked for per query. */
+export const SEARCH_LIMIT = 50
+
+export class SearchStore {
+  query = $state('')
+  hits = $state.raw<SearchHitDto[]>([])
+  /** The query `hits` answer (the box may already hold a newer one). */
+  answered = $state('')
+  searching = $state(false)
+  error = $state<string | null>(null)
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private sequence = 0
+
+  constructor(private readonly delayMs = SEARCH_DEBOUNCE_MS) {}
+
+  /** Whether the sidebar shows results instead of the conversation list. */
+  get active(): boolean {
+    return this.query.trim() !== ''
+  }
+
+  setQuery(query: string): void {
+    this.query = query
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    if (query.trim() === '') {
+      this.sequence++
+      this.hits = []
+      this.answered = ''
+      this.searching = false
+      this.error = null
+      return
+    }
+    this.searching = true
+    this.timer = setTimeout(() => {
+      this.timer = null
+      void this.run(query)
+    }, this.delayMs)
+  }
+
+  clear(): void {
+    this.setQuery('')
+  }
+
+  private async run(query: string): Promise<void> {
+    const sequence = ++this.sequence
+    try {
+      const hits = await ipc.searchConversations(query.trim(), SEARCH_LIMIT)
+      if (sequence !== this.sequence) return
+      this.hits = hits
+      this.answered = query
+      this.error = null
+    } catch (raw) {
+      if (sequence !== this.sequence) return
+      this.hits = []
+      this.answered = query
+      this.error = ipc.toHearthError(raw).message
+    } finally {
+      if (sequence === this.sequence) this.searching = false
+    }
+  }
+}
