@@ -77,7 +77,8 @@ const EXTERNAL_LINK_REL = 'noopener noreferrer nofollow'
 const EXTERNAL_LINK_ATTR = 'data-external-link'
 
 /** Shown before an image's alt text, so a link that stands for an image is recognisable. */
-const IMAGE_MARK = '\u{1F5BC}'
+// Plain text, not an emoji: a system without an emoji font would show an empty box.
+const IMAGE_MARK = 'Image:'
 
 /** A code fence's language as we accept it into attributes: short and from a tame alphabet. */
 const FENCE_LANGUAGE = /^[A-Za-z0-9_+#.-]{1,32}$/
