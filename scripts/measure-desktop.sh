@@ -3,7 +3,7 @@
 #   - release binary size (as built, and stripped)
 #   - cold start: process spawn → the UI's first screen is interactive (the app logs
 #     "window interactive" when the UI calls ui_ready), for a first run and for an
-#     existing vault, several runs each
+#     existing vault (unlocked from the keychain), several runs each
 #   - idle memory: PSS of the app and its WebKit helper processes, 10 s after start
 # Runs under Xvfb inside a private D-Bus session. Usage: scripts/measure-desktop.sh [runs]
 set -euo pipefail
