@@ -16,6 +16,7 @@ mod open;
 mod records;
 pub mod schema;
 mod search;
+mod transfer;
 
 pub use conversation::{Conversation, ConversationSummary, NewConversation};
 pub use error::{Result, VaultError};
@@ -25,6 +26,7 @@ pub use message_tree::{Message, MessageStatus, NewMessage, Role};
 pub use open::{EraseReport, KeyProtection, VaultStatus};
 pub use records::ProviderRecord;
 pub use search::{SearchHit, Snippet};
+pub use transfer::{ConversationTree, ImportReport};
 
 use std::path::{Path, PathBuf};
 
