@@ -249,3 +249,31 @@ pub fn without_dbus(cmd: &mut Command) -> &mut Command {
 pub fn canary(label: &str) -> String {
     format!("CANARY-{label}-{:016x}", rand::random::<u64>())
 }
+
+/// SQLCipher 4's page layout with the defaults Hearth uses: 4096-byte pages ending in an
+/// 80-byte reserve (16-byte IV, 64-byte HMAC); page 1 starts with the 16-byte salt.
+const PAGE: usize = 4096;
+const RESERVE: usize = 80;
+
+/// Every page of the SQLCipher database `db` decrypted with the raw `key_hex`, written
+/// without Hearth's code (AES-256-CBC as SQLCipher 4 uses it with a raw key), free and
+/// unused pages included: what a forensic look at the disk would find with the key.
+/// Deleted text still in freed pages shows up here, where SQL would never return it.
+pub fn decrypted_pages(db: &Path, key_hex: &str) -> Vec<u8> {
+    use cbc::cipher::{BlockModeDecrypt, KeyIvInit};
+    let key = hex::decode(key_hex).expect("a hex key");
+    let file = std::fs::read(db).expect("read the database");
+    assert_eq!(file.len() % PAGE, 0, "not whole pages: {}", db.display());
+    let mut plain = Vec::with_capacity(file.len());
+    for (i, page) in file.chunks(PAGE).enumerate() {
+        let start = if i == 0 { 16 } else { 0 };
+        let iv = &page[PAGE - RESERVE..PAGE - RESERVE + 16];
+        let mut body = page[start..PAGE - RESERVE].to_vec();
+        cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, iv)
+            .expect("key and IV sizes")
+            .decrypt_padded::<cbc::cipher::block_padding::NoPadding>(&mut body)
+            .expect("whole blocks");
+        plain.extend_from_slice(&body);
+    }
+    plain
+}

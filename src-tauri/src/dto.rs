@@ -355,12 +355,16 @@ impl From<ProviderInfo> for ProviderDto {
 pub struct SettingsDto {
     /// Lock after this many idle minutes; `null` never locks by itself.
     pub auto_lock_minutes: Option<u32>,
+    /// Delete conversations untouched for this many days (pinned ones are kept); `null`
+    /// keeps everything.
+    pub retention_days: Option<u32>,
 }
 
 impl From<Settings> for SettingsDto {
     fn from(s: Settings) -> Self {
         SettingsDto {
             auto_lock_minutes: s.auto_lock_minutes,
+            retention_days: s.retention_days,
         }
     }
 }
@@ -369,6 +373,7 @@ impl From<SettingsDto> for Settings {
     fn from(s: SettingsDto) -> Self {
         Settings {
             auto_lock_minutes: s.auto_lock_minutes,
+            retention_days: s.retention_days,
         }
     }
 }
@@ -416,6 +421,29 @@ impl ReplyStartedDto {
             message_id: reply.message_id().to_owned(),
         }
     }
+}
+
+/// A temporary chat's reply has started. Its `done`/`error` events carry the request id
+/// as their message id; nothing of it is saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TemporaryStartedDto {
+    /// The request.
+    pub request_id: String,
+    /// The provider answering.
+    pub provider_id: String,
+    /// The model answering.
+    pub model: String,
+}
+
+/// One earlier turn of a temporary chat, as the UI remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TemporaryTurnDto {
+    /// `true` for the user's turns.
+    pub from_user: bool,
+    /// What was said.
+    pub text: String,
 }
 
 /// A piece of a streaming reply, sent over the request's `Channel`. Every stream ends

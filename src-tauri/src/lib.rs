@@ -51,6 +51,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 app.manage(Hearth::new(paths, Arc::new(OsKeychain::default())));
             }
             open_windows(app)?;
+            spawn_daily_retention(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -70,10 +71,13 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::conversations::select_branch,
             commands::conversations::set_system_prompt,
             commands::conversations::set_conversation_model,
+            commands::data::data_inventory,
+            commands::data::erase_everything,
             commands::chat::send_message,
             commands::chat::regenerate_reply,
             commands::chat::edit_message,
             commands::chat::cancel_reply,
+            commands::chat::send_temporary,
             commands::providers::list_providers,
             commands::providers::set_provider,
             commands::providers::set_api_key,
@@ -85,6 +89,32 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 
 /// `HEARTH_DATA_DIR` when set, else the platform's app data directory, which with the
 /// identifier `org.hearth.Hearth` is the CLI's default too.
+/// Retention runs when the vault opens; an app left running for days also applies it
+/// about daily. Checked hourly; the engine remembers when it last ran.
+fn spawn_daily_retention<R: Runtime>(app: tauri::AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60 * 60)).await;
+            let Ok(engine) = app.state::<Hearth>().engine() else {
+                continue;
+            };
+            let result = tauri::async_runtime::spawn_blocking(move || {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                if engine.retention_due(now)? {
+                    engine.apply_retention()?;
+                }
+                Ok::<(), hearth_engine::EngineError>(())
+            })
+            .await;
+            if let Ok(Err(e)) = result {
+                tracing::warn!("retention did not run: {e}");
+            }
+        }
+    });
+}
+
 fn data_dir<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<PathBuf> {
     match std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
         Some(dir) => Ok(PathBuf::from(dir)),

@@ -13,12 +13,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use hearth_desktop::commands::data::{InventoryDto, StoredFileDto};
 use hearth_desktop::commands::providers::ProviderChange;
 use hearth_desktop::commands::vault::Protection;
 use hearth_desktop::dto::{
     ChatEvent, ConversationDto, ConversationSummaryDto, ConversationViewDto, MessageDto,
     MessageErrorDto, MessageStatusDto, ModelDto, ProviderDto, ReplyStartedDto, RoleDto,
-    SearchHitDto, SettingsDto, VaultState, VaultStatusDto,
+    SearchHitDto, SettingsDto, TemporaryStartedDto, TemporaryTurnDto, VaultState, VaultStatusDto,
 };
 use hearth_desktop::error::{CommandError, ErrorKind};
 use ts_rs::{Config, ExportError, TS};
@@ -60,6 +61,11 @@ fn ipc_types() -> Vec<(&'static str, Export)> {
         // Chat.
         ReplyStartedDto,
         ChatEvent,
+        TemporaryStartedDto,
+        TemporaryTurnDto,
+        // Your data.
+        InventoryDto,
+        StoredFileDto,
         // Providers.
         ProviderDto,
         ProviderChange,

@@ -438,19 +438,24 @@ fn settings_round_trip_and_bad_values_are_refused() {
     app.create_passphrase_vault();
     assert_eq!(
         app.ok("get_settings", json!({})),
-        json!({"autoLockMinutes": null})
+        json!({"autoLockMinutes": null, "retentionDays": null})
     );
-    app.ok("set_settings", json!({"settings": {"autoLockMinutes": 15}}));
+    app.ok(
+        "set_settings",
+        json!({"settings": {"autoLockMinutes": 15, "retentionDays": 90}}),
+    );
     assert_eq!(
         app.ok("get_settings", json!({})),
-        json!({"autoLockMinutes": 15})
+        json!({"autoLockMinutes": 15, "retentionDays": 90})
     );
-    for bad in [0, 100_000] {
+    for bad in [
+        json!({"autoLockMinutes": 0}),
+        json!({"autoLockMinutes": 100_000}),
+        json!({"retentionDays": 0}),
+        json!({"retentionDays": 100_000}),
+    ] {
         assert_eq!(
-            app.kind(
-                "set_settings",
-                json!({"settings": {"autoLockMinutes": bad}})
-            ),
+            app.kind("set_settings", json!({"settings": bad})),
             "Invalid"
         );
     }
@@ -459,6 +464,75 @@ fn settings_round_trip_and_bad_values_are_refused() {
     app.ok("vault_unlock", json!({"passphrase": PASSPHRASE}));
     assert_eq!(
         app.ok("get_settings", json!({})),
-        json!({"autoLockMinutes": 15})
+        json!({"autoLockMinutes": 15, "retentionDays": 90})
     );
+}
+
+#[test]
+fn a_temporary_chat_streams_and_saves_nothing() {
+    let app = harness();
+    app.create_passphrase_vault();
+    app.add_provider(&provider(hello));
+    let started = app.ok(
+        "send_temporary",
+        json!({"requestId": "t1", "turns": [{"fromUser": true, "text": "Hi"}],
+               "onEvent": "__CHANNEL__:9"}),
+    );
+    assert_eq!(
+        started,
+        json!({"requestId": "t1", "providerId": "localbox", "model": "tiny"})
+    );
+    // Let the reply finish (the mock channel swallows the events), then look: nothing.
+    std::thread::sleep(Duration::from_millis(500));
+    let page = app.ok("list_conversations", json!({"limit": 10, "offset": 0}));
+    assert_eq!(page, json!([]));
+    assert_eq!(app.ok("vault_status", json!({}))["messages"], 0);
+    assert_eq!(
+        app.kind(
+            "send_temporary",
+            json!({"requestId": "t2", "turns": [], "onEvent": "__CHANNEL__:10"})
+        ),
+        "Invalid"
+    );
+}
+
+#[test]
+fn the_inventory_names_files_and_keys_and_erase_needs_the_word() {
+    let app = harness();
+    app.create_passphrase_vault();
+    app.add_provider(&provider(hello));
+    app.ok(
+        "set_api_key",
+        json!({"providerId": "localbox", "key": "sk-inventory-DO-NOT-LEAK"}),
+    );
+    let inventory = app.ok("data_inventory", json!({}));
+    assert_eq!(inventory["mode"], "passphrase");
+    assert_eq!(inventory["keyLocation"], "vault");
+    assert_eq!(inventory["providersWithKeys"], json!(["localbox"]));
+    let files: Vec<&str> = inventory["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert!(files.iter().any(|f| f.ends_with("hearth.db")), "{files:?}");
+    assert!(!inventory.to_string().contains("DO-NOT-LEAK"));
+
+    let data_dir =
+        std::path::PathBuf::from(inventory["dataDir"].as_str().expect("the data directory"));
+    assert!(data_dir.join("hearth.db").exists());
+    for wrong in ["", "yes", "ERASE EVERYTHING"] {
+        assert_eq!(
+            app.kind("erase_everything", json!({"confirmation": wrong})),
+            "Invalid"
+        );
+    }
+    assert!(
+        data_dir.join("hearth.db").exists(),
+        "a refused erase erased"
+    );
+    app.ok("erase_everything", json!({"confirmation": "erase"}));
+    assert!(!data_dir.join("hearth.db").exists());
+    assert!(!data_dir.join("vault.json").exists());
+    assert_eq!(app.ok("vault_status", json!({}))["state"], "notCreated");
 }

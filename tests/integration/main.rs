@@ -10,3 +10,4 @@ mod crash;
 mod keychain;
 mod migrations;
 mod wire;
+mod your_data;

@@ -45,6 +45,9 @@ pub enum Command {
         /// Stop the reply if the provider sends nothing for this many seconds.
         #[arg(long, value_name = "SECS", default_value_t = 300)]
         idle_timeout: u64,
+        /// A temporary chat: neither the message nor the reply is saved.
+        #[arg(long, conflicts_with = "conversation")]
+        temporary: bool,
         /// The message; `-` or nothing reads it from standard input.
         message: Option<String>,
     },
@@ -55,8 +58,14 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
-    /// Show the vault's mode, paths, counts and versions.
+    /// Show what is stored where: mode, files and sizes, keychain entries, counts, versions.
     Status(JsonFlag),
+    /// Show or set how long untouched conversations are kept (pinned ones always are).
+    Retention {
+        /// Keep conversations touched in the last DAYS days; `off` keeps everything.
+        #[arg(value_name = "DAYS|off")]
+        days: Option<String>,
+    },
     /// Check every page of the database (SQLite and SQLCipher integrity checks).
     Check,
     /// List conversations, pinned first, then newest.

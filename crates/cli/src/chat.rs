@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use hearth_engine::{EngineError, ReplyEvent, SendRequest};
+use hearth_engine::{EngineError, ReplyEvent, SendRequest, TemporaryTurn};
 
 use crate::output::{print_json, terminal_safe};
 use crate::unlock::Context;
@@ -113,6 +113,69 @@ pub fn chat(
         }
         Ok::<bool, anyhow::Error>(interrupted)
     })?;
+    engine.lock()?;
+    if interrupted {
+        std::process::exit(EXIT_INTERRUPTED);
+    }
+    Ok(())
+}
+
+/// A temporary chat: one message and its reply, streamed like `chat`, saved nowhere.
+pub fn temporary(
+    ctx: &Context,
+    provider: Option<String>,
+    model: Option<String>,
+    message: Option<String>,
+    idle_secs: u64,
+) -> Result<()> {
+    let text = read_message(message)?;
+    if text.trim().is_empty() {
+        bail!("the message is empty");
+    }
+    let mut engine = ctx.open()?;
+    engine.set_idle_timeout(Duration::from_secs(idle_secs.max(1)));
+    let tty = std::io::stdout().is_terminal();
+    let turns = [TemporaryTurn {
+        from_user: true,
+        text,
+    }];
+    let rt = runtime()?;
+    let interrupted = rt.block_on(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let mut reply = tokio::select! {
+            started = engine.send_temporary(&turns, None, provider.as_deref(), model.as_deref()) => started?,
+            _ = &mut ctrl_c => return Ok(true),
+        };
+        let mut out = std::io::stdout().lock();
+        let mut wrote = false;
+        let interrupted = loop {
+            tokio::select! {
+                event = reply.next() => match event {
+                    None => break false,
+                    Some(Ok(ReplyEvent::Text(text))) => {
+                        let text = if tty { terminal_safe(&text).into_owned() } else { text };
+                        out.write_all(text.as_bytes())?;
+                        out.flush()?;
+                        wrote = true;
+                    }
+                    Some(Ok(ReplyEvent::Reasoning(_))) => {}
+                    Some(Err(e)) => {
+                        if tty && wrote {
+                            writeln!(out)?;
+                        }
+                        bail!("{e}. This was a temporary chat: nothing was saved")
+                    }
+                },
+                _ = &mut ctrl_c => break true,
+            }
+        };
+        if tty && wrote {
+            writeln!(out)?;
+        }
+        Ok::<bool, anyhow::Error>(interrupted)
+    })?;
+    eprintln!("Temporary chat: nothing was saved.");
     engine.lock()?;
     if interrupted {
         std::process::exit(EXIT_INTERRUPTED);

@@ -20,11 +20,20 @@ pub fn run(cli: Cli) -> Result<()> {
             no_keychain,
         } => init(&ctx, passphrase, no_keychain),
         Command::Chat {
+            provider,
+            model,
+            idle_timeout,
+            temporary: true,
+            message,
+            ..
+        } => crate::chat::temporary(&ctx, provider, model, message, idle_timeout),
+        Command::Chat {
             conversation,
             provider,
             model,
             idle_timeout,
             message,
+            ..
         } => crate::chat::chat(
             &ctx,
             SendRequest {
@@ -38,6 +47,7 @@ pub fn run(cli: Cli) -> Result<()> {
         ),
         Command::Models { provider, json } => crate::chat::models(&ctx, &provider, json.json),
         Command::Status(f) => status(&ctx, f.json),
+        Command::Retention { days } => retention(&ctx, days.as_deref()),
         Command::Check => check(&ctx),
         Command::List { all, json } => list(&ctx, all, json.json),
         Command::Show { id, format } => show(&ctx, &id, format),
@@ -134,7 +144,8 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
         println!("Unlock with HEARTH_PASSPHRASE or --passphrase-file to see its contents.");
         return Ok(());
     };
-    let s = engine.status()?;
+    let inventory = engine.inventory()?;
+    let s = &inventory.status;
     if as_json {
         return print_json(&json!({
             "initialized": true,
@@ -156,7 +167,11 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
                 "sqlite": s.sqlite_version,
             },
             "files": s.files.iter().map(|(p, n)| json!({ "path": p, "bytes": n })).collect::<Vec<_>>(),
-            "provider_keys": engine.key_location()?,
+            "provider_keys": inventory.key_location,
+            "providers_with_keys": inventory.providers_with_keys,
+            "keychain_entries": inventory.keychain_entries,
+            "keychain_error": inventory.keychain_error,
+            "retention_days": inventory.settings.retention_days,
         }));
     }
     println!("Vault      {} ({})", s.vault_id, s.mode);
@@ -174,6 +189,50 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
     );
     for (path, bytes) in &s.files {
         println!("File       {path} ({bytes} bytes)");
+    }
+    let keys_in = match inventory.key_location {
+        hearth_engine::KeyLocation::Keychain => "the OS keychain",
+        hearth_engine::KeyLocation::Vault => "the encrypted vault",
+    };
+    match inventory.providers_with_keys.as_slice() {
+        [] => println!("API keys   none"),
+        ids => println!("API keys   {} (in {keys_in})", ids.join(", ")),
+    }
+    match &inventory.keychain_error {
+        Some(e) => println!("Keychain   not readable: {e}"),
+        None if inventory.keychain_entries.is_empty() => println!("Keychain   no Hearth entries"),
+        None => {
+            for account in &inventory.keychain_entries {
+                println!("Keychain   {account} (service Hearth)");
+            }
+        }
+    }
+    match inventory.settings.retention_days {
+        Some(days) => println!(
+            "Retention  conversations untouched for {days} days are deleted (pinned ones kept)"
+        ),
+        None => println!("Retention  off: everything is kept"),
+    }
+    Ok(())
+}
+
+fn retention(ctx: &Context, days: Option<&str>) -> Result<()> {
+    let engine = ctx.open()?;
+    let mut settings = engine.settings()?;
+    if let Some(days) = days {
+        settings.retention_days = match days.trim() {
+            "off" | "0" => None,
+            n => Some(n.parse().map_err(|_| {
+                anyhow::anyhow!("retention takes a number of days or `off`, not `{n}`")
+            })?),
+        };
+        engine.set_settings(settings)?;
+    }
+    match settings.retention_days {
+        Some(days) => eprintln!(
+            "Conversations not touched for {days} days are deleted when Hearth starts and daily; pinned ones are kept."
+        ),
+        None => eprintln!("Retention is off: every conversation is kept."),
     }
     Ok(())
 }

@@ -307,16 +307,16 @@ pub(crate) fn title_from(text: &str) -> String {
 }
 
 /// Everything needed to call a provider, settled before anything is written.
-struct Target {
-    provider_id: String,
-    model: String,
-    endpoint: Endpoint,
-    key: Option<Zeroizing<String>>,
+pub(crate) struct Target {
+    pub(crate) provider_id: String,
+    pub(crate) model: String,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) key: Option<Zeroizing<String>>,
 }
 
 impl Engine {
     /// Works out provider, model, endpoint and key, or says what to configure.
-    fn target(&self, provider_id: Option<&str>, model: Option<&str>) -> Result<Target> {
+    pub(crate) fn target(&self, provider_id: Option<&str>, model: Option<&str>) -> Result<Target> {
         let provider_id = match provider_id {
             Some(p) => p.to_owned(),
             None => self.default_provider()?.ok_or_else(|| {

@@ -6,20 +6,25 @@
 
 mod chat;
 mod error;
+mod inventory;
 mod provider_config;
 mod settings;
 mod stream_lock;
+mod temporary;
 
 pub use chat::{Reply, ReplyEvent, SendRequest, StoredError};
 pub use error::{EngineError, Result};
 pub use hearth_keychain::{OsKeychain, SecretStore};
 pub use hearth_providers::{ModelInfo, ProviderError};
 pub use hearth_vault::{
-    Conversation, ConversationSummary, DataKey, EraseReport, KdfParams, KeyProtection, Message,
-    MessageStatus, Passphrase, Role, SearchHit, Snippet, VaultError, VaultHeader, VaultStatus,
+    Conversation, ConversationSummary, ConversationTree, DataKey, EraseReport, ImportReport,
+    KdfParams, KeyProtection, Message, MessageStatus, Passphrase, Role, SearchHit, Snippet,
+    VaultError, VaultHeader, VaultStatus,
 };
+pub use inventory::Inventory;
 pub use provider_config::{KeyLocation, ProviderInfo, ProviderUpdate};
-pub use settings::{Settings, MAX_AUTO_LOCK_MINUTES};
+pub use settings::{Settings, MAX_AUTO_LOCK_MINUTES, MAX_RETENTION_DAYS};
+pub use temporary::{TemporaryReply, TemporaryTurn};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -117,7 +122,8 @@ impl Engine {
         Ok(Engine::new(vault, store))
     }
 
-    /// Opens and unlocks the vault, and recovers replies a crash left `streaming`.
+    /// Opens and unlocks the vault, recovers replies a crash left `streaming`, and
+    /// applies the retention setting (if the user turned it on).
     pub fn open(
         paths: &AppPaths,
         store: Arc<dyn SecretStore>,
@@ -133,7 +139,12 @@ impl Engine {
                 "marked replies cut off by a crash as interrupted"
             );
         }
-        Ok(Engine::new(vault, store))
+        let engine = Engine::new(vault, store);
+        // Retention failing must not keep the user out of their vault.
+        if let Err(e) = engine.apply_retention() {
+            tracing::warn!("retention did not run: {e}");
+        }
+        Ok(engine)
     }
 
     fn new(vault: Vault, store: Arc<dyn SecretStore>) -> Engine {
@@ -299,6 +310,19 @@ impl Engine {
     /// Pins or unpins a conversation.
     pub fn set_pinned(&self, id: &str, pinned: bool) -> Result<()> {
         Ok(self.vault()?.set_pinned(id, pinned)?)
+    }
+
+    /// Adds whole conversations (from an importer) in one transaction: all or nothing,
+    /// and skipping those already present. See [`Vault::import`].
+    pub fn import_trees<I>(
+        &self,
+        source: I,
+        progress: impl FnMut(&ImportReport),
+    ) -> Result<ImportReport>
+    where
+        I: IntoIterator<Item = Result<ConversationTree>>,
+    {
+        self.vault()?.import(source, progress)
     }
 
     /// Deletes a conversation for real.

@@ -238,6 +238,19 @@ impl Vault {
         self.checkpoint()
     }
 
+    /// Deletes, for real, every unpinned conversation last touched before `cutoff_ms`
+    /// (Unix milliseconds), with all its messages. Returns how many went.
+    pub fn delete_untouched_since(&self, cutoff_ms: i64) -> Result<usize> {
+        let deleted = self.conn.execute(
+            "DELETE FROM conversations WHERE pinned = 0 AND updated_at < ?1",
+            [cutoff_ms],
+        )?;
+        if deleted > 0 {
+            self.checkpoint()?;
+        }
+        Ok(deleted)
+    }
+
     /// Copies the write-ahead log into the main file and truncates the log.
     pub fn checkpoint(&self) -> Result<()> {
         self.conn

@@ -5,11 +5,11 @@
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::dto::{ChatEvent, ReplyStartedDto};
+use crate::dto::{ChatEvent, ReplyStartedDto, TemporaryStartedDto, TemporaryTurnDto};
 use crate::error::CommandError;
 use crate::state::{Hearth, Streams};
 use crate::streaming;
-use hearth_engine::SendRequest;
+use hearth_engine::{SendRequest, TemporaryTurn};
 
 /// Sends a message (starting a conversation when `conversation_id` is absent).
 #[allow(clippy::too_many_arguments)]
@@ -78,6 +78,47 @@ pub async fn edit_message(
         request_id,
         on_event,
         |engine| async move { engine.edit(&message_id, &text).await },
+    )
+    .await
+}
+
+/// Sends a temporary chat's turns (the last one the new message) and streams the reply.
+/// Nothing is saved: the UI keeps the turns in memory, and closing the chat forgets them.
+#[allow(clippy::too_many_arguments)]
+#[tauri::command]
+pub async fn send_temporary(
+    hearth: State<'_, Hearth>,
+    streams: State<'_, Streams>,
+    request_id: String,
+    turns: Vec<TemporaryTurnDto>,
+    system_prompt: Option<String>,
+    provider_id: Option<String>,
+    model: Option<String>,
+    on_event: Channel<ChatEvent>,
+) -> Result<TemporaryStartedDto, CommandError> {
+    let turns: Vec<TemporaryTurn> = turns
+        .into_iter()
+        .map(|t| TemporaryTurn {
+            from_user: t.from_user,
+            text: t.text,
+        })
+        .collect();
+    let engine = hearth.engine()?;
+    streaming::start(
+        &streams,
+        engine,
+        request_id,
+        on_event,
+        |engine| async move {
+            engine
+                .send_temporary(
+                    &turns,
+                    system_prompt.as_deref(),
+                    provider_id.as_deref(),
+                    model.as_deref(),
+                )
+                .await
+        },
     )
     .await
 }

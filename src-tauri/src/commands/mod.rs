@@ -7,6 +7,7 @@
 pub mod app;
 pub mod chat;
 pub mod conversations;
+pub mod data;
 pub mod external;
 pub mod providers;
 pub mod vault;

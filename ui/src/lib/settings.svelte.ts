@@ -7,7 +7,7 @@ import type { SettingsDto } from './types'
 export const AUTO_LOCK_CHOICES: ReadonlyArray<number | null> = [null, 5, 15, 30, 60]
 
 export class SettingsStore {
-  settings = $state<SettingsDto>({ autoLockMinutes: null })
+  settings = $state<SettingsDto>({ autoLockMinutes: null, retentionDays: null })
   loaded = $state(false)
   error = $state<string | null>(null)
 
@@ -35,7 +35,7 @@ export class SettingsStore {
   }
 
   reset(): void {
-    this.settings = { autoLockMinutes: null }
+    this.settings = { autoLockMinutes: null, retentionDays: null }
     this.loaded = false
     this.error = null
   }

@@ -7,4 +7,9 @@ export type SettingsDto = {
 /**
  * Lock after this many idle minutes; `null` never locks by itself.
  */
-autoLockMinutes: number | null, };
+autoLockMinutes: number | null, 
+/**
+ * Delete conversations untouched for this many days (pinned ones are kept); `null`
+ * keeps everything.
+ */
+retentionDays: number | null, };
