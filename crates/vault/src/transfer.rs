@@ -245,7 +245,6 @@ mod tests {
         trees.pop().unwrap()
     }
 
-
     #[test]
     fn a_tree_moves_between_vaults_whole_and_twice_adds_nothing() {
         let (_d1, _p1, _s1, mut from) = temp_vault();
