@@ -257,23 +257,39 @@ const RESERVE: usize = 80;
 
 /// Every page of the SQLCipher database `db` decrypted with the raw `key_hex`, written
 /// without Hearth's code (AES-256-CBC as SQLCipher 4 uses it with a raw key), free and
-/// unused pages included: what a forensic look at the disk would find with the key.
-/// Deleted text still in freed pages shows up here, where SQL would never return it.
+/// unused pages included, and the pages in its write-ahead log (`db-wal`) too: what a
+/// forensic look at the disk would find with the key. Deleted text still in freed pages
+/// shows up here, where SQL would never return it.
 pub fn decrypted_pages(db: &Path, key_hex: &str) -> Vec<u8> {
-    use cbc::cipher::{BlockModeDecrypt, KeyIvInit};
     let key = hex::decode(key_hex).expect("a hex key");
     let file = std::fs::read(db).expect("read the database");
     assert_eq!(file.len() % PAGE, 0, "not whole pages: {}", db.display());
     let mut plain = Vec::with_capacity(file.len());
     for (i, page) in file.chunks(PAGE).enumerate() {
-        let start = if i == 0 { 16 } else { 0 };
-        let iv = &page[PAGE - RESERVE..PAGE - RESERVE + 16];
-        let mut body = page[start..PAGE - RESERVE].to_vec();
-        cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, iv)
-            .expect("key and IV sizes")
-            .decrypt_padded::<cbc::cipher::block_padding::NoPadding>(&mut body)
-            .expect("whole blocks");
-        plain.extend_from_slice(&body);
+        decrypt_page(&key, page, i == 0, &mut plain);
+    }
+    // The log: a 32-byte header, then frames of a 24-byte header and one page each.
+    let mut wal_name = db.as_os_str().to_owned();
+    wal_name.push("-wal");
+    if let Ok(wal) = std::fs::read(Path::new(&wal_name)) {
+        for frame in wal.get(32..).unwrap_or_default().chunks(24 + PAGE) {
+            if frame.len() == 24 + PAGE {
+                let page_number = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
+                decrypt_page(&key, &frame[24..], page_number == 1, &mut plain);
+            }
+        }
     }
     plain
+}
+
+fn decrypt_page(key: &[u8], page: &[u8], first: bool, out: &mut Vec<u8>) {
+    use cbc::cipher::{BlockModeDecrypt, KeyIvInit};
+    let start = if first { 16 } else { 0 };
+    let iv = &page[PAGE - RESERVE..PAGE - RESERVE + 16];
+    let mut body = page[start..PAGE - RESERVE].to_vec();
+    cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
+        .expect("key and IV sizes")
+        .decrypt_padded::<cbc::cipher::block_padding::NoPadding>(&mut body)
+        .expect("whole blocks");
+    out.extend_from_slice(&body);
 }

@@ -111,21 +111,26 @@ fn a_deleted_conversation_leaves_no_trace_in_the_file() {
 fn a_temporary_chat_is_never_written() {
     let question = canary("temporary-question");
     let reply = canary("temporary-answer");
-    let fake = FakeProvider::always(answer(&reply));
+    let saved = canary("saved-question");
+    let fake = FakeProvider::sequence(vec![answer("saved answer"), answer(&reply)]);
     let t = setup(&fake);
+    // A saved chat first: the page scan does find saved text.
+    run_ok(hearth(&t).args(["chat", &saved]));
+    let pages = decrypted_pages(&t.data.join("hearth.db"), &key_hex(&t));
+    assert!(contains(&pages, &saved), "the scan cannot see saved text");
     let r = run_ok(hearth(&t).args(["chat", "--temporary", &question]));
     assert_eq!(r.stdout, reply, "{r:?}");
     assert!(r.stderr.contains("nothing was saved"), "{r:?}");
     // The question really went to the provider...
-    assert!(fake.requests()[0].body_text().contains(&question));
+    assert!(fake.requests()[1].body_text().contains(&question));
     // ...and nothing of the exchange is anywhere in the data directory.
-    assert!(list(&t).is_empty());
+    assert_eq!(list(&t).len(), 1);
     assert_nowhere(&t, &question);
     assert_nowhere(&t, &reply);
     // A temporary chat cannot continue a saved conversation.
     let r = run(hearth(&t).args(["chat", "--temporary", "--conversation", "x", "hi"]));
     assert!(!r.ok() && r.stderr.contains("--conversation"), "{r:?}");
-    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(fake.requests().len(), 2);
 }
 
 fn engine(dir: &tempfile::TempDir) -> Engine {
