@@ -1,7 +1,7 @@
 //! The one error every command returns: a stable `kind` the UI branches on, and a message
 //! to show. Kinds are picked by matching the engine's typed errors, never by reading text.
 
-use hearth_engine::{EngineError, ProviderError, VaultError};
+use hearth_engine::{EngineError, Missing, ProviderError, VaultError};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -127,9 +127,23 @@ impl From<EngineError> for CommandError {
             EngineError::Keychain(_) => ErrorKind::KeychainUnavailable,
             EngineError::UnknownProvider(_) => ErrorKind::NotFound,
             EngineError::Provider { error, .. } | EngineError::Setup(error) => provider_kind(error),
-            EngineError::Invalid(_) => ErrorKind::Invalid,
+            EngineError::Invalid(_) | EngineError::NotConfigured(_) => ErrorKind::Invalid,
         };
-        CommandError::new(kind, error.to_string())
+        let message = match &error {
+            EngineError::NotConfigured(missing) => format!(
+                "{missing}: {}",
+                match missing {
+                    Missing::Provider => "choose one in the model picker, or mark one \"Use for new chats\" in Settings → Providers",
+                    Missing::Model(_) => "type a model name in the model picker, or set a default model in Settings → Providers",
+                    Missing::Key(_) => "add its API key in Settings → Providers",
+                }
+            ),
+            EngineError::UnknownProvider(id) => {
+                format!("unknown provider `{id}`: add it in Settings → Providers")
+            }
+            _ => error.to_string(),
+        };
+        CommandError::new(kind, message)
     }
 }
 
@@ -140,6 +154,21 @@ mod tests {
 
     fn kind(error: EngineError) -> ErrorKind {
         CommandError::from(error).kind
+    }
+
+    #[test]
+    fn missing_setup_points_at_the_settings_not_the_cli() {
+        for missing in [
+            Missing::Provider,
+            Missing::Model("openai".into()),
+            Missing::Key("openai".into()),
+        ] {
+            let error = CommandError::from(EngineError::NotConfigured(missing.clone()));
+            assert_eq!(error.kind, ErrorKind::Invalid);
+            assert!(error.message.starts_with(&missing.to_string()), "{error:?}");
+            assert!(error.message.contains("Settings"), "{error:?}");
+            assert!(!error.message.contains("hearth "), "{error:?}");
+        }
     }
 
     #[test]

@@ -20,17 +20,39 @@ fn main() -> ExitCode {
     match commands::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // One line: the top error and its causes, joined.
+            // One line: the top error and its causes, joined, and what to run about it.
             let mut line = err.to_string();
             for cause in err.chain().skip(1) {
                 line.push_str(": ");
                 line.push_str(&cause.to_string());
+            }
+            if let Some(hint) = err.downcast_ref().and_then(hint) {
+                line.push_str(": ");
+                line.push_str(&hint);
             }
             let line = line.replace(['\r', '\n'], " ");
             eprintln!("hearth: {}", output::terminal_safe(&line));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command that fixes a configuration error, in the CLI's words.
+fn hint(error: &hearth_engine::EngineError) -> Option<String> {
+    use hearth_engine::{EngineError, Missing};
+    Some(match error {
+        EngineError::NotConfigured(Missing::Provider) => {
+            "pass --provider ID, or pick a default with `hearth provider set ID --default`".into()
+        }
+        EngineError::NotConfigured(Missing::Model(p)) => format!(
+            "pass --model M, or set one with `hearth provider set {p} --default-model M` (see `hearth models {p}`)"
+        ),
+        EngineError::NotConfigured(Missing::Key(p)) => format!("add one with `hearth key set {p}`"),
+        EngineError::UnknownProvider(p) => format!(
+            "see `hearth provider list`, or add it with `hearth provider set {p} --kind openai-compatible --base-url URL`"
+        ),
+        _ => return None,
+    })
 }
 
 /// Diagnostics go to stderr only, at `warn` unless `RUST_LOG` says otherwise. Nothing

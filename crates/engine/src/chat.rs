@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, Missing, Result};
 use crate::stream_lock::{self, LiveStream};
 use crate::Engine;
 
@@ -319,21 +319,15 @@ impl Engine {
     pub(crate) fn target(&self, provider_id: Option<&str>, model: Option<&str>) -> Result<Target> {
         let provider_id = match provider_id {
             Some(p) => p.to_owned(),
-            None => self.default_provider()?.ok_or_else(|| {
-                EngineError::Invalid(
-                    "no provider chosen: pass --provider ID, or pick a default with `hearth provider set ID --default`".into(),
-                )
-            })?,
+            None => self
+                .default_provider()?
+                .ok_or(EngineError::NotConfigured(Missing::Provider))?,
         };
         let info = self.provider(&provider_id)?;
         let model = model
             .map(str::to_owned)
             .or(info.default_model.clone())
-            .ok_or_else(|| {
-                EngineError::Invalid(format!(
-                    "no model chosen for {provider_id}: pass --model M, or set one with `hearth provider set {provider_id} --default-model M` (see `hearth models {provider_id}`)"
-                ))
-            })?;
+            .ok_or_else(|| EngineError::NotConfigured(Missing::Model(provider_id.clone())))?;
         let kind: ProviderKind = info
             .kind
             .parse()
@@ -343,9 +337,7 @@ impl Engine {
             .map(|bytes| Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()));
         let needs_key = builtin(&provider_id).is_some_and(|b| !b.local);
         if key.is_none() && needs_key {
-            return Err(EngineError::Invalid(format!(
-                "no API key for {provider_id}: add one with `hearth key set {provider_id}`"
-            )));
+            return Err(EngineError::NotConfigured(Missing::Key(provider_id)));
         }
         Ok(Target {
             endpoint: Endpoint {

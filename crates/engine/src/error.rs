@@ -12,8 +12,12 @@ pub enum EngineError {
     #[error(transparent)]
     Keychain(#[from] hearth_keychain::KeychainError),
     /// A provider id that is neither built in nor configured.
-    #[error("unknown provider `{0}`; see `hearth provider list`, or add it with `hearth provider set {0} --kind openai-compatible --base-url URL`")]
+    #[error("unknown provider `{0}`")]
     UnknownProvider(String),
+    /// A chat cannot start until the user configures something. Each front end says
+    /// where (the CLI names its command, the app its settings page).
+    #[error("{0}")]
+    NotConfigured(Missing),
     /// A provider failed; the user's message and any partial reply are saved.
     #[error("{error}")]
     Provider {
@@ -28,6 +32,20 @@ pub enum EngineError {
     /// Input that cannot be used, with the reason.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// What a chat still needs before it can start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Missing {
+    /// No provider was given and none is the default.
+    #[error("no provider chosen")]
+    Provider,
+    /// The provider has no default model and none was given.
+    #[error("no model chosen for {0}")]
+    Model(String),
+    /// The provider needs an API key and has none.
+    #[error("no API key for {0}")]
+    Key(String),
 }
 
 /// The engine's result type.

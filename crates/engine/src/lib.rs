@@ -13,7 +13,7 @@ mod stream_lock;
 mod temporary;
 
 pub use chat::{Reply, ReplyEvent, SendRequest, StoredError};
-pub use error::{EngineError, Result};
+pub use error::{EngineError, Missing, Result};
 pub use hearth_keychain::{OsKeychain, SecretStore};
 pub use hearth_providers::{ModelInfo, ProviderError};
 pub use hearth_vault::{
