@@ -7,6 +7,8 @@ mod bad_input;
 mod chat;
 mod cli;
 mod crash;
+mod export;
+mod import;
 mod keychain;
 mod migrations;
 mod wire;

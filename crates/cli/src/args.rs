@@ -22,6 +22,10 @@ pub struct Cli {
 /// Every `hearth` command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Export conversations: lossless JSON, readable Markdown, or an encrypted archive.
+    Export(ExportArgs),
+    /// Import conversations: ChatGPT or Claude.ai data exports, Hearth JSON or archives.
+    Import(ImportArgs),
     /// Create a vault: its key in the OS keychain, or protected by a passphrase, or both.
     Init {
         /// Also protect the data key with a passphrase.
@@ -190,4 +194,53 @@ pub enum ProviderCommand {
         #[arg(long)]
         default: bool,
     },
+}
+
+/// `hearth export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to write.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Where to write it (a file; a folder for Markdown of several conversations).
+    #[arg(long, value_name = "PATH")]
+    pub output: std::path::PathBuf,
+    /// Only this conversation (default: all of them).
+    #[arg(long, value_name = "ID")]
+    pub conversation: Option<String>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Lossless JSON (docs/export-format.md): every branch, model, usage and timestamp.
+    Json,
+    /// One readable Markdown file per conversation (the visible branch).
+    Markdown,
+    /// The JSON, encrypted with its own passphrase (a `.hearth` archive).
+    Archive,
+}
+
+/// `hearth import`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: conversations.json, conversations-NNN.json, a .zip, a Hearth .json or .hearth.
+    #[arg(value_name = "PATH")]
+    pub path: std::path::PathBuf,
+    /// The file's format (default: recognised from its contents).
+    #[arg(long, value_enum, default_value_t = ImportFormat::Auto)]
+    pub format: ImportFormat,
+}
+
+/// Import formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Recognise the format from the file.
+    Auto,
+    /// A ChatGPT data export.
+    Chatgpt,
+    /// A Claude.ai data export.
+    Claude,
+    /// A Hearth JSON export or encrypted archive.
+    Hearth,
 }

@@ -15,6 +15,8 @@ use crate::unlock::Context;
 pub fn run(cli: Cli) -> Result<()> {
     let ctx = Context::new(cli.data_dir, cli.passphrase_file)?;
     match cli.command {
+        Command::Export(args) => crate::export::run(&ctx, args),
+        Command::Import(args) => crate::import::run(&ctx, args),
         Command::Init {
             passphrase,
             no_keychain,

@@ -7,6 +7,8 @@
 mod args;
 mod chat;
 mod commands;
+mod export;
+mod import;
 mod output;
 mod unlock;
 

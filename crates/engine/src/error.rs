@@ -29,6 +29,10 @@ pub enum EngineError {
     /// Provider configuration problems found before anything was sent.
     #[error(transparent)]
     Setup(#[from] hearth_providers::ProviderError),
+    /// An encrypted archive's passphrase does not open it (or its header is damaged:
+    /// the two cannot be told apart). Nothing was imported.
+    #[error("wrong archive passphrase, or the archive's header is damaged; nothing was imported")]
+    WrongArchivePassphrase,
     /// Input that cannot be used, with the reason.
     #[error("{0}")]
     Invalid(String),

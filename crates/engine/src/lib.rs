@@ -11,6 +11,7 @@ mod provider_config;
 mod settings;
 mod stream_lock;
 mod temporary;
+pub mod transfer;
 
 pub use chat::{Reply, ReplyEvent, SendRequest, StoredError};
 pub use error::{EngineError, Missing, Result};

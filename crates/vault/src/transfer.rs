@@ -35,11 +35,51 @@ pub struct ImportReport {
     pub messages: u64,
 }
 
+/// How many bytes of new search-index entries an import gathers in memory before FTS5
+/// writes them out as a segment. FTS5's default (1 MiB) suits one message per commit;
+/// in one large import it makes thousands of small segments, and merging them took most
+/// of the time (docs/PERFORMANCE.md, "Import").
+const IMPORT_FTS_HASH_BYTES: i64 = 64 << 20;
+
+/// FTS5's default for the same setting, put back before an import commits.
+const DEFAULT_FTS_HASH_BYTES: i64 = 1 << 20;
+
+/// The page cache during an import, in KiB: pages of the one long transaction are
+/// written to the WAL fewer times over.
+const IMPORT_CACHE_KIB: i64 = 128 << 10;
+
 impl Vault {
     /// Adds every conversation `source` yields, in one transaction. `progress` is called
     /// after each conversation with the report so far. The first `Err` from `source`, or
     /// any invalid conversation, rolls everything back and is returned.
     pub fn import<I, E>(
+        &mut self,
+        source: I,
+        progress: impl FnMut(&ImportReport),
+    ) -> std::result::Result<ImportReport, E>
+    where
+        I: IntoIterator<Item = std::result::Result<ConversationTree, E>>,
+        E: From<VaultError>,
+    {
+        let cache: i64 = self
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .map_err(VaultError::from)?;
+        self.conn
+            .execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB};"))
+            .map_err(VaultError::from)?;
+        let result = self.import_in_one_transaction(source, progress);
+        // The connection's usual cache again, whatever happened.
+        if let Err(e) = self
+            .conn
+            .execute_batch(&format!("PRAGMA cache_size = {cache};"))
+        {
+            tracing::warn!("could not restore the page cache size after an import: {e}");
+        }
+        result
+    }
+
+    fn import_in_one_transaction<I, E>(
         &mut self,
         source: I,
         mut progress: impl FnMut(&ImportReport),
@@ -49,6 +89,9 @@ impl Vault {
         E: From<VaultError>,
     {
         let tx = self.conn.transaction().map_err(VaultError::from)?;
+        // Set inside the transaction, so a failed import leaves the stored setting as it
+        // was.
+        set_fts_hash_bytes(&tx, IMPORT_FTS_HASH_BYTES)?;
         let mut report = ImportReport::default();
         for tree in source {
             let tree = tree?;
@@ -60,6 +103,7 @@ impl Vault {
             }
             progress(&report);
         }
+        set_fts_hash_bytes(&tx, DEFAULT_FTS_HASH_BYTES)?;
         tx.commit().map_err(VaultError::from)?;
         Ok(report)
     }
@@ -91,6 +135,16 @@ impl Vault {
         }
         Ok(())
     }
+}
+
+/// Sets how much the message search index buffers before writing a segment (FTS5's
+/// `hashsize`, stored with the index).
+fn set_fts_hash_bytes(conn: &rusqlite::Connection, bytes: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO messages_fts(messages_fts, rank) VALUES ('hashsize', ?1)",
+        [bytes],
+    )?;
+    Ok(())
 }
 
 /// Inserts one conversation unless it is already there. Returns whether it was added.

@@ -1,0 +1,1052 @@
+//! Importing a ChatGPT data export (`conversations.json`).
+//!
+//! Each conversation's `mapping` is a tree of nodes linked by `parent`; edits and
+//! regenerations are siblings, and `current_node` is the leaf the user last saw. Every
+//! branch is kept. Turns a reader never saw in ChatGPT (the empty root, system and
+//! memory context, the assistant talking to a tool, tool output, reasoning recaps) are
+//! left out, and their children hang from the nearest message that is kept, so the tree
+//! survives them. The `thoughts` of reasoning models become the next reply's reasoning,
+//! and "Continue generating" pieces are joined into one reply.
+//!
+//! Ids are derived from the export's (`chatgpt:<conversation id>` and
+//! `chatgpt:<conversation id>:<node id>`), so importing the same export twice adds
+//! nothing, and a node id that two conversations share (a chat continued from another)
+//! still gives two messages.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+
+use hearth_vault::{Conversation, ConversationTree, Message, MessageStatus, Role};
+
+use super::detect::stream_array;
+use crate::chat::title_from;
+use crate::error::{EngineError, Result};
+
+/// The `source` of conversations imported from ChatGPT.
+pub const SOURCE: &str = "chatgpt";
+
+/// Content types a reader never sees: reasoning and its recap, memory and custom
+/// instruction context, browsing internals, web page snapshots and tool errors.
+const HIDDEN_CONTENT: &[&str] = &[
+    "thoughts",
+    "reasoning_recap",
+    "user_editable_context",
+    "model_editable_context",
+    "tether_browsing_display",
+    "sonic_webpage",
+    "system_error",
+];
+
+/// Reads one ChatGPT export file and hands each conversation, converted, to `each`, in
+/// file order. `file` names the file in errors.
+pub fn read(
+    reader: impl Read,
+    file: &str,
+    each: &mut dyn FnMut(ConversationTree) -> Result<()>,
+) -> Result<()> {
+    stream_array(reader, file, "ChatGPT", |raw: RawConversation, index| {
+        let tree = convert(raw).map_err(|e| e.locate(file, index))?;
+        each(tree)
+    })
+}
+
+/// A conversation as the export has it. Unknown keys are ignored.
+#[derive(Deserialize)]
+pub(crate) struct RawConversation {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    create_time: Seconds,
+    #[serde(default)]
+    update_time: Seconds,
+    #[serde(default)]
+    conversation_id: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    current_node: Option<String>,
+    #[serde(default)]
+    is_archived: Option<bool>,
+    mapping: Mapping,
+}
+
+/// The `mapping` object, in file order (the order decides nothing, but keeps output
+/// stable).
+struct Mapping(Vec<(String, RawNode)>);
+
+impl<'de> Deserialize<'de> for Mapping {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct MappingVisitor;
+        impl<'de> Visitor<'de> for MappingVisitor {
+            type Value = Mapping;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping of node ids to nodes")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Mapping, A::Error> {
+                let mut nodes = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(entry) = map.next_entry::<String, RawNode>()? {
+                    nodes.push(entry);
+                }
+                Ok(Mapping(nodes))
+            }
+        }
+        d.deserialize_map(MappingVisitor)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawNode {
+    #[serde(default)]
+    message: Option<RawMessage>,
+    #[serde(default)]
+    parent: Option<String>,
+    #[serde(default)]
+    children: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct RawMessage {
+    #[serde(default)]
+    author: Option<Author>,
+    #[serde(default)]
+    create_time: Seconds,
+    #[serde(default)]
+    update_time: Seconds,
+    #[serde(default)]
+    content: Option<RawContent>,
+    #[serde(default)]
+    metadata: Option<Metadata>,
+    #[serde(default)]
+    recipient: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Author {
+    #[serde(default)]
+    role: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawContent {
+    #[serde(default)]
+    content_type: Option<String>,
+    #[serde(default)]
+    parts: Option<Vec<Value>>,
+    #[serde(default)]
+    text: Option<Value>,
+    #[serde(default)]
+    language: Option<Value>,
+    #[serde(default)]
+    result: Option<Value>,
+    #[serde(default)]
+    thoughts: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+struct Metadata {
+    #[serde(default)]
+    is_visually_hidden_from_conversation: Option<Value>,
+    #[serde(default)]
+    is_user_system_message: Option<Value>,
+    #[serde(default)]
+    model_slug: Option<Value>,
+    #[serde(default)]
+    attachments: Option<Value>,
+    #[serde(default)]
+    aggregate_result: Option<Value>,
+}
+
+/// A Unix time in seconds: a float, an integer, a numeric string, or null.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Seconds(Option<f64>);
+
+impl Seconds {
+    /// As Unix milliseconds, if present and sane.
+    pub(crate) fn ms(self) -> Option<i64> {
+        let s = self.0?;
+        // Beyond year 9999 or non-finite: not a time.
+        (s.is_finite() && s.abs() < 253_402_300_800.0).then(|| (s * 1000.0).round() as i64)
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct SecondsVisitor;
+        impl Visitor<'_> for SecondsVisitor {
+            type Value = Seconds;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a time in seconds")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Seconds, E> {
+                Ok(Seconds(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Seconds, E> {
+                Ok(Seconds(Some(v as f64)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Seconds, E> {
+                Ok(Seconds(Some(v as f64)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Seconds, E> {
+                Ok(Seconds(v.trim().parse().ok()))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Seconds, E> {
+                Ok(Seconds(None))
+            }
+            fn visit_none<E: de::Error>(self) -> std::result::Result<Seconds, E> {
+                Ok(Seconds(None))
+            }
+        }
+        d.deserialize_any(SecondsVisitor)
+    }
+}
+
+/// A problem with one conversation; [`Problem::locate`] says where it is.
+pub(crate) struct Problem {
+    /// What is wrong.
+    pub(crate) why: String,
+    /// The conversation's title and id, as far as they are known.
+    pub(crate) label: String,
+}
+
+impl Problem {
+    /// The error for the user: file, position, conversation, and what is wrong.
+    pub(crate) fn locate(self, file: &str, index: usize) -> EngineError {
+        EngineError::Invalid(format!(
+            "{file}: conversation {} {}: {}; nothing was imported",
+            index + 1,
+            self.label,
+            self.why
+        ))
+    }
+}
+
+/// `"Title" (id)`, for errors.
+pub(crate) fn label(title: Option<&str>, id: Option<&str>) -> String {
+    let title = title.filter(|t| !t.trim().is_empty()).map(|t| {
+        let short: String = t.chars().take(60).collect();
+        format!("\"{}\"", short.replace(['\r', '\n'], " "))
+    });
+    match (title, id) {
+        (Some(t), Some(id)) => format!("{t} ({id})"),
+        (Some(t), None) => t,
+        (None, Some(id)) => format!("({id})"),
+        (None, None) => "(no id)".into(),
+    }
+}
+
+/// What one node becomes.
+enum Turn {
+    /// A message a reader sees.
+    Kept(Kept),
+    /// Left out; any reasoning it carries goes to the next kept message below it.
+    Skipped { reasoning: Option<String> },
+}
+
+struct Kept {
+    role: Role,
+    content: String,
+    model: Option<String>,
+    created: Option<i64>,
+    finished: Option<i64>,
+    /// An assistant text reply to the user: a following one continues it.
+    continuable: bool,
+    channel: Option<String>,
+}
+
+/// Converts one conversation.
+fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Problem> {
+    let source_id = raw
+        .conversation_id
+        .clone()
+        .or_else(|| raw.id.clone())
+        .filter(|id| !id.trim().is_empty());
+    let problem = |why: String| Problem {
+        why,
+        label: label(raw.title.as_deref(), source_id.as_deref()),
+    };
+    let Some(source_id) = source_id.clone() else {
+        return Err(problem("it has no `conversation_id` or `id`".into()));
+    };
+    let (keys, mut nodes): (Vec<String>, Vec<RawNode>) = raw.mapping.0.into_iter().unzip();
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        if index.insert(key.as_str(), i).is_some() {
+            return Err(problem(format!("node {key} appears twice in its mapping")));
+        }
+    }
+    let mut parent = Vec::with_capacity(nodes.len());
+    for (key, node) in keys.iter().zip(&nodes) {
+        parent.push(match &node.parent {
+            None => None,
+            Some(p) => Some(*index.get(p.as_str()).ok_or_else(|| {
+                problem(format!(
+                    "node {key} names a parent {p} that is not in its mapping"
+                ))
+            })?),
+        });
+    }
+    // Siblings in the order their parent lists them (then file order).
+    let rank: Vec<usize> = {
+        let mut rank = vec![usize::MAX; nodes.len()];
+        for (p, node) in nodes.iter().enumerate() {
+            for (pos, child) in node.children.iter().flatten().enumerate() {
+                if let Some(&c) = index.get(child.as_str()) {
+                    if parent[c] == Some(p) && rank[c] == usize::MAX {
+                        rank[c] = pos;
+                    }
+                }
+            }
+        }
+        rank
+    };
+    let order = parents_first(&parent, |a, b| rank[a].cmp(&rank[b]).then(a.cmp(&b)))
+        .map_err(|i| problem(format!("its mapping has a cycle through node {}", keys[i])))?;
+    let mut child_count = vec![0u32; nodes.len()];
+    for p in parent.iter().flatten() {
+        child_count[*p] += 1;
+    }
+
+    let id_of = |key: &str| format!("{SOURCE}:{source_id}:{key}");
+    let mut out: Vec<Message> = Vec::new();
+    // For each output message: its parent's position in `out`, and how it may continue.
+    let mut out_parent: Vec<Option<usize>> = Vec::new();
+    let mut out_continuable: Vec<(bool, Option<String>)> = Vec::new();
+    let mut unknown_time: Vec<bool> = Vec::new();
+    // For each node: the output message it became (or joined), the output message that
+    // stands for it in the tree (itself, or its nearest kept ancestor), and reasoning
+    // waiting for the next kept message.
+    let mut own: Vec<Option<usize>> = vec![None; nodes.len()];
+    let mut anchor: Vec<Option<usize>> = vec![None; nodes.len()];
+    let mut pending: Vec<Option<String>> = vec![None; nodes.len()];
+
+    for &i in &order {
+        let p = parent[i];
+        let above = p.and_then(|p| anchor[p]);
+        let inherited = p.and_then(|p| pending[p].clone());
+        match classify(nodes[i].message.take()) {
+            Turn::Skipped { reasoning } => {
+                anchor[i] = above;
+                pending[i] = join_reasoning(inherited, reasoning);
+            }
+            Turn::Kept(kept) => {
+                let continues = p
+                    .filter(|&p| child_count[p] == 1)
+                    .and_then(|p| own[p])
+                    .filter(|&o| out_continuable[o].0 && kept.continuable && inherited.is_none());
+                if let Some(o) = continues {
+                    let sep = if out_continuable[o].1 == kept.channel {
+                        ""
+                    } else {
+                        "\n\n"
+                    };
+                    let message = &mut out[o];
+                    message.content.push_str(sep);
+                    message.content.push_str(&kept.content);
+                    if let Some(f) = kept.finished.or(kept.created) {
+                        message.finished_at = Some(f);
+                    }
+                    out_continuable[o].1 = kept.channel;
+                    own[i] = Some(o);
+                    anchor[i] = Some(o);
+                } else {
+                    let o = out.len();
+                    unknown_time.push(kept.created.is_none());
+                    out.push(Message {
+                        id: id_of(&keys[i]),
+                        conversation_id: format!("{SOURCE}:{source_id}"),
+                        parent_id: above.map(|a| out[a].id.clone()),
+                        role: kept.role,
+                        content: kept.content,
+                        reasoning: inherited,
+                        status: MessageStatus::Complete,
+                        error: None,
+                        provider_id: None,
+                        model: kept.model,
+                        tokens_in: None,
+                        tokens_out: None,
+                        created_at: kept.created.unwrap_or(0),
+                        finished_at: kept.finished.or(kept.created),
+                    });
+                    out_parent.push(above);
+                    out_continuable.push((kept.continuable, kept.channel));
+                    own[i] = Some(o);
+                    anchor[i] = Some(o);
+                }
+            }
+        }
+    }
+
+    for m in &mut out {
+        let trimmed = m.content.trim();
+        if trimmed.len() != m.content.len() {
+            m.content = trimmed.to_owned();
+        }
+    }
+    let head = raw
+        .current_node
+        .as_deref()
+        .and_then(|key| index.get(key))
+        .and_then(|&i| anchor[i])
+        .or_else(|| latest_leaf(&out, &out_parent));
+    let times = Times::settle(
+        raw.create_time.ms(),
+        raw.update_time.ms(),
+        &mut out,
+        &unknown_time,
+    );
+    let title = raw
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| title_from_path(&out, &out_parent, head));
+    Ok(ConversationTree {
+        conversation: Conversation {
+            id: format!("{SOURCE}:{source_id}"),
+            title,
+            created_at: times.created,
+            updated_at: times.updated,
+            provider_id: None,
+            model: None,
+            system_prompt: None,
+            params_json: None,
+            pinned: false,
+            archived: raw.is_archived.unwrap_or(false),
+            source: Some(SOURCE.into()),
+            source_id: Some(source_id),
+            head_message_id: head.map(|h| out[h].id.clone()),
+        },
+        messages: out,
+    })
+}
+
+/// A conversation's times, and messages without one given the conversation's.
+pub(crate) struct Times {
+    pub(crate) created: i64,
+    pub(crate) updated: i64,
+}
+
+impl Times {
+    /// The conversation's creation time is its own, else its earliest message's, else
+    /// its update time; its update time is its own, else its latest message's, else its
+    /// creation time. A message without a time gets the conversation's creation time.
+    pub(crate) fn settle(
+        created: Option<i64>,
+        updated: Option<i64>,
+        messages: &mut [Message],
+        unknown: &[bool],
+    ) -> Times {
+        let known = || {
+            messages
+                .iter()
+                .zip(unknown)
+                .filter(|(_, u)| !**u)
+                .map(|(m, _)| m.created_at)
+        };
+        let created = created.or_else(|| known().min()).or(updated).unwrap_or(0);
+        let updated = updated
+            .or_else(|| known().max())
+            .unwrap_or(created)
+            .max(created);
+        for (m, u) in messages.iter_mut().zip(unknown) {
+            if *u {
+                m.created_at = created;
+                m.finished_at = Some(m.finished_at.unwrap_or(created));
+            }
+        }
+        Times { created, updated }
+    }
+}
+
+/// A title from the first user message on the visible branch, else "Untitled".
+pub(crate) fn title_from_path(
+    messages: &[Message],
+    parent: &[Option<usize>],
+    head: Option<usize>,
+) -> String {
+    let mut path = Vec::new();
+    let mut at = head;
+    while let Some(i) = at {
+        path.push(i);
+        at = parent[i];
+    }
+    path.iter()
+        .rev()
+        .map(|&i| &messages[i])
+        .find(|m| m.role == Role::User)
+        .map(|m| title_from(&m.content))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "Untitled".into())
+}
+
+/// The most recent message with no children (the last one on a tie), when the export
+/// does not say which branch was visible.
+pub(crate) fn latest_leaf(messages: &[Message], parent: &[Option<usize>]) -> Option<usize> {
+    let mut has_child = vec![false; messages.len()];
+    for p in parent.iter().flatten() {
+        has_child[*p] = true;
+    }
+    (0..messages.len())
+        .filter(|&i| !has_child[i])
+        .max_by_key(|&i| (messages[i].created_at, i))
+}
+
+/// The nodes ordered so that every parent comes before its children (depth first from
+/// each root, siblings in `sibling_order`). `Err` names a node in a cycle.
+pub(crate) fn parents_first(
+    parent: &[Option<usize>],
+    sibling_order: impl Fn(usize, usize) -> std::cmp::Ordering,
+) -> std::result::Result<Vec<usize>, usize> {
+    let n = parent.len();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut roots = Vec::new();
+    for (i, p) in parent.iter().enumerate() {
+        match p {
+            Some(p) => children[*p].push(i),
+            None => roots.push(i),
+        }
+    }
+    let mut order = Vec::with_capacity(n);
+    let mut stack: Vec<usize> = Vec::new();
+    roots.sort_by(|&a, &b| sibling_order(a, b));
+    stack.extend(roots.iter().rev());
+    while let Some(i) = stack.pop() {
+        order.push(i);
+        let kids = &mut children[i];
+        kids.sort_by(|&a, &b| sibling_order(a, b));
+        stack.extend(kids.iter().rev());
+    }
+    if order.len() == n {
+        return Ok(order);
+    }
+    // Whatever was not reached hangs below a cycle: follow parents until one repeats.
+    let mut reached = vec![false; n];
+    for &i in &order {
+        reached[i] = true;
+    }
+    let start = (0..n).find(|&i| !reached[i]).unwrap_or(0);
+    let mut seen = vec![false; n];
+    let mut at = start;
+    while !seen[at] {
+        seen[at] = true;
+        match parent[at] {
+            Some(p) => at = p,
+            None => break,
+        }
+    }
+    Err(at)
+}
+
+fn join_reasoning(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(format!("{a}\n\n{b}")),
+        (a, b) => a.or(b),
+    }
+}
+
+fn string(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str)
+}
+
+fn is_true(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::Bool(true)))
+}
+
+/// Decides whether a node is shown, and renders it.
+fn classify(message: Option<RawMessage>) -> Turn {
+    let skipped = Turn::Skipped { reasoning: None };
+    let Some(m) = message else {
+        return skipped;
+    };
+    let meta = m.metadata.unwrap_or_default();
+    let content = m.content.unwrap_or_default();
+    let role = m.author.and_then(|a| a.role).unwrap_or_default();
+    let kind = content.content_type.as_deref().unwrap_or("text");
+    if kind == "thoughts" {
+        return Turn::Skipped {
+            reasoning: thoughts(content.thoughts.as_ref()),
+        };
+    }
+    if is_true(meta.is_visually_hidden_from_conversation.as_ref()) {
+        return skipped;
+    }
+    if role == "system" && !is_true(meta.is_user_system_message.as_ref()) {
+        return skipped;
+    }
+    if m.recipient.as_deref().is_some_and(|r| r != "all") {
+        return skipped;
+    }
+    let images = tool_images(&content, meta.aggregate_result.as_ref());
+    let role = match role.as_str() {
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        "system" => Role::System,
+        // Tool output is noise, except the images it made (DALL·E, charts).
+        "tool" if images > 0 => Role::Assistant,
+        _ => return skipped,
+    };
+    if HIDDEN_CONTENT.contains(&kind) {
+        return skipped;
+    }
+    let mut text = if kind == "execution_output" {
+        vec!["[image]"; images].join("\n\n")
+    } else {
+        render(kind, &content)
+    };
+    if role == Role::User {
+        for name in attachment_names(meta.attachments.as_ref()) {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(&format!("[Attachment: {name}]"));
+        }
+    }
+    // Outer whitespace stays until continuations are joined ("It is a " + "cat.").
+    let text = strip_citations(&text).into_owned();
+    if text.trim().is_empty() {
+        return skipped;
+    }
+    let created = m.create_time.ms().or(m.update_time.ms());
+    Turn::Kept(Kept {
+        continuable: role == Role::Assistant && kind == "text",
+        role,
+        content: text,
+        model: (role == Role::Assistant)
+            .then(|| string(meta.model_slug.as_ref()).map(str::to_owned))
+            .flatten(),
+        created,
+        finished: m.update_time.ms().or(created),
+        channel: m.channel,
+    })
+}
+
+/// A message's text: `parts` for text and multimodal messages, a fenced block for code,
+/// and for anything else `text`, then `result`, then a marker naming the type.
+fn render(kind: &str, content: &RawContent) -> String {
+    match (kind, &content.parts) {
+        ("text", Some(parts)) if parts.iter().all(|p| p.is_string() || p.is_null()) => {
+            parts.iter().filter_map(Value::as_str).collect()
+        }
+        (_, Some(parts)) if kind == "text" || kind == "multimodal_text" => {
+            let mut pieces: Vec<Cow<'_, str>> = Vec::new();
+            let mut audio = false;
+            for part in parts {
+                match part {
+                    Value::String(s) => pieces.push(Cow::Borrowed(s)),
+                    Value::Object(o) => {
+                        let kind = o.get("content_type").and_then(Value::as_str);
+                        match kind {
+                            Some("image_asset_pointer") => {
+                                let prompt = o
+                                    .get("metadata")
+                                    .and_then(|m| m.get("dalle"))
+                                    .and_then(|d| d.get("prompt"))
+                                    .and_then(Value::as_str)
+                                    .map(str::trim)
+                                    .filter(|p| !p.is_empty());
+                                pieces.push(match prompt {
+                                    Some(p) => Cow::Owned(format!("[image: {p}]")),
+                                    None => Cow::Borrowed("[image]"),
+                                });
+                            }
+                            Some(
+                                "audio_asset_pointer" | "real_time_user_audio_video_asset_pointer",
+                            ) => audio = true,
+                            _ => match o.get("text").and_then(Value::as_str) {
+                                Some(t) => pieces.push(Cow::Borrowed(t)),
+                                None => pieces.push(Cow::Owned(format!(
+                                    "[unsupported: {}]",
+                                    kind.unwrap_or("unknown")
+                                ))),
+                            },
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let text = pieces
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            if text.is_empty() && audio {
+                "[audio]".into()
+            } else {
+                text
+            }
+        }
+        ("code", _) => {
+            let language = string(content.language.as_ref())
+                .filter(|l| *l != "unknown")
+                .unwrap_or("");
+            fenced(language, string(content.text.as_ref()).unwrap_or(""))
+        }
+        _ => string(content.text.as_ref())
+            .or(string(content.result.as_ref()))
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("[unsupported: {kind}]")),
+    }
+}
+
+/// The reasoning summaries of a `thoughts` message.
+fn thoughts(thoughts: Option<&Value>) -> Option<String> {
+    let text = thoughts?
+        .as_array()?
+        .iter()
+        .map(|t| {
+            [t.get("summary"), t.get("content")]
+                .into_iter()
+                .filter_map(|v| string(v).map(str::trim))
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    (!text.is_empty()).then_some(text)
+}
+
+/// How many images a tool message carries (DALL·E results, code-interpreter charts).
+fn tool_images(content: &RawContent, aggregate: Option<&Value>) -> usize {
+    let in_parts = content
+        .parts
+        .iter()
+        .flatten()
+        .filter(|p| p.get("content_type").and_then(Value::as_str) == Some("image_asset_pointer"))
+        .count();
+    let in_output = aggregate
+        .and_then(|a| a.get("messages"))
+        .and_then(Value::as_array)
+        .map(|ms| {
+            ms.iter()
+                .filter(|m| m.get("message_type").and_then(Value::as_str) == Some("image"))
+                .count()
+        })
+        .unwrap_or(0);
+    in_parts + in_output
+}
+
+/// The names of the files attached to a message (the files are not in the export).
+fn attachment_names(attachments: Option<&Value>) -> Vec<&str> {
+    attachments
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|a| a.get("name").and_then(Value::as_str))
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Removes citation markers a reader would see as garbage: the private-use
+/// `U+E200 … U+E201` spans of newer exports and the `【12†source】` marks of older ones.
+fn strip_citations(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\u{e200}', '\u{e201}', '\u{e202}', '【']) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '\u{e200}' => {
+                rest = match rest.find('\u{e201}') {
+                    Some(end) => &rest[end + '\u{e201}'.len_utf8()..],
+                    None => &rest[c.len_utf8()..],
+                };
+                continue;
+            }
+            '\u{e201}' | '\u{e202}' => {}
+            '【' => {
+                if let Some(end) = rest.find('】') {
+                    let inner = &rest[c.len_utf8()..end];
+                    if inner.contains('†') && inner.chars().count() <= 80 {
+                        rest = &rest[end + '】'.len_utf8()..];
+                        continue;
+                    }
+                }
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    Cow::Owned(out)
+}
+
+/// `text` in a fenced code block whose fence is longer than any run of backticks in it.
+pub(crate) fn fenced(info: &str, text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let fence = "`".repeat(longest.max(2) + 1);
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    format!("{fence}{info}\n{body}\n{fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use serde_json::json;
+
+    fn node(id: &str, parent: Option<&str>, children: &[&str], message: Value) -> (String, Value) {
+        (
+            id.to_owned(),
+            json!({"id": id, "parent": parent, "children": children, "message": message}),
+        )
+    }
+
+    fn msg(role: &str, text: &str, time: f64) -> Value {
+        json!({
+            "author": {"role": role, "name": null, "metadata": {}},
+            "create_time": time, "update_time": null,
+            "content": {"content_type": "text", "parts": [text]},
+            "status": "finished_successfully", "recipient": "all",
+            "metadata": {"model_slug": "gpt-4o"}
+        })
+    }
+
+    fn conversation(nodes: Vec<(String, Value)>, current: &str) -> Value {
+        let mapping: serde_json::Map<String, Value> = nodes.into_iter().collect();
+        json!({
+            "title": "Test", "create_time": 1_700_000_000.25, "update_time": 1_700_000_100.5,
+            "conversation_id": "conv-1", "current_node": current, "mapping": mapping,
+        })
+    }
+
+    fn convert_json(v: Value) -> std::result::Result<ConversationTree, String> {
+        let raw: RawConversation = serde_json::from_value(v).unwrap();
+        convert(raw).map_err(|p| p.locate("c.json", 0).to_string())
+    }
+
+    fn visible(tree: &ConversationTree) -> Vec<(Role, String)> {
+        let by_id: HashMap<&str, &Message> =
+            tree.messages.iter().map(|m| (m.id.as_str(), m)).collect();
+        let mut path = Vec::new();
+        let mut at = tree.conversation.head_message_id.as_deref();
+        while let Some(id) = at {
+            let m = by_id[id];
+            path.push((m.role, m.content.clone()));
+            at = m.parent_id.as_deref();
+        }
+        path.reverse();
+        path
+    }
+
+    #[test]
+    fn branches_are_kept_and_current_node_is_visible() {
+        let tree = convert_json(conversation(
+            vec![
+                node("root", None, &["sys"], Value::Null),
+                node(
+                    "sys",
+                    Some("root"),
+                    &["u1", "u1b"],
+                    json!({"author": {"role": "system"}, "content": {"content_type": "text", "parts": [""]}, "recipient": "all"}),
+                ),
+                node("u1", Some("sys"), &["a1"], msg("user", "first try", 1.0)),
+                node("a1", Some("u1"), &[], msg("assistant", "answer one", 2.0)),
+                node("u1b", Some("sys"), &["a2", "a3"], msg("user", "edited", 3.0)),
+                node("a2", Some("u1b"), &[], msg("assistant", "answer two", 4.0)),
+                node("a3", Some("u1b"), &[], msg("assistant", "regenerated", 5.0)),
+            ],
+            "a3",
+        ))
+        .unwrap();
+        assert_eq!(tree.messages.len(), 5);
+        assert_eq!(
+            visible(&tree),
+            vec![
+                (Role::User, "edited".into()),
+                (Role::Assistant, "regenerated".into())
+            ]
+        );
+        let u1 = &tree.messages[0];
+        assert_eq!(u1.id, "chatgpt:conv-1:u1");
+        assert_eq!(u1.parent_id, None, "the hidden system root is skipped");
+        assert_eq!(u1.created_at, 1000);
+        assert_eq!(tree.conversation.created_at, 1_700_000_000_250);
+        assert_eq!(tree.conversation.updated_at, 1_700_000_100_500);
+        assert_eq!(tree.messages[4].model.as_deref(), Some("gpt-4o"));
+        assert!(tree
+            .messages
+            .iter()
+            .all(|m| m.status == MessageStatus::Complete));
+    }
+
+    #[test]
+    fn tool_turns_are_skipped_and_the_tree_goes_through_them() {
+        let code = json!({
+            "author": {"role": "assistant"}, "recipient": "python", "create_time": 2.0,
+            "content": {"content_type": "code", "language": "python", "text": "print(1+1)"}
+        });
+        let output = json!({
+            "author": {"role": "tool", "name": "python"}, "create_time": 3.0, "recipient": "all",
+            "content": {"content_type": "execution_output", "text": "2"}
+        });
+        let thoughts = json!({
+            "author": {"role": "assistant"}, "recipient": "all", "create_time": 3.5,
+            "content": {"content_type": "thoughts", "thoughts": [{"summary": "Adding", "content": "one plus one"}]}
+        });
+        let tree = convert_json(conversation(
+            vec![
+                node("u", None, &["c"], msg("user", "what is 1+1?", 1.0)),
+                node("c", Some("u"), &["o"], code),
+                node("o", Some("c"), &["t"], output),
+                node("t", Some("o"), &["a"], thoughts),
+                node("a", Some("t"), &[], msg("assistant", "It is 2.", 4.0)),
+            ],
+            "a",
+        ))
+        .unwrap();
+        assert_eq!(tree.messages.len(), 2);
+        assert_eq!(
+            tree.messages[1].parent_id.as_deref(),
+            Some("chatgpt:conv-1:u")
+        );
+        assert_eq!(
+            tree.messages[1].reasoning.as_deref(),
+            Some("Adding\none plus one")
+        );
+    }
+
+    #[test]
+    fn continuations_join_and_images_become_placeholders() {
+        let image = json!({
+            "author": {"role": "user"}, "create_time": 1.0, "recipient": "all",
+            "content": {"content_type": "multimodal_text", "parts": [
+                {"content_type": "image_asset_pointer", "asset_pointer": "file-service://file-1", "width": 10},
+                "what is this?"
+            ]},
+            "metadata": {"attachments": [{"name": "photo.png", "mime_type": "image/png"}]}
+        });
+        let tree = convert_json(conversation(
+            vec![
+                node("u", None, &["a"], image),
+                node("a", Some("u"), &["b"], msg("assistant", "It is a ", 2.0)),
+                node("b", Some("a"), &[], msg("assistant", "cat.", 3.0)),
+            ],
+            "b",
+        ))
+        .unwrap();
+        assert_eq!(
+            visible(&tree),
+            vec![
+                (
+                    Role::User,
+                    "[image]\n\nwhat is this?\n\n[Attachment: photo.png]".into()
+                ),
+                (Role::Assistant, "It is a cat.".into())
+            ]
+        );
+        assert_eq!(tree.messages.len(), 2);
+        assert_eq!(tree.messages[1].finished_at, Some(3000));
+    }
+
+    #[test]
+    fn broken_mappings_are_refused_with_their_place() {
+        let cycle = conversation(
+            vec![
+                node("u", None, &[], msg("user", "hi", 1.0)),
+                node("x", Some("y"), &[], msg("user", "x", 1.0)),
+                node("y", Some("x"), &[], msg("user", "y", 1.0)),
+            ],
+            "u",
+        );
+        let err = convert_json(cycle).unwrap_err();
+        assert!(err.contains("cycle through node"), "{err}");
+        assert!(err.contains("\"Test\" (conv-1)"), "{err}");
+
+        let orphan = conversation(
+            vec![node("u", Some("gone"), &[], msg("user", "hi", 1.0))],
+            "u",
+        );
+        let err = convert_json(orphan).unwrap_err();
+        assert!(
+            err.contains("parent gone that is not in its mapping"),
+            "{err}"
+        );
+
+        let mut no_id = conversation(vec![], "u");
+        no_id.as_object_mut().unwrap().remove("conversation_id");
+        assert!(convert_json(no_id)
+            .unwrap_err()
+            .contains("no `conversation_id`"));
+    }
+
+    #[test]
+    fn a_null_title_comes_from_the_first_user_message() {
+        let mut c = conversation(
+            vec![node(
+                "u",
+                None,
+                &[],
+                msg("user", "\n  Plan a trip to Lisbon\nplease", 1.0),
+            )],
+            "u",
+        );
+        c["title"] = Value::Null;
+        c["create_time"] = Value::Null;
+        c["update_time"] = Value::Null;
+        let tree = convert_json(c).unwrap();
+        assert_eq!(tree.conversation.title, "Plan a trip to Lisbon");
+        assert_eq!(tree.conversation.created_at, 1000);
+        let empty = conversation(vec![node("r", None, &[], Value::Null)], "r");
+        let mut empty = empty;
+        empty["title"] = json!("");
+        let tree = convert_json(empty).unwrap();
+        assert_eq!(tree.conversation.title, "Untitled");
+        assert!(tree.messages.is_empty());
+        assert_eq!(tree.conversation.head_message_id, None);
+    }
+
+    #[test]
+    fn citations_and_fences_are_handled() {
+        assert_eq!(
+            strip_citations("Paris\u{e200}cite\u{e202}turn0search1\u{e201} is big【3†source】."),
+            "Paris is big."
+        );
+        assert_eq!(
+            strip_citations("a 【not a citation】"),
+            "a 【not a citation】"
+        );
+        assert_eq!(fenced("py", "x = 1\n"), "```py\nx = 1\n```");
+        assert_eq!(fenced("", "a ``` b"), "````\na ``` b\n````");
+    }
+
+    #[test]
+    fn times_are_read_leniently() {
+        let t: Seconds = serde_json::from_str("1690617600.123").unwrap();
+        assert_eq!(t.ms(), Some(1_690_617_600_123));
+        let t: Seconds = serde_json::from_str("\"1690617600\"").unwrap();
+        assert_eq!(t.ms(), Some(1_690_617_600_000));
+        let t: Seconds = serde_json::from_str("null").unwrap();
+        assert_eq!(t.ms(), None);
+        let t: Seconds = serde_json::from_str("1e300").unwrap();
+        assert_eq!(t.ms(), None);
+    }
+}

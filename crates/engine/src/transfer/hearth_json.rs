@@ -1,0 +1,1575 @@
+//! Hearth's own lossless JSON export, format `hearth-export` version 1
+//! (`docs/export-format.md`): writing it conversation by conversation, and reading it
+//! back one conversation at a time.
+//!
+//! Neither side holds the whole file. The writer takes each conversation from
+//! [`Vault::for_each_tree`](hearth_vault::Vault::for_each_tree) and writes it on its own
+//! line; the reader walks the `conversations` array with a serde visitor, so memory holds
+//! one conversation however large the file is. Providers, API keys and settings are never
+//! part of an export.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::fmt;
+use std::io::{self, BufWriter, Read, Write};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use hearth_vault::{Conversation, ConversationTree, ImportReport, Message, MessageStatus, Role};
+
+use crate::error::{EngineError, Result};
+use crate::Engine;
+
+/// The `format` of a Hearth export.
+pub const FORMAT: &str = "hearth-export";
+
+/// The export format version this build writes, and the newest it reads.
+pub const VERSION: u64 = 1;
+
+/// Conversations parsed ahead of the vault writer at most, so memory stays bounded
+/// however fast parsing is.
+const PIPE_DEPTH: usize = 16;
+
+/// The reader's own buffer (the JSON parser asks for one byte at a time).
+const READ_BUFFER: usize = 64 * 1024;
+
+/// How far an export or an import has got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportProgress {
+    /// Conversations written so far.
+    pub conversations: u64,
+    /// Messages written so far.
+    pub messages: u64,
+    /// Conversations the export will hold in all.
+    pub total_conversations: u64,
+}
+
+/// What an export's header says about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportInfo {
+    /// The format version.
+    pub version: u64,
+    /// When it was written, Unix milliseconds, if it says.
+    pub exported_at: Option<i64>,
+    /// The app that wrote it (`Hearth 0.1.0`), if it says.
+    pub app: Option<String>,
+    /// Conversations read.
+    pub conversations: u64,
+}
+
+/// The `app` value this build writes.
+pub fn app_name() -> String {
+    format!("Hearth {}", env!("CARGO_PKG_VERSION"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------
+
+/// Writes an export: the header first, then one conversation per line, then the end.
+/// Nothing is held but the conversation being written.
+pub struct JsonWriter<W: Write> {
+    out: W,
+    written: u64,
+}
+
+impl<W: Write> JsonWriter<W> {
+    /// Starts an export written at `exported_at` (Unix milliseconds).
+    pub fn new(mut out: W, exported_at: i64) -> Result<Self> {
+        #[derive(Serialize)]
+        struct Header<'a> {
+            format: &'a str,
+            version: u64,
+            exported_at: i64,
+            app: &'a str,
+        }
+        let header = serde_json::to_string(&Header {
+            format: FORMAT,
+            version: VERSION,
+            exported_at,
+            app: &app_name(),
+        })
+        .map_err(|e| EngineError::Invalid(format!("cannot write the export: {e}")))?;
+        // The header object, reopened to add the array: `{"format":…,"app":"…"` + `,"conversations":[`.
+        let open = header.strip_suffix('}').unwrap_or(&header);
+        out.write_all(open.as_bytes())
+            .and_then(|()| out.write_all(b",\"conversations\":["))
+            .map_err(write_failed)?;
+        Ok(JsonWriter { out, written: 0 })
+    }
+
+    /// Writes one conversation with every message of every branch, parents first.
+    pub fn write(&mut self, tree: &ConversationTree) -> Result<()> {
+        let c = &tree.conversation;
+        let order = parents_first(&tree.messages).map_err(|m| {
+            EngineError::Invalid(format!(
+                "cannot export conversation {}: its messages loop back on themselves at {m}; run `hearth check`",
+                c.id
+            ))
+        })?;
+        let params = c.params_json.as_deref().map(params_value);
+        let out = ConversationOut {
+            id: &c.id,
+            title: &c.title,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            provider_id: c.provider_id.as_deref(),
+            model: c.model.as_deref(),
+            system_prompt: c.system_prompt.as_deref(),
+            params: params.as_deref(),
+            pinned: c.pinned,
+            archived: c.archived,
+            source: c.source.as_deref(),
+            source_id: c.source_id.as_deref(),
+            head_message_id: c.head_message_id.as_deref(),
+            messages: MessagesOut {
+                messages: &tree.messages,
+                order: &order,
+            },
+        };
+        let separator: &[u8] = if self.written == 0 { b"\n" } else { b",\n" };
+        self.out.write_all(separator).map_err(write_failed)?;
+        serde_json::to_writer(&mut self.out, &out).map_err(|e| {
+            EngineError::Invalid(format!("cannot write conversation {}: {e}", c.id))
+        })?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Closes the array and the object, flushes, and hands back the writer.
+    pub fn finish(mut self) -> Result<W> {
+        self.out
+            .write_all(b"\n]}\n")
+            .and_then(|()| self.out.flush())
+            .map_err(write_failed)?;
+        Ok(self.out)
+    }
+}
+
+fn write_failed(e: io::Error) -> EngineError {
+    EngineError::Invalid(format!("cannot write the export: {e}"))
+}
+
+/// A conversation's stored parameters as a JSON value, written as they are stored.
+/// Text that is not JSON (Hearth never stores such) is kept as a JSON string.
+fn params_value(text: &str) -> Box<RawValue> {
+    match RawValue::from_string(text.trim().to_owned()) {
+        Ok(raw) => raw,
+        Err(_) => {
+            let quoted = serde_json::to_string(text).unwrap_or_else(|_| "null".into());
+            RawValue::from_string(quoted).unwrap_or_else(|_| {
+                // Unreachable: a serialized string is valid JSON.
+                RawValue::NULL.to_owned()
+            })
+        }
+    }
+}
+
+/// The order to write messages in: as stored, except that a message whose parent comes
+/// later (a child timed before its parent, which imports can hold) waits for it. Returns
+/// the index positions, or the id of a message on a parent loop.
+fn parents_first(messages: &[Message]) -> std::result::Result<Vec<usize>, String> {
+    let index: std::collections::HashMap<&str, usize> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.as_str(), i))
+        .collect();
+    let mut placed = vec![false; messages.len()];
+    let mut order = Vec::with_capacity(messages.len());
+    let mut chain = Vec::new();
+    for start in 0..messages.len() {
+        // Walk up to the first ancestor already placed (or the root), then place the
+        // walked chain top down.
+        let mut at = start;
+        while !placed[at] {
+            if chain.len() > messages.len() {
+                return Err(messages[start].id.clone());
+            }
+            chain.push(at);
+            match messages[at].parent_id.as_deref().and_then(|p| index.get(p)) {
+                Some(&parent) => at = parent,
+                None => break,
+            }
+        }
+        while let Some(i) = chain.pop() {
+            if !placed[i] {
+                placed[i] = true;
+                order.push(i);
+            }
+        }
+    }
+    Ok(order)
+}
+
+#[derive(Serialize)]
+struct ConversationOut<'a> {
+    id: &'a str,
+    title: &'a str,
+    created_at: i64,
+    updated_at: i64,
+    provider_id: Option<&'a str>,
+    model: Option<&'a str>,
+    system_prompt: Option<&'a str>,
+    params: Option<&'a RawValue>,
+    pinned: bool,
+    archived: bool,
+    source: Option<&'a str>,
+    source_id: Option<&'a str>,
+    head_message_id: Option<&'a str>,
+    messages: MessagesOut<'a>,
+}
+
+struct MessagesOut<'a> {
+    messages: &'a [Message],
+    order: &'a [usize],
+}
+
+impl Serialize for MessagesOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.order
+                .iter()
+                .map(|&i| MessageOut::from(&self.messages[i])),
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct MessageOut<'a> {
+    id: &'a str,
+    parent_id: Option<&'a str>,
+    role: &'static str,
+    content: &'a str,
+    reasoning: Option<&'a str>,
+    status: &'static str,
+    error: Option<&'a str>,
+    provider_id: Option<&'a str>,
+    model: Option<&'a str>,
+    tokens_in: Option<i64>,
+    tokens_out: Option<i64>,
+    created_at: i64,
+    finished_at: Option<i64>,
+}
+
+impl<'a> From<&'a Message> for MessageOut<'a> {
+    fn from(m: &'a Message) -> Self {
+        MessageOut {
+            id: &m.id,
+            parent_id: m.parent_id.as_deref(),
+            role: m.role.as_str(),
+            content: &m.content,
+            reasoning: m.reasoning.as_deref(),
+            // A reply still streaming (in another window) is exported as it stands: cut
+            // off, as it would be if the app stopped now.
+            status: match m.status {
+                MessageStatus::Streaming => MessageStatus::Interrupted.as_str(),
+                other => other.as_str(),
+            },
+            error: m.error.as_deref(),
+            provider_id: m.provider_id.as_deref(),
+            model: m.model.as_deref(),
+            tokens_in: m.tokens_in,
+            tokens_out: m.tokens_out,
+            created_at: m.created_at,
+            finished_at: m.finished_at,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------
+
+/// Reads an export and hands each conversation, checked, to `each`, in file order. The
+/// first problem stops the reading and is returned: JSON errors name the line and
+/// column and the conversation's position, problems with a conversation's tree name
+/// the conversation and the line it ends on. An error from `each` is returned as it is.
+///
+/// `format` and `version` must come before `conversations` (the writer always puts them
+/// first), so that a file from another app or a newer Hearth is refused before any of
+/// it is read as conversations.
+pub fn read(
+    reader: impl Read,
+    mut each: impl FnMut(ConversationTree) -> Result<()>,
+) -> Result<ExportInfo> {
+    let line = Rc::new(Cell::new(1u64));
+    let counting = LineCounting {
+        inner: reader,
+        buf: vec![0; READ_BUFFER],
+        start: 0,
+        end: 0,
+        line: line.clone(),
+    };
+    let mut state = ReadState {
+        each: &mut each,
+        failure: None,
+        info: ExportInfo::default(),
+        format_seen: false,
+        version_seen: false,
+        conversations_seen: false,
+        in_conversations: false,
+        line,
+    };
+    let mut de = serde_json::Deserializer::from_reader(counting);
+    let parsed = de
+        .deserialize_any(Top { state: &mut state })
+        .and_then(|()| de.end());
+    if let Some(failure) = state.failure {
+        return Err(failure);
+    }
+    match parsed {
+        Ok(()) if !state.format_seen => Err(not_hearth("it has no `format`")),
+        Ok(()) if !state.conversations_seen => Err(EngineError::Invalid(
+            "not a valid Hearth export: it has no `conversations`".into(),
+        )),
+        Ok(()) => Ok(state.info),
+        Err(e) => Err(json_error(e, &state)),
+    }
+}
+
+/// Every conversation of an export as an iterator, read on a thread of its own (for
+/// readers that can move there). Stops at the first error, which it yields last.
+pub fn conversations<R: Read + Send + 'static>(
+    reader: R,
+) -> Box<dyn Iterator<Item = Result<ConversationTree>> + Send> {
+    let (tx, rx) = sync_channel::<Result<ConversationTree>>(PIPE_DEPTH);
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let finished = done.clone();
+    let spawned = std::thread::Builder::new()
+        .name("hearth-export-reader".into())
+        .spawn(move || produce(reader, &tx, &finished));
+    match spawned {
+        Ok(_) => Box::new(Ended::new(rx.into_iter(), done)),
+        Err(e) => Box::new(std::iter::once(Err(EngineError::Invalid(format!(
+            "cannot start reading the export: {e}"
+        ))))),
+    }
+}
+
+/// Reads on this thread and sends each conversation over `tx`; marks `done` when the
+/// whole file was read, so the receiver can tell the end from a crash.
+fn produce(
+    reader: impl Read,
+    tx: &std::sync::mpsc::SyncSender<Result<ConversationTree>>,
+    done: &AtomicBool,
+) {
+    let read = read(reader, |tree| {
+        tx.send(Ok(tree))
+            .map_err(|_| EngineError::Invalid("the import was stopped".into()))
+    });
+    match read {
+        Ok(_) => done.store(true, Ordering::SeqCst),
+        // Nobody listening means the receiver already stopped; nothing to report.
+        Err(e) => {
+            let _ = tx.send(Err(e));
+        }
+    }
+}
+
+/// The receiving side of a reader thread: yields what it sent, then an error if it
+/// stopped without finishing (it panicked).
+struct Ended<I> {
+    inner: I,
+    done: std::sync::Arc<AtomicBool>,
+    over: bool,
+}
+
+impl<I> Ended<I> {
+    fn new(inner: I, done: std::sync::Arc<AtomicBool>) -> Self {
+        Ended {
+            inner,
+            done,
+            over: false,
+        }
+    }
+}
+
+impl<I: Iterator<Item = Result<ConversationTree>>> Iterator for Ended<I> {
+    type Item = Result<ConversationTree>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.over {
+            return None;
+        }
+        match self.inner.next() {
+            Some(Err(e)) => {
+                self.over = true;
+                Some(Err(e))
+            }
+            Some(item) => Some(item),
+            None => {
+                self.over = true;
+                (!self.done.load(Ordering::SeqCst)).then(|| {
+                    Err(EngineError::Invalid(
+                        "reading the export stopped unexpectedly".into(),
+                    ))
+                })
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Writes every conversation (or only the one with id `only`) as a Hearth JSON
+    /// export to `out`. `progress` is called after each conversation. The vault stays
+    /// locked while the export is written, so it is one consistent picture.
+    pub fn export_json(
+        &self,
+        out: impl Write,
+        only: Option<&str>,
+        mut progress: impl FnMut(&ExportProgress),
+    ) -> Result<ExportProgress> {
+        let vault = self.vault()?;
+        let total = match only {
+            Some(_) => 1,
+            None => vault.count_conversations()?.max(0) as u64,
+        };
+        let mut done = ExportProgress {
+            total_conversations: total,
+            ..ExportProgress::default()
+        };
+        let mut writer = JsonWriter::new(BufWriter::new(out), hearth_vault::now_ms())?;
+        let mut failure = None;
+        let walked = vault.for_each_tree(only, |tree| {
+            if let Err(e) = writer.write(&tree) {
+                failure = Some(e);
+                return Err(hearth_vault::VaultError::Invalid("export stopped".into()));
+            }
+            done.conversations += 1;
+            done.messages += tree.messages.len() as u64;
+            progress(&done);
+            Ok(())
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        walked?;
+        writer
+            .finish()?
+            .into_inner()
+            .map_err(|e| write_failed(e.into_error()))?;
+        Ok(done)
+    }
+
+    /// Imports a Hearth JSON export: all or nothing, and skipping conversations already
+    /// in the vault (so importing the same export twice adds nothing). The file is read
+    /// on a second thread while this one writes the vault, which stays locked for the
+    /// whole transaction.
+    pub fn import_hearth_json(
+        &self,
+        reader: impl Read + Send,
+        progress: impl FnMut(&ImportReport),
+    ) -> Result<ImportReport> {
+        let mut vault = self.vault()?;
+        let result = std::thread::scope(|scope| {
+            let (tx, rx) = sync_channel::<Result<ConversationTree>>(PIPE_DEPTH);
+            let done = std::sync::Arc::new(AtomicBool::new(false));
+            let finished = done.clone();
+            let producer = std::thread::Builder::new()
+                .name("hearth-export-reader".into())
+                .spawn_scoped(scope, move || produce(reader, &tx, &finished))
+                .map_err(|e| {
+                    EngineError::Invalid(format!("cannot start reading the export: {e}"))
+                })?;
+            let imported = vault.import(Ended::new(rx.into_iter(), done), progress);
+            // The receiver is gone, so the reader stops at its next conversation.
+            let _ = producer.join();
+            imported
+        });
+        result.map_err(|e| match e {
+            EngineError::Invalid(why) => {
+                EngineError::Invalid(format!("{why}; nothing was imported"))
+            }
+            other => other,
+        })
+    }
+}
+
+/// Counts lines as the parser reads, so a problem found after a conversation was parsed
+/// can still say where it is. Also the parser's buffer.
+struct LineCounting<R> {
+    inner: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    line: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for LineCounting<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = loop {
+                match self.inner.read(&mut self.buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            };
+            if self.end == 0 {
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.end - self.start);
+        let taken = &self.buf[self.start..self.start + n];
+        let newlines = taken.iter().filter(|&&b| b == b'\n').count() as u64;
+        if newlines > 0 {
+            self.line.set(self.line.get() + newlines);
+        }
+        out[..n].copy_from_slice(taken);
+        self.start += n;
+        Ok(n)
+    }
+}
+
+struct ReadState<'a, F> {
+    each: &'a mut F,
+    /// A problem found outside serde (a bad header, a broken tree, an error from
+    /// `each`), which serde only sees as "stopped".
+    failure: Option<EngineError>,
+    info: ExportInfo,
+    format_seen: bool,
+    version_seen: bool,
+    conversations_seen: bool,
+    /// Whether the parser is inside the `conversations` array.
+    in_conversations: bool,
+    line: Rc<Cell<u64>>,
+}
+
+impl<F> ReadState<'_, F> {
+    /// Records `failure` and gives serde an error that stops it.
+    fn stop<E: de::Error>(&mut self, failure: EngineError) -> E {
+        self.failure = Some(failure);
+        E::custom("stopped")
+    }
+}
+
+fn not_hearth(why: &str) -> EngineError {
+    EngineError::Invalid(format!(
+        "not a Hearth export: {why}; Hearth reads `{FORMAT}` files up to version {VERSION} (a JSON object starting with \"format\": \"{FORMAT}\")"
+    ))
+}
+
+/// A JSON error, with the conversation it was in when it was in one.
+fn json_error<F>(e: serde_json::Error, state: &ReadState<'_, F>) -> EngineError {
+    if e.classify() == serde_json::error::Category::Io {
+        // The reader failed (an archive that does not authenticate, say): its own words.
+        let io: io::Error = e.into();
+        return EngineError::Invalid(if io.kind() == io::ErrorKind::InvalidData {
+            io.to_string()
+        } else {
+            format!("cannot read the export: {io}")
+        });
+    }
+    let what = if e.is_eof() {
+        format!("the file ends early, so it was cut short ({e})")
+    } else {
+        e.to_string()
+    };
+    if state.in_conversations {
+        EngineError::Invalid(format!(
+            "not a valid Hearth export: conversation {}: {what}",
+            state.info.conversations + 1
+        ))
+    } else {
+        EngineError::Invalid(format!("not a valid Hearth export: {what}"))
+    }
+}
+
+/// The top-level object.
+struct Top<'s, 'a, F> {
+    state: &'s mut ReadState<'a, F>,
+}
+
+impl<'de, F> Visitor<'de> for Top<'_, '_, F>
+where
+    F: FnMut(ConversationTree) -> Result<()>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Hearth export object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let state = self.state;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "format" => {
+                    let format: serde_json::Value = map.next_value()?;
+                    if format != FORMAT {
+                        let shown = match &format {
+                            serde_json::Value::String(s) => format!("`{s}`"),
+                            other => other.to_string(),
+                        };
+                        let why = format!("its format is {shown}");
+                        return Err(state.stop(not_hearth(&why)));
+                    }
+                    state.format_seen = true;
+                }
+                "version" => {
+                    let version: serde_json::Value = map.next_value()?;
+                    match version.as_u64() {
+                        Some(v @ 1..=VERSION) => state.info.version = v,
+                        Some(v) if v > VERSION => {
+                            return Err(state.stop(EngineError::Invalid(format!(
+                                "this Hearth export is version {v}, from a newer Hearth; this Hearth reads versions 1 to {VERSION}; update Hearth to import it"
+                            ))))
+                        }
+                        _ => {
+                            return Err(state.stop(not_hearth(&format!(
+                                "its version {version} is not a version number"
+                            ))))
+                        }
+                    }
+                    state.version_seen = true;
+                }
+                "exported_at" => state.info.exported_at = map.next_value::<Option<i64>>()?,
+                "app" => state.info.app = map.next_value::<Option<String>>()?,
+                "conversations" => {
+                    if !state.format_seen {
+                        return Err(state.stop(not_hearth(
+                            "`conversations` comes before `format` (a Hearth export states its format and version first)",
+                        )));
+                    }
+                    if !state.version_seen {
+                        return Err(state.stop(EngineError::Invalid(
+                            "not a valid Hearth export: `conversations` comes before `version` (a Hearth export states its format and version first)".into(),
+                        )));
+                    }
+                    if state.conversations_seen {
+                        return Err(state.stop(EngineError::Invalid(
+                            "not a valid Hearth export: it has `conversations` twice".into(),
+                        )));
+                    }
+                    state.conversations_seen = true;
+                    map.next_value_seed(ConversationsSeed { state: &mut *state })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> std::result::Result<(), A::Error> {
+        Err(self.state.stop(not_hearth(
+            "it is a JSON array (ChatGPT and Claude.ai exports look like this)",
+        )))
+    }
+}
+
+struct ConversationsSeed<'s, 'a, F> {
+    state: &'s mut ReadState<'a, F>,
+}
+
+impl<'de, F> DeserializeSeed<'de> for ConversationsSeed<'_, '_, F>
+where
+    F: FnMut(ConversationTree) -> Result<()>,
+{
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, F> Visitor<'de> for ConversationsSeed<'_, '_, F>
+where
+    F: FnMut(ConversationTree) -> Result<()>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of conversations")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let state = self.state;
+        state.in_conversations = true;
+        while let Some(raw) = seq.next_element::<ConversationIn>()? {
+            let position = state.info.conversations + 1;
+            let line = state.line.get();
+            let tree = match raw.into_tree() {
+                Ok(tree) => tree,
+                Err((id, why)) => {
+                    return Err(state.stop(EngineError::Invalid(format!(
+                        "not a valid Hearth export: conversation {position} ({id}, ending on line {line}): {why}"
+                    ))))
+                }
+            };
+            if let Err(e) = (state.each)(tree) {
+                return Err(state.stop(e));
+            }
+            state.info.conversations += 1;
+        }
+        state.in_conversations = false;
+        Ok(())
+    }
+}
+
+/// A conversation as the file has it. Nullable fields may be left out; unknown fields
+/// are ignored.
+#[derive(Deserialize)]
+#[serde(expecting = "a conversation object")]
+struct ConversationIn {
+    id: String,
+    title: String,
+    created_at: i64,
+    updated_at: i64,
+    #[serde(default)]
+    provider_id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    system_prompt: Option<String>,
+    #[serde(default)]
+    params: Option<Box<RawValue>>,
+    pinned: bool,
+    archived: bool,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    source_id: Option<String>,
+    #[serde(default)]
+    head_message_id: Option<String>,
+    messages: Vec<MessageIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a message object")]
+struct MessageIn {
+    id: String,
+    #[serde(default)]
+    parent_id: Option<String>,
+    role: RoleIn,
+    content: String,
+    #[serde(default)]
+    reasoning: Option<String>,
+    status: StatusIn,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    provider_id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    tokens_in: Option<i64>,
+    #[serde(default)]
+    tokens_out: Option<i64>,
+    created_at: i64,
+    #[serde(default)]
+    finished_at: Option<i64>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum RoleIn {
+    System,
+    User,
+    Assistant,
+}
+
+/// `streaming` is not among them: an export holds finished messages only.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum StatusIn {
+    Complete,
+    Cancelled,
+    Error,
+    Interrupted,
+}
+
+impl ConversationIn {
+    /// The conversation for the vault, or its id and what is wrong with its tree.
+    fn into_tree(self) -> std::result::Result<ConversationTree, (String, String)> {
+        let id = self.id;
+        let bad = |why: String| Err((id.clone(), why));
+        if id.is_empty() {
+            return bad("its id is empty".into());
+        }
+        let mut seen: HashSet<&str> = HashSet::with_capacity(self.messages.len());
+        for m in &self.messages {
+            if m.id.is_empty() {
+                return bad("a message has an empty id".into());
+            }
+            if let Some(parent) = &m.parent_id {
+                if !seen.contains(parent.as_str()) {
+                    return bad(format!(
+                        "message {} comes before its parent {parent}, or the parent is missing (parents must come first)",
+                        m.id
+                    ));
+                }
+            }
+            if !seen.insert(m.id.as_str()) {
+                return bad(format!("message {} appears twice", m.id));
+            }
+        }
+        match &self.head_message_id {
+            Some(head) if !seen.contains(head.as_str()) => {
+                return bad(format!(
+                    "its head_message_id {head} is not one of its messages"
+                ))
+            }
+            None if !self.messages.is_empty() => {
+                return bad("it has messages but no head_message_id".into())
+            }
+            _ => {}
+        }
+        drop(seen);
+        let messages = self
+            .messages
+            .into_iter()
+            .map(|m| Message {
+                id: m.id,
+                conversation_id: id.clone(),
+                parent_id: m.parent_id,
+                role: match m.role {
+                    RoleIn::System => Role::System,
+                    RoleIn::User => Role::User,
+                    RoleIn::Assistant => Role::Assistant,
+                },
+                content: m.content,
+                reasoning: m.reasoning,
+                status: match m.status {
+                    StatusIn::Complete => MessageStatus::Complete,
+                    StatusIn::Cancelled => MessageStatus::Cancelled,
+                    StatusIn::Error => MessageStatus::Error,
+                    StatusIn::Interrupted => MessageStatus::Interrupted,
+                },
+                error: m.error,
+                provider_id: m.provider_id,
+                model: m.model,
+                tokens_in: m.tokens_in,
+                tokens_out: m.tokens_out,
+                created_at: m.created_at,
+                finished_at: m.finished_at,
+            })
+            .collect();
+        Ok(ConversationTree {
+            conversation: Conversation {
+                id: id.clone(),
+                title: self.title,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+                provider_id: self.provider_id,
+                model: self.model,
+                system_prompt: self.system_prompt,
+                params_json: self.params.map(|p| p.get().to_owned()),
+                pinned: self.pinned,
+                archived: self.archived,
+                source: self.source,
+                source_id: self.source_id,
+                head_message_id: self.head_message_id,
+            },
+            messages,
+        })
+    }
+}
+
+/// Vaults, trees and helpers shared by the transfer tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use hearth_keychain::MemoryStore;
+    use hearth_vault::{
+        Conversation, ConversationTree, KdfParams, Message, MessageStatus, Passphrase, Role,
+    };
+
+    use crate::{AppPaths, Engine, KeyProtection};
+
+    /// The floor, so tests stay fast.
+    pub(crate) fn fast() -> KdfParams {
+        KdfParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+
+    /// A fresh passphrase vault in `dir`.
+    pub(crate) fn engine(dir: &Path) -> Engine {
+        Engine::create_with_kdf(
+            &AppPaths::new(dir),
+            Arc::new(MemoryStore::unavailable()),
+            KeyProtection::Passphrase(Passphrase::new("test vault passphrase")),
+            fast(),
+        )
+        .unwrap()
+    }
+
+    /// Every conversation the vault holds, as the vault gives them.
+    pub(crate) fn trees(engine: &Engine) -> Vec<ConversationTree> {
+        let mut out = Vec::new();
+        engine
+            .vault()
+            .unwrap()
+            .for_each_tree(None, |t| {
+                out.push(t);
+                Ok(())
+            })
+            .unwrap();
+        out
+    }
+
+    /// A complete message.
+    pub(crate) fn message(
+        conversation: &str,
+        id: &str,
+        parent: Option<&str>,
+        role: Role,
+        content: &str,
+        at: i64,
+    ) -> Message {
+        Message {
+            id: id.into(),
+            conversation_id: conversation.into(),
+            parent_id: parent.map(Into::into),
+            role,
+            content: content.into(),
+            reasoning: None,
+            status: MessageStatus::Complete,
+            error: None,
+            provider_id: None,
+            model: None,
+            tokens_in: None,
+            tokens_out: None,
+            created_at: at,
+            finished_at: Some(at),
+        }
+    }
+
+    /// A conversation with a question and two answers (a regenerated reply); the second
+    /// answer is the visible one.
+    pub(crate) fn sample(id: &str) -> ConversationTree {
+        let t = 1_714_564_800_000; // 2024-05-01 12:00 UTC
+        let q = format!("{id}-q");
+        let mut first = message(
+            id,
+            &format!("{id}-a1"),
+            Some(&q),
+            Role::Assistant,
+            "First answer, hidden.",
+            t + 60_000,
+        );
+        first.model = Some("model-one".into());
+        first.provider_id = Some("openai".into());
+        let mut second = message(
+            id,
+            &format!("{id}-a2"),
+            Some(&q),
+            Role::Assistant,
+            "Second answer.\n\nWith a paragraph.",
+            t + 120_000,
+        );
+        second.model = Some("model-two".into());
+        second.provider_id = Some("anthropic".into());
+        second.reasoning = Some("Thinking it over.".into());
+        second.tokens_in = Some(12);
+        second.tokens_out = Some(34);
+        ConversationTree {
+            conversation: Conversation {
+                id: id.into(),
+                title: "A small test".into(),
+                created_at: t,
+                updated_at: t + 120_000,
+                provider_id: Some("anthropic".into()),
+                model: Some("model-two".into()),
+                system_prompt: Some("Be brief.".into()),
+                params_json: Some(r#"{"temperature":0.5}"#.into()),
+                pinned: true,
+                archived: false,
+                source: None,
+                source_id: None,
+                head_message_id: Some(second.id.clone()),
+            },
+            messages: vec![
+                message(id, &q, None, Role::User, "What is a hearth?", t),
+                first,
+                second,
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::test_support::*;
+    use super::*;
+
+    fn export(trees: &[ConversationTree]) -> Vec<u8> {
+        let mut w = JsonWriter::new(Vec::new(), 1_700_000_000_000).unwrap();
+        for t in trees {
+            w.write(t).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    fn read_all(bytes: &[u8]) -> Result<(Vec<ConversationTree>, ExportInfo)> {
+        let mut out = Vec::new();
+        let info = read(bytes, |t| {
+            out.push(t);
+            Ok(())
+        })?;
+        Ok((out, info))
+    }
+
+    fn err(bytes: &[u8]) -> String {
+        read_all(bytes).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn trees_survive_writing_and_reading() {
+        let trees = vec![sample("c1"), sample("c2")];
+        let bytes = export(&trees);
+        let (back, info) = read_all(&bytes).unwrap();
+        assert_eq!(back, trees);
+        assert_eq!(info.version, 1);
+        assert_eq!(info.exported_at, Some(1_700_000_000_000));
+        assert_eq!(info.app, Some(app_name()));
+        assert_eq!(info.conversations, 2);
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.starts_with(r#"{"format":"hearth-export","version":1,"exported_at":1700000000000,"app":"Hearth "#), "{text}");
+        // One conversation per line, between the header line and the closing line.
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.ends_with("\n]}\n"));
+    }
+
+    #[test]
+    fn an_empty_export_is_valid() {
+        let bytes = export(&[]);
+        let (back, info) = read_all(&bytes).unwrap();
+        assert!(back.is_empty());
+        assert_eq!(info.conversations, 0);
+    }
+
+    #[test]
+    fn params_pass_through_as_written() {
+        let mut tree = sample("c");
+        tree.conversation.params_json = Some(r#"{ "temperature" : 0.70, "stop": ["\n"] }"#.into());
+        let bytes = export(std::slice::from_ref(&tree));
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains(r#""params":{ "temperature" : 0.70, "stop": ["\n"] }"#),
+            "{text}"
+        );
+        assert_eq!(read_all(&bytes).unwrap().0, vec![tree.clone()]);
+        // Text that is not JSON (never written by Hearth) still exports, as a string.
+        tree.conversation.params_json = Some("not json".into());
+        let text = String::from_utf8(export(&[tree])).unwrap();
+        assert!(text.contains(r#""params":"not json""#), "{text}");
+    }
+
+    #[test]
+    fn children_timed_before_their_parents_are_written_after_them() {
+        let mut tree = sample("c");
+        // The child first, as a vault lists messages by time.
+        tree.messages[0].created_at = i64::MAX;
+        tree.messages.rotate_left(1);
+        let bytes = export(std::slice::from_ref(&tree));
+        let (back, _) = read_all(&bytes).unwrap();
+        let ids: Vec<_> = back[0].messages.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["c-q", "c-a1", "c-a2"]);
+    }
+
+    #[test]
+    fn a_loop_in_the_tree_is_refused_on_export() {
+        let mut tree = sample("c");
+        tree.messages[0].parent_id = Some("c-a1".into());
+        let mut w = JsonWriter::new(Vec::new(), 0).unwrap();
+        let e = w.write(&tree).unwrap_err().to_string();
+        assert!(e.contains("loop"), "{e}");
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_and_missing_nullable_ones_are_null() {
+        let text = r#"{"format":"hearth-export","version":1,"future":{"x":[1,2]},
+            "conversations":[{"id":"c","title":"t","created_at":1,"updated_at":2,"pinned":false,
+            "archived":true,"head_message_id":"m","new_field":"ignored",
+            "messages":[{"id":"m","role":"user","content":"hi","status":"complete","created_at":1,"extra":1}]}],
+            "trailer":true}"#;
+        let (back, info) = read_all(text.as_bytes()).unwrap();
+        assert_eq!(info.exported_at, None);
+        let c = &back[0].conversation;
+        assert!(c.archived && c.model.is_none() && c.params_json.is_none());
+        assert_eq!(back[0].messages[0].conversation_id, "c");
+        assert_eq!(back[0].messages[0].tokens_in, None);
+    }
+
+    #[test]
+    fn other_formats_and_newer_versions_are_refused_with_what_they_are() {
+        let e = err(br#"{"format":"something-else","version":1,"conversations":[]}"#);
+        assert!(
+            e.contains("not a Hearth export")
+                && e.contains("`something-else`")
+                && e.contains("hearth-export"),
+            "{e}"
+        );
+        let e = err(br#"{"format":"hearth-export","version":2,"conversations":[]}"#);
+        assert!(
+            e.contains("version 2") && e.contains("update Hearth"),
+            "{e}"
+        );
+        let e = err(br#"{"version":1,"conversations":[]}"#);
+        assert!(e.contains("before `format`"), "{e}");
+        let e = err(br#"{"format":"hearth-export","conversations":[],"version":1}"#);
+        assert!(e.contains("before `version`"), "{e}");
+        let e = err(br#"{"version":1}"#);
+        assert!(e.contains("no `format`"), "{e}");
+        let e = err(br#"{"format":"hearth-export","version":1}"#);
+        assert!(e.contains("no `conversations`"), "{e}");
+        let e = err(br#"{"format":"hearth-export","version":"1","conversations":[]}"#);
+        assert!(e.contains("not a version number"), "{e}");
+        let e = err(br#"[{"mapping":{}}]"#);
+        assert!(e.contains("JSON array"), "{e}");
+        let e = err(b"");
+        assert!(e.contains("ends early"), "{e}");
+        let e = err(b"{\"format\":\"hearth-export\",\"version\":1,\"conversations\":[]} extra");
+        assert!(e.contains("trailing"), "{e}");
+    }
+
+    #[test]
+    fn a_malformed_conversation_is_named_with_its_line() {
+        let mut bytes = export(&[sample("c1"), sample("c2"), sample("c3")]);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        // Break the second conversation's role.
+        let at = text
+            .find(r#""id":"c2-a1","parent_id":"c2-q","role":"assistant""#)
+            .unwrap();
+        let role_at = at + text[at..].find("assistant").unwrap();
+        bytes[role_at..role_at + 9].copy_from_slice(b"assistent");
+        let mut seen = 0;
+        let e = read(&bytes[..], |_| {
+            seen += 1;
+            Ok(())
+        })
+        .unwrap_err()
+        .to_string();
+        assert_eq!(seen, 1);
+        assert!(
+            e.contains("conversation 2") && e.contains("line 3") && e.contains("assistent"),
+            "{e}"
+        );
+
+        // A broken tree: named by id and line.
+        let mut tree = sample("c2");
+        tree.conversation.head_message_id = Some("elsewhere".into());
+        let bytes = export(&[sample("c1"), tree]);
+        let e = err(&bytes);
+        assert!(
+            e.contains("conversation 2 (c2, ending on line 3)") && e.contains("elsewhere"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_streaming_message_is_refused_on_read_and_exported_as_interrupted() {
+        let mut tree = sample("c");
+        tree.messages[2].status = MessageStatus::Streaming;
+        let bytes = export(std::slice::from_ref(&tree));
+        let (back, _) = read_all(&bytes).unwrap();
+        assert_eq!(back[0].messages[2].status, MessageStatus::Interrupted);
+        let text = String::from_utf8(bytes)
+            .unwrap()
+            .replace("interrupted", "streaming");
+        let e = err(text.as_bytes());
+        assert!(e.contains("unknown variant `streaming`"), "{e}");
+    }
+
+    #[test]
+    fn a_file_cut_short_anywhere_is_refused() {
+        let bytes = export(&[sample("c1"), sample("c2")]);
+        for cut in 0..bytes.len() - 1 {
+            // Cutting only the final newline leaves a complete export.
+            let result = read_all(&bytes[..cut]);
+            assert!(result.is_err(), "cut at {cut} was accepted");
+        }
+        let e = err(&bytes[..bytes.len() / 2]);
+        assert!(e.contains("cut short") && e.contains("line"), "{e}");
+    }
+
+    #[test]
+    fn the_iterator_yields_each_conversation_then_stops_at_an_error() {
+        let bytes = export(&[sample("c1"), sample("c2")]);
+        let all: Vec<_> = conversations(std::io::Cursor::new(bytes.clone())).collect();
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().all(Result::is_ok));
+        let cut = bytes[..bytes.len() - 10].to_vec();
+        let all: Vec<_> = conversations(std::io::Cursor::new(cut)).collect();
+        assert!(all.last().unwrap().is_err());
+    }
+
+    #[test]
+    fn engine_export_and_import_round_trip_and_twice_adds_nothing() {
+        let a = tempfile::tempdir().unwrap();
+        let source = engine(a.path());
+        source
+            .import_trees(vec![Ok(sample("c1")), Ok(sample("c2"))], |_| {})
+            .unwrap();
+        let mut bytes = Vec::new();
+        let mut seen = Vec::new();
+        let done = source
+            .export_json(&mut bytes, None, |p| seen.push(*p))
+            .unwrap();
+        assert_eq!(
+            (done.conversations, done.messages, done.total_conversations),
+            (2, 6, 2)
+        );
+        assert_eq!(seen.len(), 2);
+
+        let b = tempfile::tempdir().unwrap();
+        let dest = engine(b.path());
+        let report = dest.import_hearth_json(&bytes[..], |_| {}).unwrap();
+        assert_eq!((report.added, report.skipped, report.messages), (2, 0, 6));
+        assert_eq!(trees(&dest), trees(&source));
+        let again = dest.import_hearth_json(&bytes[..], |_| {}).unwrap();
+        assert_eq!((again.added, again.skipped, again.messages), (0, 2, 0));
+        assert_eq!(trees(&dest), trees(&source));
+
+        // One conversation only.
+        let mut one = Vec::new();
+        source.export_json(&mut one, Some("c2"), |_| {}).unwrap();
+        let (back, _) = read_all(&one).unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].conversation.id, "c2");
+        assert!(source
+            .export_json(Vec::new(), Some("nope"), |_| {})
+            .is_err());
+    }
+
+    #[test]
+    fn a_broken_export_imports_nothing_and_says_where() {
+        let bytes = export(&[sample("c1"), sample("c2"), sample("c3")]);
+        let dir = tempfile::tempdir().unwrap();
+        let dest = engine(dir.path());
+        for cut in [bytes.len() / 4, bytes.len() / 2, bytes.len() - 4] {
+            let e = dest
+                .import_hearth_json(&bytes[..cut], |_| {})
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("line") && e.ends_with("nothing was imported"),
+                "{e}"
+            );
+        }
+        assert!(trees(&dest).is_empty());
+    }
+
+    #[test]
+    fn the_documented_example_is_a_valid_export() {
+        let doc = include_str!("../../../../docs/export-format.md");
+        let start =
+            doc.find("### Example\n\n```json\n").unwrap() + "### Example\n\n```json\n".len();
+        let example = &doc[start..start + doc[start..].find("```").unwrap()];
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../docs/export-format.schema.json"))
+                .unwrap();
+        let value: serde_json::Value = serde_json::from_str(example).unwrap();
+        assert!(jsonschema::draft202012::is_valid(&schema, &value));
+        let (back, info) = read_all(example.as_bytes()).unwrap();
+        assert_eq!(info.conversations, 1);
+        assert_eq!(back[0].messages.len(), 3);
+        assert_eq!(
+            back[0].conversation.params_json.as_deref(),
+            Some(r#"{"temperature":0.5}"#)
+        );
+    }
+
+    #[test]
+    fn an_export_matches_the_published_schema() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../docs/export-format.schema.json"))
+                .unwrap();
+        let validator = jsonschema::draft202012::new(&schema).unwrap();
+        let a = tempfile::tempdir().unwrap();
+        let source = engine(a.path());
+        let mut odd = sample("c2");
+        odd.conversation.params_json = None;
+        odd.conversation.source = Some("chatgpt".into());
+        odd.conversation.source_id = Some("abc".into());
+        odd.messages[2].status = MessageStatus::Error;
+        odd.messages[2].error = Some("server: overloaded".into());
+        let empty = ConversationTree {
+            conversation: Conversation {
+                head_message_id: None,
+                ..sample("c3").conversation
+            },
+            messages: Vec::new(),
+        };
+        source
+            .import_trees(vec![Ok(sample("c1")), Ok(odd), Ok(empty)], |_| {})
+            .unwrap();
+        let mut bytes = Vec::new();
+        source.export_json(&mut bytes, None, |_| {}).unwrap();
+        let export: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&export)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+
+        // The schema can fail: a message without a status does not pass.
+        let mut broken = export.clone();
+        broken["conversations"][0]["messages"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("status");
+        assert!(!validator.is_valid(&broken));
+        // And it lists every field the writer writes, so neither can drift alone.
+        let props = |def: &str| -> Vec<String> {
+            let mut keys: Vec<String> = schema["$defs"][def]["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().unwrap().to_owned())
+                .collect();
+            keys.sort();
+            keys
+        };
+        let mut written: Vec<String> = export["conversations"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        written.sort();
+        assert_eq!(written, props("conversation"));
+        let mut written: Vec<String> = export["conversations"][0]["messages"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        written.sort();
+        assert_eq!(written, props("message"));
+    }
+}
+
+/// Both round trips (JSON and archive) over generated conversation trees.
+#[cfg(test)]
+mod round_trip_properties {
+    #![allow(clippy::unwrap_used)]
+
+    use proptest::prelude::*;
+
+    use super::super::archive::{ArchiveReader, ArchiveWriter};
+    use super::test_support::*;
+    use super::*;
+    use hearth_vault::Passphrase;
+
+    /// Text of every kind: arbitrary Unicode (no NUL), emoji sequences, right-to-left
+    /// scripts and overrides, control characters, JSON's own punctuation.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>().prop_map(|s| s.replace('\0', "")),
+            Just("👩‍👩‍👧‍👦 family, 🇫🇷 flag, e\u{301} combining".to_owned()),
+            Just("مرحبا بالعالم \u{202e}txt.exe\u{202c} שלום".to_owned()),
+            Just("\u{1}\u{7}\u{8}\u{b}\u{c}\u{1b}[31m\u{7f}\u{85}\u{2028}\u{2029}".to_owned()),
+            Just("\"quoted\" \\ back\\slash {\"json\": [1]} </details>".to_owned()),
+            Just(String::new()),
+            "[a-z ]{0,40}",
+        ]
+    }
+
+    fn maybe_text() -> impl Strategy<Value = Option<String>> {
+        prop::option::of(text())
+    }
+
+    fn params() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(r#"{"temperature":0.7,"top_p":1}"#.to_owned())),
+            Just(Some(
+                r#"{ "stop" : ["\n", "é"], "nested": {"a": null} }"#.to_owned()
+            )),
+            Just(Some("[1,2.5e3,-0,true]".to_owned())),
+        ]
+    }
+
+    /// One generated message; its parent and time are settled by [`build`].
+    fn message() -> impl Strategy<Value = Message> {
+        (
+            (0usize..3, 0usize..4, text(), maybe_text(), maybe_text()),
+            (maybe_text(), maybe_text()),
+            (
+                prop::option::of(0i64..2_000_000),
+                prop::option::of(0i64..2_000_000),
+            ),
+            (0i64..100_000, prop::option::of(0i64..100_000)),
+        )
+            .prop_map(
+                |(
+                    (role, status, content, reasoning, error),
+                    (provider_id, model),
+                    (tokens_in, tokens_out),
+                    (delay, finish),
+                )| Message {
+                    id: String::new(),
+                    conversation_id: String::new(),
+                    parent_id: None,
+                    role: [Role::System, Role::User, Role::Assistant][role],
+                    content,
+                    reasoning,
+                    status: [
+                        MessageStatus::Complete,
+                        MessageStatus::Cancelled,
+                        MessageStatus::Error,
+                        MessageStatus::Interrupted,
+                    ][status],
+                    error,
+                    provider_id,
+                    model,
+                    tokens_in,
+                    tokens_out,
+                    // Until `build`: the delay after the parent, and the time to finish.
+                    created_at: delay,
+                    finished_at: finish,
+                },
+            )
+    }
+
+    /// A generated conversation: its fields, its messages, each message's parent
+    /// (an earlier message, or none for another root), and which one is the head.
+    #[derive(Debug, Clone)]
+    struct Generated {
+        conversation: Conversation,
+        messages: Vec<(Message, Option<prop::sample::Index>)>,
+        head: prop::sample::Index,
+    }
+
+    fn conversation() -> impl Strategy<Value = Generated> {
+        (
+            (text(), maybe_text(), maybe_text(), maybe_text(), params()),
+            (any::<bool>(), any::<bool>(), any::<bool>()),
+            prop::collection::vec(
+                (
+                    message(),
+                    prop::option::weighted(0.9, any::<prop::sample::Index>()),
+                ),
+                0..15,
+            ),
+            any::<prop::sample::Index>(),
+        )
+            .prop_map(
+                |(
+                    (title, provider_id, model, system_prompt, params_json),
+                    (pinned, archived, imported),
+                    messages,
+                    head,
+                )| Generated {
+                    conversation: Conversation {
+                        id: String::new(),
+                        title,
+                        created_at: 0,
+                        updated_at: 0,
+                        provider_id,
+                        model,
+                        system_prompt,
+                        params_json,
+                        pinned,
+                        archived,
+                        source: imported.then(|| "claude".to_owned()),
+                        source_id: None,
+                        head_message_id: None,
+                    },
+                    messages,
+                    head,
+                },
+            )
+    }
+
+    /// The tree for conversation number `index`: ids, parents, times and head settled.
+    fn build(index: usize, generated: &Generated) -> ConversationTree {
+        let id = format!("conv-{index}");
+        let start = 1_700_000_000_000 + index as i64 * 1_000;
+        let mut messages: Vec<Message> = Vec::with_capacity(generated.messages.len());
+        for (i, (m, parent)) in generated.messages.iter().enumerate() {
+            let parent = parent.as_ref().filter(|_| i > 0).map(|p| p.index(i));
+            // A child is never older than its parent (ties happen).
+            let created = parent.map_or(start, |p| messages[p].created_at) + m.created_at;
+            messages.push(Message {
+                // Imported ids look different; some are not ASCII.
+                id: if i % 5 == 4 {
+                    format!("chatgpt:{id}:node-{i} é")
+                } else {
+                    format!("{id}-m{i}")
+                },
+                conversation_id: id.clone(),
+                parent_id: parent.map(|p| messages[p].id.clone()),
+                created_at: created,
+                finished_at: m.finished_at.map(|f| created + f),
+                ..m.clone()
+            });
+        }
+        let head = (!messages.is_empty())
+            .then(|| messages[generated.head.index(messages.len())].id.clone());
+        let c = &generated.conversation;
+        ConversationTree {
+            conversation: Conversation {
+                id: id.clone(),
+                created_at: start,
+                updated_at: start + 5_000_000,
+                source_id: c.source.as_ref().map(|_| format!("source-{index}")),
+                head_message_id: head,
+                ..c.clone()
+            },
+            messages,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        #[test]
+        fn json_and_archive_round_trips_reproduce_every_tree(
+            generated in prop::collection::vec(conversation(), 1..4)
+        ) {
+            let trees: Vec<ConversationTree> =
+                generated.iter().enumerate().map(|(i, g)| build(i, g)).collect();
+            let a = tempfile::tempdir().unwrap();
+            let source = engine(a.path());
+            source.import_trees(trees.into_iter().map(Ok), |_| {}).unwrap();
+            let original = trees_of(&source);
+
+            let mut json = Vec::new();
+            source.export_json(&mut json, None, |_| {}).unwrap();
+            let b = tempfile::tempdir().unwrap();
+            let from_json = engine(b.path());
+            from_json.import_hearth_json(&json[..], |_| {}).unwrap();
+            prop_assert_eq!(&trees_of(&from_json), &original);
+
+            let pass = Passphrase::new("property passphrase");
+            let mut archive = ArchiveWriter::with_kdf(Vec::new(), &pass, fast()).unwrap();
+            source.export_json(&mut archive, None, |_| {}).unwrap();
+            let archive = archive.finish().unwrap();
+            let c = tempfile::tempdir().unwrap();
+            let from_archive = engine(c.path());
+            from_archive.import_hearth_archive(&archive[..], &pass, |_| {}).unwrap();
+            prop_assert_eq!(&trees_of(&from_archive), &original);
+
+            // The archive's plaintext is an export like any other.
+            let mut plain = Vec::new();
+            ArchiveReader::new(&archive[..], &pass).unwrap().read_to_end(&mut plain).unwrap();
+            prop_assert_eq!(read(&plain[..], |_| Ok(())).unwrap().conversations, original.len() as u64);
+
+            // And importing again adds nothing.
+            let again = from_json.import_hearth_json(&json[..], |_| {}).unwrap();
+            prop_assert_eq!(again.added, 0);
+        }
+    }
+
+    fn trees_of(engine: &Engine) -> Vec<ConversationTree> {
+        trees(engine)
+    }
+}

@@ -1,0 +1,629 @@
+//! Export: `hearth export` in its three formats, driven through the real binary, and
+//! what comes back in. JSON and archive exports must reproduce every conversation,
+//! branch and message in a fresh vault; broken or tampered files must import nothing;
+//! the archive must hold no text in the clear; no export may hold an API key; Markdown
+//! file names must stay inside their folder. (Generated trees are covered by the
+//! engine's property test; this file checks the files the CLI writes.)
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hearth_engine::{
+    AppPaths, Conversation, ConversationTree, Engine, ImportReport, Message, MessageStatus,
+    Passphrase, Role,
+};
+use hearth_keychain::MemoryStore;
+use hearth_tests::*;
+use hearth_vault::{Vault, VaultPaths};
+
+const PASS: &str = "export test vault passphrase";
+const ARCHIVE_PASS: &str = "export test archive passphrase";
+
+/// `hearth` on a passphrase vault, with no keychain reachable.
+fn hearth(t: &TestDir) -> std::process::Command {
+    let mut cmd = t.hearth();
+    without_dbus(&mut cmd)
+        .env("HEARTH_PASSPHRASE", PASS)
+        .env_remove("HEARTH_ARCHIVE_PASSPHRASE");
+    cmd
+}
+
+/// A new passphrase vault.
+fn setup() -> TestDir {
+    let t = TestDir::new();
+    run_ok(hearth(&t).args(["init", "--passphrase", "--no-keychain"]));
+    t
+}
+
+fn open_engine(data: &Path) -> Engine {
+    Engine::open(
+        &AppPaths::new(data),
+        Arc::new(MemoryStore::unavailable()),
+        Some(&Passphrase::new(PASS)),
+    )
+    .unwrap()
+}
+
+/// Every conversation in the vault at `data`, every message, as the vault gives them.
+fn trees(data: &Path) -> Vec<ConversationTree> {
+    let vault = Vault::open(
+        &VaultPaths::new(data),
+        &MemoryStore::unavailable(),
+        Some(&Passphrase::new(PASS)),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    vault
+        .for_each_tree(None, |t| {
+            out.push(t);
+            Ok(())
+        })
+        .unwrap();
+    out
+}
+
+fn message(c: &str, id: &str, parent: Option<&str>, role: Role, text: &str, at: i64) -> Message {
+    Message {
+        id: format!("{c}-{id}"),
+        conversation_id: c.into(),
+        parent_id: parent.map(|p| format!("{c}-{p}")),
+        role,
+        content: text.into(),
+        reasoning: None,
+        status: MessageStatus::Complete,
+        error: None,
+        provider_id: None,
+        model: None,
+        tokens_in: None,
+        tokens_out: None,
+        created_at: at,
+        finished_at: Some(at + 1_500),
+    }
+}
+
+/// A conversation with an edited question and a regenerated answer: three branches,
+/// the visible one ending at `a3`.
+fn branched(id: &str, title: &str, at: i64, text: &str) -> ConversationTree {
+    let mut a1 = message(
+        id,
+        "a1",
+        Some("q1"),
+        Role::Assistant,
+        "Old answer.",
+        at + 60_000,
+    );
+    a1.model = Some("gpt-test".into());
+    a1.provider_id = Some("openai".into());
+    let mut a2 = message(
+        id,
+        "a2",
+        Some("q1"),
+        Role::Assistant,
+        "Cut off",
+        at + 120_000,
+    );
+    a2.status = MessageStatus::Cancelled;
+    a2.model = Some("gpt-test".into());
+    let mut a3 = message(id, "a3", Some("q2"), Role::Assistant, text, at + 240_000);
+    a3.model = Some("claude-test".into());
+    a3.provider_id = Some("anthropic".into());
+    a3.reasoning = Some("Let me think.".into());
+    a3.tokens_in = Some(42);
+    a3.tokens_out = Some(7);
+    ConversationTree {
+        conversation: Conversation {
+            id: id.into(),
+            title: title.into(),
+            created_at: at,
+            updated_at: at + 240_000,
+            provider_id: Some("anthropic".into()),
+            model: Some("claude-test".into()),
+            system_prompt: Some("Answer plainly.".into()),
+            params_json: Some(r#"{"temperature":0.3}"#.into()),
+            pinned: false,
+            archived: false,
+            source: None,
+            source_id: None,
+            head_message_id: Some(format!("{id}-a3")),
+        },
+        messages: vec![
+            message(id, "q1", None, Role::User, "First question?", at),
+            a1,
+            a2,
+            message(id, "q2", None, Role::User, "Edited question?", at + 180_000),
+            a3,
+        ],
+    }
+}
+
+/// 2024-05-01 12:00 UTC.
+const T0: i64 = 1_714_564_800_000;
+
+/// A vault holding `conversations`.
+fn vault_with(conversations: Vec<ConversationTree>) -> TestDir {
+    let t = setup();
+    let engine = open_engine(&t.data);
+    engine
+        .import_trees(conversations.into_iter().map(Ok), |_| {})
+        .unwrap();
+    engine.lock().unwrap();
+    t
+}
+
+fn standard_vault() -> TestDir {
+    vault_with(vec![
+        branched("conv-1", "Hearths", T0, "A fireplace."),
+        branched(
+            "conv-2",
+            "Émoji 🔥 and مرحبا",
+            T0 + 3_600_000,
+            "🔥\u{202e}txt",
+        ),
+    ])
+}
+
+fn out_path(t: &TestDir, name: &str) -> PathBuf {
+    t.root.path().join(name)
+}
+
+fn export(t: &TestDir, format: &str, path: &Path, extra: &[&str]) -> Run {
+    let mut cmd = hearth(t);
+    cmd.env("HEARTH_ARCHIVE_PASSPHRASE", ARCHIVE_PASS)
+        .args(["export", "--format", format, "--output"])
+        .arg(path)
+        .args(extra);
+    run(&mut cmd)
+}
+
+/// A fresh vault that imported `file` with `import`.
+fn import_into_fresh(
+    import: impl FnOnce(&Engine, std::fs::File) -> hearth_engine::Result<ImportReport>,
+    file: &Path,
+) -> (TestDir, ImportReport) {
+    let t = setup();
+    let engine = open_engine(&t.data);
+    let report = import(&engine, std::fs::File::open(file).unwrap()).unwrap();
+    engine.lock().unwrap();
+    (t, report)
+}
+
+fn import_json(e: &Engine, f: std::fs::File) -> hearth_engine::Result<ImportReport> {
+    e.import_hearth_json(std::io::BufReader::new(f), |_| {})
+}
+
+fn import_archive(e: &Engine, f: std::fs::File) -> hearth_engine::Result<ImportReport> {
+    e.import_hearth_archive(
+        std::io::BufReader::new(f),
+        &Passphrase::new(ARCHIVE_PASS),
+        |_| {},
+    )
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn json_and_archive_exports_reproduce_every_branch_in_a_fresh_vault() {
+    let t = standard_vault();
+    let original = trees(&t.data);
+    assert_eq!(original.len(), 2);
+
+    let json = out_path(&t, "export.json");
+    let r = export(&t, "json", &json, &[]);
+    assert!(r.ok(), "{r:?}");
+    assert!(
+        r.stderr.contains("Exported 2 conversations (10 messages)"),
+        "{r:?}"
+    );
+    let archive = out_path(&t, "export.hearth");
+    assert!(export(&t, "archive", &archive, &[]).ok());
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&json), 0o600);
+        assert_eq!(mode(&archive), 0o600);
+    }
+    // Only what was asked for: no temp files beside them.
+    let mut names: Vec<_> = std::fs::read_dir(t.root.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["export.hearth", "export.json", "hearth-data"]);
+
+    let (from_json, report) = import_into_fresh(import_json, &json);
+    assert_eq!((report.added, report.messages), (2, 10));
+    assert_eq!(trees(&from_json.data), original);
+    let (from_archive, report) = import_into_fresh(import_archive, &archive);
+    assert_eq!((report.added, report.messages), (2, 10));
+    assert_eq!(trees(&from_archive.data), original);
+
+    // Importing the same export again adds nothing.
+    let engine = open_engine(&from_json.data);
+    let again = import_json(&engine, std::fs::File::open(&json).unwrap()).unwrap();
+    assert_eq!((again.added, again.skipped, again.messages), (0, 2, 0));
+    let again = import_archive(&engine, std::fs::File::open(&archive).unwrap()).unwrap();
+    assert_eq!((again.added, again.skipped), (0, 2));
+    engine.lock().unwrap();
+    assert_eq!(trees(&from_json.data), original);
+
+    // One conversation.
+    let one = out_path(&t, "one.json");
+    assert!(export(&t, "json", &one, &["--conversation", "conv-2"]).ok());
+    let (single, _) = import_into_fresh(import_json, &one);
+    assert_eq!(trees(&single.data), vec![original[1].clone()]);
+    let r = export(
+        &t,
+        "json",
+        &out_path(&t, "none.json"),
+        &["--conversation", "nope"],
+    );
+    assert!(!r.ok());
+    assert!(!out_path(&t, "none.json").exists());
+}
+
+#[test]
+fn an_export_never_overwrites_anything() {
+    let t = standard_vault();
+    for (format, name) in [
+        ("json", "taken.json"),
+        ("archive", "taken.hearth"),
+        ("markdown", "taken"),
+    ] {
+        let path = out_path(&t, name);
+        std::fs::write(&path, b"precious").unwrap();
+        let r = export(&t, format, &path, &[]);
+        assert_clear_failure(&r, "already exists");
+        assert_eq!(std::fs::read(&path).unwrap(), b"precious");
+    }
+    let folder = out_path(&t, "folder");
+    std::fs::create_dir(&folder).unwrap();
+    assert_clear_failure(&export(&t, "markdown", &folder, &[]), "already exists");
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
+}
+
+#[test]
+fn an_archive_needs_its_own_passphrase() {
+    let t = standard_vault();
+    let path = out_path(&t, "x.hearth");
+    let r = run(hearth(&t)
+        .args(["export", "--format", "archive", "--output"])
+        .arg(&path));
+    assert_clear_failure(&r, "HEARTH_ARCHIVE_PASSPHRASE");
+    let r = run(hearth(&t)
+        .env("HEARTH_ARCHIVE_PASSPHRASE", "short")
+        .args(["export", "--format", "archive", "--output"])
+        .arg(&path));
+    assert_clear_failure(&r, "at least 8 characters");
+    assert!(!path.exists());
+}
+
+#[test]
+fn the_archive_holds_no_text_in_the_clear_and_no_export_holds_an_api_key() {
+    let secret = canary("conversation-text");
+    let title = canary("title");
+    let key = format!("sk-{}", canary("api-key"));
+    let mut tree = branched("conv-c", &title, T0, &secret);
+    tree.messages[0].content = format!("question {secret}");
+    let t = vault_with(vec![tree]);
+    let r = run_with_input(hearth(&t).args(["key", "set", "openai"]), key.as_bytes());
+    assert!(r.ok(), "{r:?}");
+
+    let sealed = out_path(&t, "sealed");
+    let plain = out_path(&t, "plain");
+    std::fs::create_dir_all(&sealed).unwrap();
+    std::fs::create_dir_all(&plain).unwrap();
+    assert!(export(&t, "archive", &sealed.join("all.hearth"), &[]).ok());
+    assert!(export(&t, "json", &plain.join("all.json"), &[]).ok());
+    assert!(export(&t, "markdown", &plain.join("md"), &[]).ok());
+    assert!(export(
+        &t,
+        "markdown",
+        &plain.join("one.md"),
+        &["--conversation", "conv-c"]
+    )
+    .ok());
+
+    // The scan can see text: the plaintext exports hold it.
+    assert!(!files_containing(&plain, secret.as_bytes()).is_empty());
+    assert!(!files_containing(&plain, title.as_bytes()).is_empty());
+    for needle in [
+        &secret,
+        &title,
+        &"Edited question?".to_owned(),
+        &"Answer plainly.".to_owned(),
+    ] {
+        assert_absent(&sealed, needle);
+    }
+    for dir in [&sealed, &plain] {
+        assert_absent(dir, &key);
+        assert_absent(dir, &key[key.len() - 12..]);
+    }
+    // The archive still holds the conversation.
+    let (back, _) = import_into_fresh(import_archive, &sealed.join("all.hearth"));
+    assert!(trees(&back.data)[0].messages[0].content.contains(&secret));
+}
+
+/// JSON text of a vault with three conversations, the middle one large.
+fn three_conversation_export() -> (TestDir, Vec<u8>) {
+    let t = vault_with(vec![
+        branched("c1", "one", T0, "first"),
+        branched("c2", "two", T0 + 1, &"long answer ".repeat(30_000)),
+        branched("c3", "three", T0 + 2, "third"),
+    ]);
+    let path = out_path(&t, "three.json");
+    assert!(export(&t, "json", &path, &[]).ok());
+    let bytes = std::fs::read(&path).unwrap();
+    (t, bytes)
+}
+
+/// Whether the vault behind `engine` holds no conversation at all.
+fn is_empty(engine: &Engine) -> bool {
+    engine.list_conversations(true, 10, 0).unwrap().is_empty()
+}
+
+#[test]
+fn a_json_export_cut_short_or_broken_in_the_middle_imports_nothing() {
+    let (_t, bytes) = three_conversation_export();
+    let dest = setup();
+    let engine = open_engine(&dest.data);
+    let import = |bytes: &[u8]| {
+        let e = engine
+            .import_hearth_json(bytes, |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(is_empty(&engine), "imported something: {e}");
+        e
+    };
+    for cut in [
+        1,
+        40,
+        bytes.len() / 3,
+        bytes.len() / 2,
+        bytes.len() - 300,
+        bytes.len() - 3,
+    ] {
+        let e = import(&bytes[..cut]);
+        assert!(
+            e.contains("line ") && e.ends_with("nothing was imported"),
+            "cut at {cut}: {e}"
+        );
+    }
+
+    // The third conversation broken: the first two must not stay.
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let broken = text.replacen(
+        r#""id":"c3-q1","parent_id":null,"role":"user""#,
+        r#""id":"c3-q1","parent_id":null,"role":42"#,
+        1,
+    );
+    assert_ne!(broken, text);
+    let e = import(broken.as_bytes());
+    assert!(
+        e.contains("conversation 3") && e.contains("line 4 column"),
+        "{e}"
+    );
+
+    // The middle one with a message before its parent.
+    let broken = text.replacen(r#""parent_id":"c2-q1""#, r#""parent_id":"c2-a3""#, 1);
+    let e = import(broken.as_bytes());
+    assert!(
+        e.contains("conversation 2 (c2, ending on line 3)") && e.contains("parent"),
+        "{e}"
+    );
+
+    // The whole file still imports.
+    assert_eq!(
+        engine.import_hearth_json(&bytes[..], |_| {}).unwrap().added,
+        3
+    );
+}
+
+/// Archive layout, as docs/export-format.md gives it.
+const HEADER: usize = 81;
+const CHUNK: usize = 64 * 1024 + 16;
+
+#[test]
+fn a_tampered_or_truncated_archive_imports_nothing() {
+    let (t, _) = three_conversation_export();
+    let path = out_path(&t, "three.hearth");
+    assert!(export(&t, "archive", &path, &[]).ok());
+    let archive = std::fs::read(&path).unwrap();
+    let chunks = (archive.len() - HEADER).div_ceil(CHUNK);
+    assert!(chunks >= 4, "{chunks} chunks");
+    let chunk =
+        |i: usize| &archive[HEADER + i * CHUNK..(HEADER + (i + 1) * CHUNK).min(archive.len())];
+
+    let mut cases: Vec<(String, Vec<u8>, &str)> = Vec::new();
+    cases.push((
+        "wrong passphrase".into(),
+        archive.clone(),
+        "wrong archive passphrase",
+    ));
+    for at in [0, 8, 20, 30, 40, 45, 70] {
+        let mut bad = archive.clone();
+        bad[at] ^= 0x01;
+        cases.push((format!("header byte {at} flipped"), bad, ""));
+    }
+    for at in [HEADER, HEADER + CHUNK + 100, archive.len() - 1] {
+        let mut bad = archive.clone();
+        bad[at] ^= 0x80;
+        cases.push((format!("byte {at} flipped"), bad, "authenticate"));
+    }
+    for cut in [
+        HEADER - 1,
+        HEADER,
+        HEADER + 10,
+        HEADER + CHUNK,
+        HEADER + 2 * CHUNK,
+        HEADER + 2 * CHUNK + 1,
+        archive.len() - 1,
+    ] {
+        cases.push((
+            format!("cut at {cut}"),
+            archive[..cut].to_vec(),
+            "cut short",
+        ));
+    }
+    let with = |order: &[usize]| {
+        let mut out = archive[..HEADER].to_vec();
+        for &i in order {
+            out.extend_from_slice(chunk(i));
+        }
+        out
+    };
+    let all: Vec<usize> = (0..chunks).collect();
+    let mut swapped = all.clone();
+    swapped.swap(1, 2);
+    cases.push((
+        "chunks 2 and 3 swapped".into(),
+        with(&swapped),
+        "authenticate",
+    ));
+    let mut doubled = all.clone();
+    doubled.insert(1, 1);
+    cases.push(("chunk 2 twice".into(), with(&doubled), "authenticate"));
+    let mut dropped = all.clone();
+    dropped.remove(1);
+    cases.push(("chunk 2 dropped".into(), with(&dropped), "authenticate"));
+    cases.push((
+        "final chunk dropped".into(),
+        with(&all[..chunks - 1]),
+        "cut short",
+    ));
+
+    let dest = setup();
+    let engine = open_engine(&dest.data);
+    for (what, bytes, needle) in cases {
+        let pass = if what == "wrong passphrase" {
+            "not the archive passphrase"
+        } else {
+            ARCHIVE_PASS
+        };
+        let e = engine
+            .import_hearth_archive(&bytes[..], &Passphrase::new(pass), |_| {})
+            .err()
+            .unwrap_or_else(|| panic!("{what}: accepted"))
+            .to_string();
+        assert!(
+            e.contains(needle) && e.ends_with("nothing was imported"),
+            "{what}: {e}"
+        );
+        assert!(is_empty(&engine), "{what}: imported something");
+    }
+    // The archive itself is fine.
+    let report = engine
+        .import_hearth_archive(&archive[..], &Passphrase::new(ARCHIVE_PASS), |_| {})
+        .unwrap();
+    assert_eq!(report.added, 3);
+}
+
+#[test]
+fn markdown_shows_the_visible_branch_as_written() {
+    let t = vault_with(vec![branched(
+        "conv-1",
+        "Hearths",
+        T0,
+        "A fireplace.\n\n- warm\n- old",
+    )]);
+    let path = out_path(&t, "hearths.md");
+    let r = export(&t, "markdown", &path, &["--conversation", "conv-1"]);
+    assert!(r.ok(), "{r:?}");
+    let expected = "\
+# Hearths
+
+Created 2024-05-01 12:00 UTC · Updated 2024-05-01 12:04 UTC
+
+---
+
+**System prompt**
+
+Answer plainly.
+
+---
+
+**You** · 2024-05-01 12:03 UTC
+
+Edited question?
+
+---
+
+**Assistant** · claude-test · 2024-05-01 12:04 UTC
+
+<details>
+<summary>Reasoning</summary>
+
+Let me think.
+
+</details>
+
+A fireplace.
+
+- warm
+- old
+";
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    #[cfg(unix)]
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn markdown_file_names_from_hostile_titles_stay_in_the_folder() {
+    let long = "a very long title ".repeat(40);
+    let titles = [
+        "../../etc/passwd",
+        "CON",
+        "",
+        &long,
+        "🔥🔥🔥",
+        "/absolute",
+        "..",
+        "a\\b:c*?",
+    ];
+    let conversations = titles
+        .iter()
+        .enumerate()
+        .map(|(i, title)| branched(&format!("conv-{i}"), title, T0 + i as i64, "x"))
+        .collect();
+    let t = vault_with(conversations);
+    let folder = out_path(&t, "md");
+    let r = export(&t, "markdown", &folder, &[]);
+    assert!(r.ok(), "{r:?}");
+    assert!(r.stderr.contains("Wrote 8 Markdown files"), "{r:?}");
+
+    let all = snapshot(t.root.path());
+    let outside: Vec<_> = all
+        .keys()
+        .filter(|p| !p.starts_with(&folder) && !p.starts_with(&t.data))
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "written outside the folder: {outside:?}"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let long_name = format!(
+        "{} (conv6).md",
+        long.trim().chars().take(60).collect::<String>().trim()
+    );
+    let mut expected = vec![
+        "_.._etc_passwd (conv0).md".to_owned(),
+        "_CON (conv1).md".to_owned(),
+        "Untitled (conv2).md".to_owned(),
+        long_name.replace("(conv6)", "(conv3)"),
+        "🔥🔥🔥 (conv4).md".to_owned(),
+        "_absolute (conv5).md".to_owned(),
+        "Untitled (conv6).md".to_owned(),
+        "a_b_c__ (conv7).md".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(names, expected);
+    for name in &names {
+        assert!(name.len() <= 255);
+    }
+}

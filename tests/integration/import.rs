@@ -1,0 +1,518 @@
+//! Importing other apps' data exports through `hearth import`: the visible conversation
+//! exactly as the reader saw it, every hidden branch kept, the same result from a JSON
+//! file, a split folder and a zip, nothing added twice, and nothing at all from a broken
+//! file. The fixtures are in `tests/data/import/` (its README says what each shows).
+
+use std::path::{Path, PathBuf};
+
+use hearth_tests::*;
+use serde_json::Value;
+
+const PASS: &str = "import test passphrase";
+
+fn hearth(t: &TestDir) -> std::process::Command {
+    let mut cmd = t.hearth();
+    without_dbus(&mut cmd).env("HEARTH_PASSPHRASE", PASS);
+    cmd
+}
+
+fn vault() -> TestDir {
+    let t = TestDir::new();
+    run_ok(hearth(&t).args(["init", "--passphrase", "--no-keychain"]));
+    t
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/import")
+        .join(name)
+}
+
+fn import(t: &TestDir, path: &Path, extra: &[&str]) -> Run {
+    run(hearth(t).arg("import").arg(path).args(extra))
+}
+
+/// Imports and returns the summary line.
+fn import_ok(t: &TestDir, path: &Path) -> String {
+    let r = import(t, path, &[]);
+    assert!(r.ok(), "import of {} failed:\n{r:?}", path.display());
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{r:?}");
+    lines[0].to_owned()
+}
+
+fn list(t: &TestDir) -> Vec<Value> {
+    let r = run_ok(hearth(t).args(["list", "--all", "--json"]));
+    serde_json::from_str::<Value>(&r.stdout)
+        .unwrap()
+        .as_array()
+        .cloned()
+        .unwrap()
+}
+
+fn show(t: &TestDir, id: &str) -> Value {
+    let r = run_ok(hearth(t).args(["show", id, "--format", "json"]));
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+/// The visible conversation as (role, content) pairs.
+fn visible(t: &TestDir, id: &str) -> Vec<(String, String)> {
+    show(t, id)["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap().to_owned(),
+                m["content"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(r, c)| ((*r).to_owned(), (*c).to_owned()))
+        .collect()
+}
+
+/// Titles with their message counts (every branch), sorted by title.
+fn titles(t: &TestDir) -> Vec<(String, i64)> {
+    let mut rows: Vec<(String, i64)> = list(t)
+        .iter()
+        .map(|c| {
+            (
+                c["title"].as_str().unwrap().to_owned(),
+                c["message_count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Everything a user can see of the vault: the list and each conversation shown.
+fn everything(t: &TestDir) -> Vec<Value> {
+    let mut all = vec![Value::Array(list(t))];
+    let mut ids: Vec<String> = list(t)
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    for id in ids {
+        all.push(show(t, &id));
+    }
+    all
+}
+
+fn assert_empty(t: &TestDir) {
+    assert!(list(t).is_empty(), "something was imported: {:?}", list(t));
+    let status: Value =
+        serde_json::from_str(&run_ok(hearth(t).args(["status", "--json"])).stdout).unwrap();
+    let text = status.to_string();
+    assert!(
+        text.contains("\"messages\":0") && text.contains("\"conversations\":0"),
+        "{text}"
+    );
+}
+
+const CAPITALS: &str = "chatgpt:6a1f0c1e-0000-4000-8000-00000000000a";
+const CHART: &str = "chatgpt:6a1f0c1e-0000-4000-8000-00000000000b";
+const UNTITLED: &str = "chatgpt:6a1f0c1e-0000-4000-8000-00000000000c";
+const VOICE: &str = "chatgpt:6a1f0c1e-0000-4000-8000-00000000000d";
+
+#[test]
+fn a_chatgpt_export_shows_what_the_reader_saw_and_keeps_every_branch() {
+    let t = vault();
+    let summary = import_ok(&t, &fixture("chatgpt/conversations.json"));
+    assert_eq!(
+        summary,
+        "Imported 4 conversations (15 messages); 0 already present."
+    );
+    assert_eq!(
+        titles(&t),
+        vec![
+            ("Capitals".to_owned(), 5),
+            ("Chart and code".to_owned(), 3),
+            ("How do I boil an egg?".to_owned(), 2),
+            ("Voice and pictures".to_owned(), 5),
+        ]
+    );
+
+    // The edited question and the regenerated reply (current_node) are visible; the
+    // first question, its answer and the first reply stay as hidden branches.
+    assert_eq!(
+        visible(&t, CAPITALS),
+        pairs(&[
+            ("user", "What is the capital of Italy?"),
+            ("assistant", "The capital of Italy is Rome."),
+        ])
+    );
+    let capitals = show(&t, CAPITALS);
+    assert_eq!(
+        capitals["conversation"]["created_at"],
+        1_700_000_000_123_i64
+    );
+    assert_eq!(
+        capitals["conversation"]["updated_at"],
+        1_700_000_300_500_i64
+    );
+    let reply = &capitals["messages"][1];
+    assert_eq!(reply["model"], "gpt-4o-mini");
+    assert_eq!(reply["status"], "complete");
+    assert_eq!(reply["created_at"], 1_700_000_200_000_i64);
+    assert_eq!(
+        capitals["messages"][0]["parent_id"],
+        Value::Null,
+        "the hidden system message is not in the tree"
+    );
+
+    // Picture and text, reasoning, code and tool output left out, the chart kept as a
+    // placeholder, a citation marker removed, and the continuation joined.
+    assert_eq!(
+        visible(&t, CHART),
+        pairs(&[
+            (
+                "user",
+                "[image]\n\nPlot the numbers in this picture and add them up.\n\n[Attachment: numbers.png]"
+            ),
+            ("assistant", "[image]"),
+            (
+                "assistant",
+                "The numbers add up to 42, and the chart shows both bars. The larger one is 30. Anything else?"
+            ),
+        ])
+    );
+    let chart = show(&t, CHART);
+    assert_eq!(
+        chart["messages"][1]["reasoning"],
+        "Reading the picture\nThe image lists 12 and 30."
+    );
+    assert_eq!(chart["messages"][2]["model"], "gpt-4o");
+    let shown = chart.to_string();
+    for noise in ["print(12 + 30)", "Thought for 4 seconds", "turn0search0"] {
+        assert!(!shown.contains(noise), "`{noise}` leaked into {shown}");
+    }
+
+    // No title, no conversation times, a message without a time, hidden context.
+    let untitled = show(&t, UNTITLED);
+    assert_eq!(untitled["conversation"]["title"], "How do I boil an egg?");
+    assert_eq!(
+        untitled["conversation"]["created_at"],
+        1_700_002_000_000_i64
+    );
+    assert_eq!(untitled["messages"][1]["created_at"], 1_700_002_000_000_i64);
+    assert_eq!(
+        visible(&t, UNTITLED),
+        pairs(&[
+            ("user", "How do I boil an egg?\nThanks!"),
+            ("assistant", "Put it in boiling water for 9 minutes."),
+        ])
+    );
+    assert!(!untitled.to_string().contains("Be brief"));
+
+    assert_eq!(
+        visible(&t, VOICE),
+        pairs(&[
+            ("user", "Tell me a joke."),
+            ("assistant", "Why did the cat sit on the computer?"),
+            ("user", "Draw that cat."),
+            ("assistant", "[image: A cat sitting on a laptop]"),
+            ("assistant", "To keep an eye on the mouse!"),
+        ])
+    );
+}
+
+#[test]
+fn importing_the_same_export_again_adds_nothing() {
+    let t = vault();
+    import_ok(&t, &fixture("chatgpt/conversations.json"));
+    let before = everything(&t);
+    let summary = import_ok(&t, &fixture("chatgpt/conversations.json"));
+    assert_eq!(
+        summary,
+        "Imported 0 conversations (0 messages); 4 already present."
+    );
+    // The zip of the same export is the same conversations, so it adds nothing either.
+    let summary = import_ok(&t, &fixture("chatgpt-export.zip"));
+    assert_eq!(
+        summary,
+        "Imported 0 conversations (0 messages); 4 already present."
+    );
+    assert_eq!(everything(&t), before);
+
+    import_ok(&t, &fixture("claude/conversations.json"));
+    let with_claude = everything(&t);
+    let summary = import_ok(&t, &fixture("claude-export.zip"));
+    assert_eq!(
+        summary,
+        "Imported 0 conversations (0 messages); 2 already present."
+    );
+    assert_eq!(everything(&t), with_claude);
+}
+
+#[test]
+fn json_split_folder_and_zips_give_identical_results() {
+    let reference = vault();
+    import_ok(&reference, &fixture("chatgpt/conversations.json"));
+    let expected = everything(&reference);
+    assert_eq!(expected.len(), 5);
+    for source in [
+        "chatgpt-split",
+        "chatgpt-split/conversations-000.json",
+        "chatgpt-export.zip",
+        "chatgpt-split-export.zip",
+    ] {
+        let t = vault();
+        import_ok(&t, &fixture(source));
+        if source.ends_with("000.json") {
+            // One part alone holds its own conversations only.
+            assert_eq!(list(&t).len(), 2, "{source}");
+            import_ok(&t, &fixture("chatgpt-split/conversations-001.json"));
+        }
+        assert_eq!(everything(&t), expected, "{source}");
+    }
+
+    let reference = vault();
+    import_ok(&reference, &fixture("claude/conversations.json"));
+    let t = vault();
+    import_ok(&t, &fixture("claude-export.zip"));
+    assert_eq!(everything(&t), everything(&reference));
+}
+
+const CLAUDE_BRANCHES: &str = "claude:28d595a3-5db0-492d-a49a-af74f13de505";
+const CLAUDE_LINEAR: &str = "claude:5b3c0d1e-1111-4222-8333-444455556666";
+
+#[test]
+fn a_claude_export_uses_content_blocks_thinking_and_attachments() {
+    let t = vault();
+    let summary = import_ok(&t, &fixture("claude/conversations.json"));
+    assert_eq!(
+        summary,
+        "Imported 2 conversations (7 messages); 0 already present."
+    );
+    assert_eq!(
+        titles(&t),
+        vec![
+            ("Rust main".to_owned(), 5),
+            ("Summarise my notes".to_owned(), 2)
+        ]
+    );
+    // The latest branch is visible; the retry "An empty program." stays hidden.
+    assert_eq!(
+        visible(&t, CLAUDE_BRANCHES),
+        pairs(&[
+            (
+                "user",
+                "Explain this file\n\n[Attachment: lib.rs]\n```\nfn main() {}\n```\n\n[File: diagram.png]"
+            ),
+            ("assistant", "It defines an empty `main` function."),
+            ("user", "Can it print?"),
+            (
+                "assistant",
+                "Let me check.\n\n[Tool call: web_search]\n```json\n{\n  \"query\": \"rust println\"\n}\n```\n\n\
+                 [Tool result: web_search]\n```json\n[\n  {\n    \"text\": \"println! prints a line\",\n    \"type\": \"text\"\n  }\n]\n```\n\n\
+                 Use `println!`."
+            ),
+        ])
+    );
+    let branches = show(&t, CLAUDE_BRANCHES);
+    assert_eq!(
+        branches["messages"][1]["reasoning"],
+        "The user wants the file explained."
+    );
+    assert_eq!(
+        branches["conversation"]["created_at"],
+        1_723_144_326_120_i64
+    );
+    assert_eq!(branches["messages"][3]["created_at"], 1_723_144_560_000_i64);
+    let search = run_ok(hearth(&t).args(["search", "empty program", "--json"]));
+    assert!(
+        search
+            .stdout
+            .contains("claude:28d595a3-5db0-492d-a49a-af74f13de505:m3"),
+        "the hidden retry is kept: {}",
+        search.stdout
+    );
+    assert!(
+        !everything(&t).iter().any(|v| v
+            .to_string()
+            .contains("not supported on your current device")),
+        "the placeholder text was used"
+    );
+
+    // No lineage: one line in order; no name: the first message gives the title; no
+    // content blocks: the text field.
+    assert_eq!(
+        visible(&t, CLAUDE_LINEAR),
+        pairs(&[
+            (
+                "user",
+                "Summarise my notes\n\n[Attachment: pasted text]\n```\nBuy milk\nCall mom\n```"
+            ),
+            ("assistant", "Buy milk, then call your mother."),
+        ])
+    );
+}
+
+/// Cuts `source` at `cut` bytes into a new file.
+fn truncated(t: &TestDir, source: &str, cut: usize) -> PathBuf {
+    let bytes = std::fs::read(fixture(source)).unwrap();
+    let path = t.root.path().join(format!("cut-{cut}.json"));
+    std::fs::write(&path, &bytes[..cut]).unwrap();
+    path
+}
+
+#[test]
+fn a_truncated_export_adds_nothing_and_says_so() {
+    let t = vault();
+    for source in ["chatgpt/conversations.json", "claude/conversations.json"] {
+        let len = std::fs::metadata(fixture(source)).unwrap().len() as usize;
+        for cut in [1, 40, len / 3, len / 2, len - 200, len - 3] {
+            let path = truncated(&t, source, cut);
+            let r = import(&t, &path, &[]);
+            assert_clear_failure(&r, "ends early");
+            assert_clear_failure(&r, &format!("cut-{cut}.json"));
+            assert_clear_failure(&r, "nothing was imported");
+            assert_empty(&t);
+        }
+    }
+    // A cut zip is not a zip any more.
+    let bytes = std::fs::read(fixture("chatgpt-export.zip")).unwrap();
+    let path = t.root.path().join("cut.zip");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    assert_clear_failure(&import(&t, &path, &[]), "cut.zip");
+    assert_empty(&t);
+}
+
+#[test]
+fn one_malformed_conversation_in_the_middle_adds_nothing_and_is_named() {
+    let t = vault();
+    let r = import(&t, &fixture("chatgpt-bad-parent.json"), &[]);
+    assert_clear_failure(
+        &r,
+        "chatgpt-bad-parent.json: conversation 2 \"Broken tree\"",
+    );
+    assert_clear_failure(&r, "d9-missing");
+    assert_empty(&t);
+
+    let r = import(&t, &fixture("chatgpt-bad-shape.json"), &[]);
+    assert_clear_failure(&r, "chatgpt-bad-shape.json");
+    assert_clear_failure(&r, "conversation 2");
+    assert_clear_failure(&r, "line ");
+    assert_empty(&t);
+
+    let r = import(&t, &fixture("claude-bad-parent.json"), &[]);
+    assert_clear_failure(&r, "claude-bad-parent.json: conversation 2 \"Lost parent\"");
+    assert_clear_failure(&r, "not-here");
+    assert_empty(&t);
+
+    // The good conversations of those files import once the bad one is fixed: here,
+    // simply from the good files.
+    import_ok(&t, &fixture("chatgpt/conversations.json"));
+    assert_eq!(list(&t).len(), 4);
+}
+
+#[test]
+fn files_that_are_not_exports_are_refused_clearly() {
+    let t = vault();
+    let dir = t.root.path();
+    let cases: Vec<(PathBuf, &[u8], &str)> = vec![
+        (dir.join("notes.txt"), b"just some notes\n", "not a ChatGPT"),
+        (dir.join("other.json"), br#"[{"foo": 1}]"#, "--format"),
+        (
+            dir.join("object.json"),
+            br#"{"hello": "world"}"#,
+            "--format",
+        ),
+        (dir.join("empty.zip"), b"PK\x05\x06", "zip"),
+    ];
+    for (path, body, needle) in cases {
+        std::fs::write(&path, body).unwrap();
+        assert_clear_failure(&import(&t, &path, &[]), needle);
+    }
+    assert_clear_failure(&import(&t, &dir.join("missing.json"), &[]), "cannot read");
+    assert_clear_failure(&import(&t, dir, &[]), "no conversations.json");
+
+    // The wrong format, forced, is refused rather than half-read.
+    let r = import(
+        &t,
+        &fixture("chatgpt/conversations.json"),
+        &["--format", "claude"],
+    );
+    assert_clear_failure(&r, "no `uuid`");
+    let r = import(
+        &t,
+        &fixture("claude/conversations.json"),
+        &["--format", "chatgpt"],
+    );
+    assert_clear_failure(&r, "mapping");
+    assert_empty(&t);
+
+    // An empty export is fine and adds nothing.
+    let empty = dir.join("conversations.json");
+    std::fs::write(&empty, b"[]").unwrap();
+    assert_eq!(
+        import_ok(&t, &empty),
+        "Imported 0 conversations (0 messages); 0 already present."
+    );
+}
+
+#[test]
+fn hearth_exports_and_archives_import_back_through_detection() {
+    let from = vault();
+    import_ok(&from, &fixture("chatgpt/conversations.json"));
+    import_ok(&from, &fixture("claude/conversations.json"));
+    let expected = everything(&from);
+    let json = from.root.path().join("export.json");
+    let archive = from.root.path().join("export.hearth");
+    run_ok(
+        hearth(&from)
+            .args(["export", "--format", "json", "--output"])
+            .arg(&json),
+    );
+    run_ok(
+        hearth(&from)
+            .env("HEARTH_ARCHIVE_PASSPHRASE", "archive passphrase")
+            .args(["export", "--format", "archive", "--output"])
+            .arg(&archive),
+    );
+
+    let t = vault();
+    assert_eq!(
+        import_ok(&t, &json),
+        "Imported 6 conversations (22 messages); 0 already present."
+    );
+    assert_eq!(everything(&t), expected);
+
+    let t = vault();
+    // Without its passphrase an archive is refused, and nothing is imported.
+    assert_clear_failure(&import(&t, &archive, &[]), "HEARTH_ARCHIVE_PASSPHRASE");
+    let r = run(hearth(&t)
+        .env("HEARTH_ARCHIVE_PASSPHRASE", "not the passphrase")
+        .arg("import")
+        .arg(&archive));
+    assert!(!r.ok(), "{r:?}");
+    assert_empty(&t);
+    assert_clear_failure(
+        &import(&t, &archive, &["--format", "chatgpt"]),
+        "encrypted Hearth archive",
+    );
+    let r = run_ok(
+        hearth(&t)
+            .env("HEARTH_ARCHIVE_PASSPHRASE", "archive passphrase")
+            .arg("import")
+            .arg(&archive),
+    );
+    assert_eq!(
+        r.stderr.trim(),
+        "Imported 6 conversations (22 messages); 0 already present."
+    );
+    assert_eq!(everything(&t), expected);
+    // The same conversations from the other apps' exports are already there.
+    assert_eq!(
+        import_ok(&t, &fixture("chatgpt-export.zip")),
+        "Imported 0 conversations (0 messages); 4 already present."
+    );
+}
