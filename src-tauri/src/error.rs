@@ -128,6 +128,7 @@ impl From<EngineError> for CommandError {
             EngineError::UnknownProvider(_) => ErrorKind::NotFound,
             EngineError::Provider { error, .. } | EngineError::Setup(error) => provider_kind(error),
             EngineError::Invalid(_) | EngineError::NotConfigured(_) => ErrorKind::Invalid,
+            EngineError::WrongArchivePassphrase => ErrorKind::WrongPassphrase,
         };
         let message = match &error {
             EngineError::NotConfigured(missing) => format!(

@@ -6,6 +6,7 @@
 //! on Tauri's mock runtime.
 
 pub mod commands;
+pub mod dialogs;
 pub mod dto;
 pub mod error;
 pub mod navigation;
@@ -43,7 +44,9 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 .open_js_links_on_click(false)
                 .build(),
         )
+        .plugin(tauri_plugin_dialog::init())
         .manage(Streams::default())
+        .manage(dialogs::PickedFiles::default())
         .setup(|app| {
             if app.try_state::<Hearth>().is_none() {
                 let paths = AppPaths::new(data_dir(app)?);
@@ -73,6 +76,9 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::conversations::set_conversation_model,
             commands::data::data_inventory,
             commands::data::erase_everything,
+            commands::transfer::export_data,
+            commands::transfer::pick_import_file,
+            commands::transfer::import_picked,
             commands::chat::send_message,
             commands::chat::regenerate_reply,
             commands::chat::edit_message,

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 
 use hearth_desktop::commands::data::{InventoryDto, StoredFileDto};
 use hearth_desktop::commands::providers::ProviderChange;
+use hearth_desktop::commands::transfer::{
+    ExportDoneDto, ExportFormatDto, ImportDoneDto, PickedFileDto, TransferProgressDto,
+};
 use hearth_desktop::commands::vault::Protection;
 use hearth_desktop::dto::{
     ChatEvent, ConversationDto, ConversationSummaryDto, ConversationViewDto, MessageDto,
@@ -66,6 +69,11 @@ fn ipc_types() -> Vec<(&'static str, Export)> {
         // Your data.
         InventoryDto,
         StoredFileDto,
+        ExportFormatDto,
+        ExportDoneDto,
+        PickedFileDto,
+        ImportDoneDto,
+        TransferProgressDto,
         // Providers.
         ProviderDto,
         ProviderChange,

@@ -536,3 +536,104 @@ fn the_inventory_names_files_and_keys_and_erase_needs_the_word() {
     assert!(!data_dir.join("vault.json").exists());
     assert_eq!(app.ok("vault_status", json!({}))["state"], "notCreated");
 }
+
+/// Exports to JSON and to an archive through the (test-answered) save dialog, then
+/// imports both into a fresh vault through the (test-answered) open dialog.
+#[test]
+fn export_and_import_go_through_dialogs_the_webview_never_names_a_path() {
+    let dialogs = tempfile::tempdir().expect("dialog folder");
+    std::fs::create_dir_all(dialogs.path().join("save")).expect("save folder");
+    std::fs::create_dir_all(dialogs.path().join("open")).expect("open folder");
+    // Only this test opens dialogs, so setting the variable for the process is safe.
+    std::env::set_var("HEARTH_TEST_DIALOGS", dialogs.path());
+
+    let app = harness();
+    app.create_passphrase_vault();
+    app.add_provider(&provider(hello));
+    app.ok(
+        "send_message",
+        json!({"requestId": "r1", "text": "Hi", "onEvent": "__CHANNEL__:7"}),
+    );
+    settled(&app);
+    let done = app.ok(
+        "export_data",
+        json!({"format": "json", "onProgress": "__CHANNEL__:11"}),
+    );
+    assert_eq!(done["conversations"], 1);
+    assert_eq!(done["messages"], 2);
+    let json_path = std::path::PathBuf::from(done["path"].as_str().expect("a path"));
+    assert!(json_path.starts_with(dialogs.path().join("save")), "{done}");
+    assert!(
+        app.kind(
+            "export_data",
+            json!({"format": "json", "onProgress": "__CHANNEL__:12"})
+        ) == "Invalid",
+        "an export overwrote a file"
+    );
+    assert_eq!(
+        app.kind(
+            "export_data",
+            json!({"format": "archive", "archivePassphrase": "short", "onProgress": "__CHANNEL__:13"})
+        ),
+        "Invalid"
+    );
+    let sealed = app.ok(
+        "export_data",
+        json!({"format": "archive", "archivePassphrase": "archive passphrase",
+               "onProgress": "__CHANNEL__:14"}),
+    );
+    let archive_path = std::path::PathBuf::from(sealed["path"].as_str().expect("a path"));
+    let bytes = std::fs::read(&archive_path).expect("the archive");
+    assert!(
+        !bytes.windows(5).any(|w| w == b"Hello"),
+        "the archive is not sealed"
+    );
+
+    // A second app with a fresh vault imports the JSON, then the archive (which adds
+    // nothing: the same conversation).
+    let other = harness();
+    other.create_passphrase_vault();
+    std::fs::copy(&json_path, dialogs.path().join("open/export.json")).expect("copy");
+    let picked = other.ok("pick_import_file", json!({}));
+    assert_eq!(picked["format"], "hearth");
+    assert_eq!(picked["name"], "export.json");
+    let token = picked["token"].as_str().expect("a token").to_owned();
+    assert!(!token.contains('/'), "the token is not a path");
+    let imported = other.ok(
+        "import_picked",
+        json!({"token": token, "onProgress": "__CHANNEL__:15"}),
+    );
+    assert_eq!(imported, json!({"added": 1, "skipped": 0, "messages": 2}));
+    assert_eq!(
+        only_conversation(&other)["messages"][1]["content"],
+        "Hello there"
+    );
+
+    std::fs::remove_file(dialogs.path().join("open/export.json")).expect("tidy");
+    std::fs::copy(&archive_path, dialogs.path().join("open/export.hearth")).expect("copy");
+    let picked = other.ok("pick_import_file", json!({}));
+    assert_eq!(picked["format"], "hearthArchive");
+    let token = picked["token"].clone();
+    assert_eq!(
+        other.kind(
+            "import_picked",
+            json!({"token": token, "archivePassphrase": "not the passphrase",
+                   "onProgress": "__CHANNEL__:16"})
+        ),
+        "WrongPassphrase"
+    );
+    // The same token still works after a mistyped passphrase.
+    let again = other.ok(
+        "import_picked",
+        json!({"token": token, "archivePassphrase": "archive passphrase",
+               "onProgress": "__CHANNEL__:17"}),
+    );
+    assert_eq!(again, json!({"added": 0, "skipped": 1, "messages": 0}));
+    assert_eq!(
+        other.kind(
+            "import_picked",
+            json!({"token": "made-up", "onProgress": "__CHANNEL__:18"})
+        ),
+        "Invalid"
+    );
+}

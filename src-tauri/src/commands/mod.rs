@@ -10,4 +10,5 @@ pub mod conversations;
 pub mod data;
 pub mod external;
 pub mod providers;
+pub mod transfer;
 pub mod vault;

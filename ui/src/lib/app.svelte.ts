@@ -1,23 +1,32 @@
 // The app's state in one place: the stores, how they reach each other, and what only
-// the app as a whole decides (which dialog is open, the idle lock).
+// the app as a whole decides (which dialog is open, the idle lock, leaving a temporary chat).
 
 import { ChatStore } from './chat.svelte'
+import type { ChatSurface } from './chat-surface'
 import { ConversationListStore } from './conversations.svelte'
 import { IdleTimer } from './idle'
 import * as ipc from './ipc'
 import { ProvidersStore } from './providers.svelte'
 import { SearchStore } from './search.svelte'
 import { SettingsStore } from './settings.svelte'
-import type { ConversationSummaryDto } from './types'
+import { TemporaryChatStore } from './temporary.svelte'
+import { ExportStore, ImportStore } from './transfers.svelte'
+import type { ConversationDto, ConversationSummaryDto } from './types'
 import { VaultStore } from './vault.svelte'
 
-export type SettingsTab = 'providers' | 'security' | 'about'
+export type SettingsTab = 'providers' | 'security' | 'about' | 'data'
+
+/** The word the user types to erase everything (and the confirmation the engine expects). */
+export const ERASE_WORD = 'erase'
 
 export class Hearth {
   readonly list = new ConversationListStore()
   readonly search = new SearchStore()
   readonly providers = new ProvidersStore()
   readonly chat = new ChatStore({ list: this.list, providers: () => this.providers.list })
+  readonly temporary = new TemporaryChatStore({ providers: () => this.providers.list })
+  readonly exports = new ExportStore()
+  readonly imports = new ImportStore(() => this.reloadConversations())
   readonly settings = new SettingsStore((s) => this.idle.configure(s.autoLockMinutes))
   readonly vault = new VaultStore({
     unlocked: () => this.enterMain(),
@@ -25,7 +34,7 @@ export class Hearth {
   })
   readonly idle = new IdleTimer({
     onIdle: () => void this.vault.lock(),
-    busy: () => this.chat.busy,
+    busy: () => this.chat.busy || this.temporary.streaming || this.exports.running || this.imports.running,
   })
 
   settingsOpen = $state(false)
@@ -34,6 +43,10 @@ export class Hearth {
   linkUrl = $state<string | null>(null)
   /** The conversation waiting for delete confirmation. */
   deleteTarget = $state<ConversationSummaryDto | null>(null)
+  /** The conversation whose export dialog is open. */
+  exportTarget = $state<ConversationDto | null>(null)
+  /** What to do once the user agrees to discard the temporary chat (the dialog is open). */
+  temporaryLeave = $state<(() => void | Promise<void>) | null>(null)
   /** The sidebar on narrow windows, where it slides over the chat. */
   sidebarOpen = $state(false)
   /** Bumped to ask the sidebar to focus its search box (Ctrl/Cmd+K). */
@@ -45,20 +58,58 @@ export class Hearth {
     ipc.onLocked(() => this.vault.lockedElsewhere())
   }
 
+  /** The chat on screen: the temporary one while it is open, else the saved one. */
+  get surface(): ChatSurface {
+    return this.temporary.active ? this.temporary : this.chat
+  }
+
   start(): Promise<void> {
     return this.vault.start()
   }
 
   newChat(): void {
-    this.search.clear()
-    this.chat.newChat()
+    void this.leaveTemporary(() => {
+      this.search.clear()
+      this.chat.newChat()
+      this.sidebarOpen = false
+      this.composerFocusRequest++
+    })
+  }
+
+  /** Opens an empty temporary chat (or goes back to the open one). */
+  startTemporary(): void {
     this.sidebarOpen = false
     this.composerFocusRequest++
+    if (this.temporary.active) return
+    this.search.clear()
+    this.chat.newChat()
+    this.temporary.open()
+  }
+
+  /** Closes the temporary chat (asking first when it has something in it). */
+  closeTemporary(): void {
+    void this.leaveTemporary(() => {
+      this.composerFocusRequest++
+    })
+  }
+
+  /** The user agreed to discard the temporary chat: do what was waiting. */
+  async confirmLeaveTemporary(): Promise<void> {
+    const next = this.temporaryLeave
+    this.temporaryLeave = null
+    this.temporary.discard()
+    await next?.()
+  }
+
+  cancelLeaveTemporary(): void {
+    this.temporaryLeave = null
   }
 
   async openConversation(id: string, focus: string | null = null): Promise<void> {
-    this.sidebarOpen = false
-    await this.chat.open(id, { focus })
+    await this.leaveTemporary(async () => {
+      this.sidebarOpen = false
+      await this.chat.open(id, { focus })
+    })
   }
 
   openSettings(tab: SettingsTab = 'providers'): void {
@@ -68,7 +119,11 @@ export class Hearth {
 
   async closeSettings(): Promise<void> {
     this.settingsOpen = false
+    // A finished export or import has been seen; one still running keeps its report.
+    this.exports.clear()
+    this.imports.clear()
     this.chat.providersChanged()
+    this.temporary.providersChanged()
   }
 
   async rename(id: string, title: string): Promise<void> {
@@ -89,6 +144,39 @@ export class Hearth {
     this.chat.forget(target.id)
   }
 
+  /**
+   * Conversations were added or deleted behind the sidebar's back (an import, a shorter
+   * retention period): load the list again, and leave the open conversation if it is gone.
+   */
+  async reloadConversations(): Promise<void> {
+    this.list.reset()
+    await Promise.all([this.list.loadMore(), this.chat.verifyOpen()])
+  }
+
+  closeConversationExport(): void {
+    this.exportTarget = null
+    this.exports.clear()
+  }
+
+  /** Destroys the vault and everything in it, then shows first-run setup. */
+  async eraseEverything(): Promise<void> {
+    await ipc.eraseEverything(ERASE_WORD)
+    await this.vault.erased()
+  }
+
+  /**
+   * Runs `next` once the temporary chat is out of the way: at once when there is none or
+   * it is empty, otherwise after the user agrees to discard it.
+   */
+  private async leaveTemporary(next: () => void | Promise<void>): Promise<void> {
+    if (this.temporary.active && this.temporary.hasContent) {
+      this.temporaryLeave = next
+      return
+    }
+    this.temporary.discard()
+    await next()
+  }
+
   private async enterMain(): Promise<void> {
     this.chat.newChat()
     await Promise.all([this.providers.load(), this.settings.load(), this.list.loadMore()])
@@ -100,7 +188,12 @@ export class Hearth {
     this.settingsOpen = false
     this.linkUrl = null
     this.deleteTarget = null
+    this.exportTarget = null
+    this.temporaryLeave = null
     this.sidebarOpen = false
+    this.temporary.discard()
+    this.exports.reset()
+    this.imports.reset()
     this.search.clear()
     this.chat.reset()
     this.list.reset()

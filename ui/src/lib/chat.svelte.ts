@@ -11,6 +11,7 @@ import {
   newRequestId,
   type LiveReply,
 } from './chat-view'
+import type { ChatSurface } from './chat-surface'
 import type { ConversationListStore } from './conversations.svelte'
 import { summaryOf } from './conversation-list'
 import * as ipc from './ipc'
@@ -36,7 +37,10 @@ export interface ChatDeps {
 /** The composer text of the new-chat view, in `drafts`. */
 const NEW_CHAT = ''
 
-export class ChatStore {
+export class ChatStore implements ChatSurface {
+  /** Saved conversations have edits and alternatives. */
+  readonly branching = true
+
   /** The open conversation; null for a new chat that has not been sent yet. */
   conversation = $state.raw<ConversationDto | null>(null)
   /** Its visible branch, root first, as the engine last sent it. */
@@ -94,6 +98,11 @@ export class ChatStore {
   /** A reply is being written in this view. */
   get streaming(): boolean {
     return this.currentLives.some((live) => !live.finished)
+  }
+
+  /** A stop was asked for in this view and the reply has not ended yet. */
+  get stopping(): boolean {
+    return this.currentLives.some((live) => live.stopping && !live.finished)
   }
 
   /** A reply is being written anywhere (the auto-lock waits for it). */
@@ -317,6 +326,20 @@ export class ChatStore {
   /** A conversation was renamed or pinned elsewhere (the sidebar). */
   patchConversation(id: string, changes: Partial<Pick<ConversationDto, 'title' | 'pinned'>>): void {
     if (this.conversation?.id === id) this.conversation = { ...this.conversation, ...changes }
+  }
+
+  /**
+   * Conversations were deleted behind the view's back (a shorter retention period): if the
+   * open one is gone, leave it.
+   */
+  async verifyOpen(): Promise<void> {
+    const id = this.currentId
+    if (id === null) return
+    try {
+      await ipc.openConversation(id)
+    } catch (raw) {
+      if (ipc.toHearthError(raw).kind === 'NotFound' && this.currentId === id) this.forget(id)
+    }
   }
 
   /** A conversation was deleted: leave it if it is open. */

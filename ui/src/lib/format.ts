@@ -24,3 +24,28 @@ export function shortDate(ms: number, now: number = Date.now()): string {
     year: date.getFullYear() === today.getFullYear() ? undefined : 'numeric',
   })
 }
+
+/** A file size as people read it: "0 bytes", "812 bytes", "4.2 KB", "118 MB" (1 KB = 1024 bytes). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '?'
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`
+  const units = ['KB', 'MB', 'GB', 'TB']
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  // One decimal while it says something (4.2 KB), none once the number is large (118 MB).
+  const shown = value < 10 ? Math.round(value * 10) / 10 : Math.round(value)
+  if (shown >= 1024 && unit < units.length - 1) return `1 ${units[unit + 1]}`
+  return `${shown} ${units[unit]}`
+}
+
+/** `path` relative to the folder `dir` when it is inside it ("vault.db"), else `path` unchanged. */
+export function relativeTo(path: string, dir: string): string {
+  const base = dir.replace(/[\\/]+$/, '')
+  if (base === '' || !path.startsWith(base)) return path
+  const rest = path.slice(base.length)
+  return /^[\\/]/.test(rest) && rest.length > 1 ? rest.slice(1) : path
+}

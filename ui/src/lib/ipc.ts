@@ -9,13 +9,21 @@ import type {
   ConversationSummaryDto,
   ConversationViewDto,
   ErrorKind,
+  ExportDoneDto,
+  ExportFormatDto,
+  ImportDoneDto,
+  InventoryDto,
   ModelDto,
+  PickedFileDto,
   Protection,
   ProviderChange,
   ProviderDto,
   ReplyStartedDto,
   SearchHitDto,
   SettingsDto,
+  TemporaryStartedDto,
+  TemporaryTurnDto,
+  TransferProgressDto,
   VaultStatusDto,
 } from './types'
 
@@ -59,6 +67,11 @@ let lockedListener: (() => void) | null = null
 /** Registers what happens when any command finds the vault locked (one listener). */
 export function onLocked(listener: (() => void) | null): void {
   lockedListener = listener
+}
+
+/** `args` without its undefined fields (optional arguments are left out, not sent empty). */
+function defined<T extends object>(args: T): Partial<T> {
+  return Object.fromEntries(Object.entries(args).filter(([, value]) => value !== undefined)) as Partial<T>
 }
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -142,6 +155,19 @@ export const editMessage = (
   onEvent: (event: ChatEvent) => void,
 ) => call<ReplyStartedDto>('edit_message', { ...args, onEvent: new Channel<ChatEvent>(onEvent) })
 
+export interface TemporaryArgs {
+  requestId: string
+  /** The whole chat so far, oldest first, ending with the user's new turn. */
+  turns: TemporaryTurnDto[]
+  systemPrompt?: string
+  providerId?: string
+  model?: string
+}
+
+/** A temporary chat's reply: the engine saves nothing; `done`/`error` name `requestId`. */
+export const sendTemporary = (args: TemporaryArgs, onEvent: (event: ChatEvent) => void) =>
+  call<TemporaryStartedDto>('send_temporary', { ...defined(args), onEvent: new Channel<ChatEvent>(onEvent) })
+
 /** Stops a reply by request id (or assistant message id); false when none was running. */
 export const cancelReply = (id: string) => call<boolean | null>('cancel_reply', { id })
 
@@ -157,6 +183,32 @@ export const setApiKey = (providerId: string, key: string) =>
 export const removeApiKey = (providerId: string) => call<boolean>('remove_api_key', { providerId })
 
 export const listModels = (providerId: string) => call<ModelDto[]>('list_models', { providerId })
+
+// Your data
+
+/** What is stored where: files, keychain entry names, counts, versions. Never a secret. */
+export const dataInventory = () => call<InventoryDto>('data_inventory')
+
+/**
+ * Writes an export through the native save dialog the Rust side shows; null when the user
+ * cancelled it. Without `conversationId`, the whole vault.
+ */
+export const exportData = (
+  args: { format: ExportFormatDto; conversationId?: string; archivePassphrase?: string },
+  onProgress: (progress: TransferProgressDto) => void,
+) => call<ExportDoneDto | null>('export_data', { ...defined(args), onProgress: new Channel(onProgress) })
+
+/** Shows the native open dialog and recognises the file; null when the user cancelled. */
+export const pickImportFile = () => call<PickedFileDto | null>('pick_import_file')
+
+/** Imports the picked file, all or nothing. */
+export const importPicked = (
+  args: { token: string; archivePassphrase?: string },
+  onProgress: (progress: TransferProgressDto) => void,
+) => call<ImportDoneDto>('import_picked', { ...defined(args), onProgress: new Channel(onProgress) })
+
+/** Destroys the vault, its key and the provider keys; `confirmation` must be "erase". */
+export const eraseEverything = (confirmation: string) => call<null>('erase_everything', { confirmation })
 
 // The outside world
 

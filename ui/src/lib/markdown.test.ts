@@ -269,7 +269,8 @@ describe('streaming', () => {
       expect(violations(renderMarkdown(source)), source).toEqual([])
       expect(violations(sanitizeHtml(source)), source).toEqual([])
     }
-  })
+    // 800 renders: seconds on a busy machine, so a longer limit than the default 5 s.
+  }, 60_000)
 })
 
 describe('robustness', () => {

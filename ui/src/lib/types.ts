@@ -7,6 +7,7 @@ export type {
   ConversationSummaryDto,
   ConversationViewDto,
   ErrorKind,
+  InventoryDto,
   MessageDto,
   MessageErrorDto,
   MessageStatusDto,
@@ -18,6 +19,17 @@ export type {
   RoleDto,
   SearchHitDto,
   SettingsDto,
+  StoredFileDto,
+  TemporaryStartedDto,
+  TemporaryTurnDto,
   VaultState,
   VaultStatusDto,
+} from './bindings'
+
+export type {
+  ExportDoneDto,
+  ExportFormatDto,
+  ImportDoneDto,
+  PickedFileDto,
+  TransferProgressDto,
 } from './bindings'

@@ -112,6 +112,14 @@ export class VaultStore {
     void this.refreshStatus()
   }
 
+  /** The vault was erased: forget everything read from it and start over at first-run setup. */
+  async erased(): Promise<void> {
+    if (this.screen === 'main') this.leaveMain()
+    this.status = null
+    this.error = null
+    await this.start()
+  }
+
   async refreshStatus(): Promise<void> {
     try {
       this.status = await ipc.vaultStatus()

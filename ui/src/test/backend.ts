@@ -2,7 +2,7 @@
 // recording every call. A handler may return a value, a promise, or throw a CommandError.
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
 import type { Channel } from '@tauri-apps/api/core'
-import type { ChatEvent, ErrorKind } from '../lib/types'
+import type { ChatEvent, ErrorKind, TransferProgressDto } from '../lib/types'
 
 // Handlers see the arguments exactly as sent; tests know their shapes.
 export type Handler = (args: any) => unknown
@@ -59,6 +59,12 @@ export function deferred<T>() {
 export function emit(call: Call, event: ChatEvent): void {
   const channel = call.args.onEvent as Channel<ChatEvent>
   channel.onmessage(event)
+}
+
+/** Sends `progress` down the channel an export or import was given. */
+export function report(call: Call, progress: TransferProgressDto): void {
+  const channel = call.args.onProgress as Channel<TransferProgressDto>
+  channel.onmessage(progress)
 }
 
 /** Lets pending promise callbacks run (several rounds, for chains of awaits). */
