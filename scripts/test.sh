@@ -36,4 +36,4 @@ e2e_home="$(mktemp -d)"
 trap 'rm -rf "$keyring_home" "$e2e_home"' EXIT
 XDG_DATA_HOME="$e2e_home" dbus-run-session -- \
   scripts/keyring-session.sh xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" \
-  cargo test --locked -p hearth-tests --features e2e --test e2e
+  cargo test --locked -p hearth-tests --features e2e --test e2e -- --test-threads=1

@@ -60,6 +60,11 @@ pub struct Driver {
 impl Driver {
     /// Starts `tauri-driver` for an app using `data_dir`.
     pub fn start(data_dir: &Path) -> Driver {
+        Driver::start_with(data_dir, &[])
+    }
+
+    /// As [`Driver::start`], with more variables in the app's environment.
+    pub fn start_with(data_dir: &Path, env: &[(&str, &Path)]) -> Driver {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "the end-to-end tests need an X display: run them through scripts/test.sh \
@@ -67,9 +72,13 @@ impl Driver {
         );
         let port = free_port();
         let native_port = free_port();
-        let log = std::fs::File::create(screenshot_dir().join("tauri-driver.log"))
+        let log = std::fs::File::create(screenshot_dir().join(format!("tauri-driver-{port}.log")))
             .expect("create the driver log");
-        let child = Command::new("tauri-driver")
+        let mut command = Command::new("tauri-driver");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command
             .args([
                 "--port",
                 &port.to_string(),

@@ -10,3 +10,5 @@
 
 mod driver;
 mod scenario;
+mod steps;
+mod your_data;

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::driver::{
     click, eval, find, find_css, hook, messages, screenshot, type_into, wait_for, Driver,
 };
+use crate::steps::{configure_openai, create_passphrase_vault, openai_stream};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 const API_KEY: &str = "sk-e2e-DO-NOT-LEAK-0123456789abcd";
@@ -44,21 +45,6 @@ impl Probe {
     fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
-}
-
-/// OpenAI-style server-sent events carrying `pieces`, then usage and `[DONE]`.
-fn openai_stream(pieces: &[String]) -> Vec<Vec<u8>> {
-    let mut chunks: Vec<Vec<u8>> = pieces
-        .iter()
-        .map(|piece| {
-            let event = json!({"choices": [{"index": 0, "delta": {"content": piece}}]});
-            format!("data: {event}\n\n").into_bytes()
-        })
-        .collect();
-    let usage = json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 21, "completion_tokens": 34}});
-    chunks.push(format!("data: {usage}\n\ndata: [DONE]\n\n").into_bytes());
-    chunks
 }
 
 /// The text of the last user message in a chat request.
@@ -154,43 +140,14 @@ async fn a_user_session_from_first_run_to_offline_history() {
     find(&app, "setup-keychain").await;
     find(&app, "setup-passphrase").await;
     screenshot(&app, "01-first-run").await;
-    click(&app, "setup-passphrase").await;
-    type_into(&app, "passphrase-input", PASSPHRASE).await;
-    type_into(&app, "passphrase-confirm", PASSPHRASE).await;
-    click(&app, "setup-create").await;
-    find(&app, "new-chat").await;
+    create_passphrase_vault(&app, PASSPHRASE).await;
     assert!(
         dir.data.join("hearth.db").exists(),
         "creating the vault wrote no database"
     );
 
     // A provider and its key. The key goes in once and is shown only as a hint.
-    click(&app, "settings").await;
-    click(&app, "settings-tab-providers").await;
-    find_css(
-        &app,
-        &format!("{}[data-id=\"openai\"]", hook("provider-item")),
-    )
-    .await
-    .click()
-    .await
-    .expect("select the OpenAI provider");
-    type_into(&app, "provider-base-url", &fake.base_url("v1")).await;
-    type_into(&app, "provider-default-model", "e2e-model").await;
-    let make_default = find(&app, "provider-make-default").await;
-    if make_default.prop("checked").await.ok().flatten().as_deref() != Some("true") {
-        make_default.click().await.expect("tick use-for-new-chats");
-    }
-    type_into(&app, "provider-key-input", API_KEY).await;
-    click(&app, "provider-save").await;
-    let hint = wait_for(
-        &app,
-        "the key hint",
-        r#"const h = document.querySelector('[data-testid="provider-key-hint"]');
-           return h ? h.innerText : null"#,
-    )
-    .await;
-    assert!(hint.as_str().is_some_and(|h| h.contains("abcd")), "{hint}");
+    configure_openai(&app, &fake.base_url("v1"), API_KEY).await;
     click(&app, "provider-test").await;
     wait_for(
         &app,
