@@ -2,21 +2,17 @@
 //! file (or folder) that appears whole or not at all.
 
 use std::fs::File;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use hearth_engine::transfer::archive::check_passphrase;
-use hearth_engine::transfer::hearth_json::ExportProgress;
 use hearth_engine::Passphrase;
 use zeroize::Zeroizing;
 
 use crate::args::{ExportArgs, ExportFormat};
+use crate::output::ProgressLine;
 use crate::unlock::Context;
-
-/// How often the progress line is redrawn.
-const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// Runs `hearth export`.
 pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
@@ -25,11 +21,18 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
     // Before anything is unlocked or asked: the output must be new.
     refuse_existing(path)?;
     let engine = ctx.open()?;
-    let mut progress = Progress::new();
+    let mut progress = ProgressLine::new();
     let done = match args.format {
         ExportFormat::Json => {
             let result = write_new_file(path, |file| {
-                engine.export_json(file, only, |p| progress.show(p))
+                engine.export_json(file, only, |p| {
+                    progress.show(|| {
+                        format!(
+                            "Exporting: {} of {} conversations ({} messages)",
+                            p.conversations, p.total_conversations, p.messages
+                        )
+                    })
+                })
             });
             progress.clear();
             result?
@@ -37,7 +40,14 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
         ExportFormat::Archive => {
             let passphrase = archive_passphrase()?;
             let result = write_new_file(path, |file| {
-                engine.export_archive(file, &passphrase, only, |p| progress.show(p))
+                engine.export_archive(file, &passphrase, only, |p| {
+                    progress.show(|| {
+                        format!(
+                            "Exporting: {} of {} conversations ({} messages)",
+                            p.conversations, p.total_conversations, p.messages
+                        )
+                    })
+                })
             });
             progress.clear();
             result?
@@ -145,47 +155,4 @@ fn write_new_file<T>(
         .and_then(|d| d.sync_all())
         .with_context(|| format!("cannot sync {}", parent.display()))?;
     Ok(value)
-}
-
-/// The "so far" line on stderr, redrawn in place, only when stderr is a terminal.
-struct Progress {
-    terminal: bool,
-    last: Option<Instant>,
-    shown: bool,
-}
-
-impl Progress {
-    fn new() -> Progress {
-        Progress {
-            terminal: std::io::stderr().is_terminal(),
-            last: None,
-            shown: false,
-        }
-    }
-
-    fn show(&mut self, p: &ExportProgress) {
-        if !self.terminal || self.last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) {
-            return;
-        }
-        self.last = Some(Instant::now());
-        self.shown = true;
-        let mut err = std::io::stderr().lock();
-        // Progress is a courtesy: a failed write must not stop the export.
-        let _ = write!(
-            err,
-            "\r\x1b[KExporting: {} of {} conversations ({} messages)",
-            p.conversations, p.total_conversations, p.messages
-        );
-        let _ = err.flush();
-    }
-
-    /// Erases the progress line, so the summary or the error stands alone.
-    fn clear(&mut self) {
-        if self.shown {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[K");
-            let _ = err.flush();
-            self.shown = false;
-        }
-    }
 }

@@ -1,17 +1,14 @@
 //! `hearth import`: one engine call, with progress on a terminal and a summary line.
 
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::io::IsTerminal;
 
 use anyhow::{bail, Context as _, Result};
 use hearth_engine::transfer::detect::{is_archive, ImportFormat as Format};
-use hearth_engine::{ImportReport, Passphrase};
+use hearth_engine::Passphrase;
 
 use crate::args::{ImportArgs, ImportFormat};
+use crate::output::ProgressLine;
 use crate::unlock::Context;
-
-/// How often the progress line is redrawn.
-const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// Runs `hearth import`.
 pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
@@ -27,9 +24,14 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     } else {
         None
     };
-    let mut progress = Progress::new();
+    let mut progress = ProgressLine::new();
     let result = engine.import_file_with_passphrase(&args.path, format, passphrase.as_ref(), |r| {
-        progress.show(r)
+        progress.show(|| {
+            format!(
+                "Importing: {} conversations ({} messages) so far, {} already present",
+                r.added, r.messages, r.skipped
+            )
+        })
     });
     progress.clear();
     let report = result?;
@@ -52,47 +54,4 @@ fn archive_passphrase() -> Result<Passphrase> {
     let text =
         rpassword::prompt_password("Archive passphrase: ").context("cannot read the passphrase")?;
     Ok(Passphrase::new(text))
-}
-
-/// The "so far" line on stderr, redrawn in place, only when stderr is a terminal.
-struct Progress {
-    terminal: bool,
-    last: Option<Instant>,
-    shown: bool,
-}
-
-impl Progress {
-    fn new() -> Progress {
-        Progress {
-            terminal: std::io::stderr().is_terminal(),
-            last: None,
-            shown: false,
-        }
-    }
-
-    fn show(&mut self, report: &ImportReport) {
-        if !self.terminal || self.last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) {
-            return;
-        }
-        self.last = Some(Instant::now());
-        self.shown = true;
-        let mut err = std::io::stderr().lock();
-        // Progress is a courtesy: a failed write must not stop the import.
-        let _ = write!(
-            err,
-            "\r\x1b[KImporting: {} conversations ({} messages) so far, {} already present",
-            report.added, report.messages, report.skipped
-        );
-        let _ = err.flush();
-    }
-
-    /// Erases the progress line, so the summary or the error stands alone.
-    fn clear(&mut self) {
-        if self.shown {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[K");
-            let _ = err.flush();
-            self.shown = false;
-        }
-    }
 }

@@ -94,3 +94,46 @@ mod tests {
         assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00");
     }
 }
+
+/// A "so far" line on stderr for long imports and exports, redrawn in place at most ten
+/// times a second, and only when stderr is a terminal.
+pub struct ProgressLine {
+    terminal: bool,
+    last: Option<std::time::Instant>,
+    shown: bool,
+}
+
+impl ProgressLine {
+    /// A line that shows nothing yet.
+    pub fn new() -> ProgressLine {
+        ProgressLine {
+            terminal: std::io::stderr().is_terminal(),
+            last: None,
+            shown: false,
+        }
+    }
+
+    /// Redraws the line with `text()`, unless it was drawn a moment ago.
+    pub fn show(&mut self, text: impl FnOnce() -> String) {
+        let every = std::time::Duration::from_millis(100);
+        if !self.terminal || self.last.is_some_and(|t| t.elapsed() < every) {
+            return;
+        }
+        self.last = Some(std::time::Instant::now());
+        self.shown = true;
+        let mut err = std::io::stderr().lock();
+        // Progress is a courtesy: a failed write must not stop the work.
+        let _ = write!(err, "\r\x1b[K{}", text());
+        let _ = err.flush();
+    }
+
+    /// Erases the line, so the summary or the error stands alone.
+    pub fn clear(&mut self) {
+        if self.shown {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+            self.shown = false;
+        }
+    }
+}
