@@ -74,27 +74,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escape_sequences_are_neutralised_but_text_stays() {
-        let hostile = "ok\x1b]0;pwned\x07\x1b[2J\r\nline\ttab\u{202e}";
-        let safe = terminal_safe(hostile);
-        assert!(!safe.contains('\x1b') && !safe.contains('\x07') && !safe.contains('\r'));
-        assert!(safe.contains("ok") && safe.contains("\nline\ttab"));
-        assert!(matches!(terminal_safe("plain\ntext"), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn times_format_in_utc() {
-        assert_eq!(format_time(0), "1970-01-01 00:00");
-        assert_eq!(format_time(1_700_000_000_000), "2023-11-14 22:13");
-        assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00");
-    }
-}
-
 /// A "so far" line on stderr for long imports and exports, redrawn in place at most ten
 /// times a second, and only when stderr is a terminal.
 pub struct ProgressLine {
@@ -135,5 +114,26 @@ impl ProgressLine {
             let _ = err.flush();
             self.shown = false;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_are_neutralised_but_text_stays() {
+        let hostile = "ok\x1b]0;pwned\x07\x1b[2J\r\nline\ttab\u{202e}";
+        let safe = terminal_safe(hostile);
+        assert!(!safe.contains('\x1b') && !safe.contains('\x07') && !safe.contains('\r'));
+        assert!(safe.contains("ok") && safe.contains("\nline\ttab"));
+        assert!(matches!(terminal_safe("plain\ntext"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn times_format_in_utc() {
+        assert_eq!(format_time(0), "1970-01-01 00:00");
+        assert_eq!(format_time(1_700_000_000_000), "2023-11-14 22:13");
+        assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00");
     }
 }
