@@ -168,50 +168,18 @@ fn export(
             messages: p.messages,
         });
     };
-    let written = match (format, passphrase) {
-        (ExportFormatDto::Markdown, _) => {
-            let files = engine.export_markdown(path, only)?.files.len() as u64;
-            return Ok(TransferProgressDto {
-                conversations: files,
-                messages: 0,
-            });
-        }
-        (ExportFormatDto::Archive, Some(p)) => {
-            write_new(path, |out| engine.export_archive(out, p, only, report))?
-        }
-        _ => write_new(path, |out| engine.export_json(out, only, report))?,
-    };
+    if format == ExportFormatDto::Markdown {
+        let files = engine.export_markdown(path, only)?.files.len() as u64;
+        return Ok(TransferProgressDto {
+            conversations: files,
+            messages: 0,
+        });
+    }
+    let written = engine.export_to_file(path, passphrase, only, report)?;
     Ok(TransferProgressDto {
         conversations: written.conversations,
         messages: written.messages,
     })
-}
-
-/// Writes a new file through `write`, never over an existing one: into a temporary file
-/// beside it (private to the user), renamed into place only when complete.
-fn write_new<T>(
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> hearth_engine::Result<T>,
-) -> Result<T, CommandError> {
-    if path.exists() {
-        return Err(CommandError::invalid(format!(
-            "{} already exists; choose another name",
-            path.display()
-        )));
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(".hearth-export-")
-        .tempfile_in(dir)
-        .map_err(|e| CommandError::invalid(format!("cannot write in {}: {e}", dir.display())))?;
-    let value = write(temp.as_file_mut())?;
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| CommandError::invalid(format!("cannot write {}: {e}", path.display())))?;
-    temp.persist_noclobber(path).map_err(|e| {
-        CommandError::invalid(format!("cannot write {}: {}", path.display(), e.error))
-    })?;
-    Ok(value)
 }
 
 /// Asks which file to import and recognises it. `None` when the user cancelled.

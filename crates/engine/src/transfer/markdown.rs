@@ -325,7 +325,7 @@ impl Engine {
 }
 
 /// Refuses a path that exists (a file, a folder, or a dangling link).
-pub(crate) fn refuse_existing(path: &Path) -> Result<()> {
+pub fn refuse_existing(path: &Path) -> Result<()> {
     if fs::symlink_metadata(path).is_ok() {
         return Err(EngineError::Invalid(format!(
             "{} already exists; Hearth does not overwrite files: choose another name or move it away",
@@ -345,13 +345,26 @@ fn parent_of(path: &Path) -> &Path {
 
 /// Writes `bytes` to the new file `path`, atomically and privately.
 fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_new_with(path, |file| {
+        file.write_all(bytes).map_err(|e| cannot("write", path, &e))
+    })
+}
+
+/// Writes the new file `path` through `write`: into a private (0600) temp file in the
+/// same folder, synced, then renamed into place, refusing if `path` appeared meanwhile.
+/// If `write` fails, the temp file is removed and `path` never appears.
+pub(crate) fn write_new_with<T>(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<T>,
+) -> Result<T> {
     let parent = parent_of(path);
     let mut file = tempfile::Builder::new()
         .prefix(".hearth-export-")
         .tempfile_in(parent)
         .map_err(|e| cannot("create a file in", parent, &e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.as_file().sync_all())
+    let value = write(file.as_file_mut())?;
+    file.as_file()
+        .sync_all()
         .map_err(|e| cannot("write", file.path(), &e))?;
     file.persist_noclobber(path).map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
@@ -363,7 +376,8 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
             cannot("create", path, &e.error)
         }
     })?;
-    sync_dir(parent)
+    sync_dir(parent)?;
+    Ok(value)
 }
 
 /// Creates `path` (which must not exist) readable only by the user, with `bytes`.
