@@ -55,6 +55,7 @@ fn free_port() -> u16 {
 pub struct Driver {
     child: Child,
     port: u16,
+    log: PathBuf,
 }
 
 impl Driver {
@@ -72,8 +73,8 @@ impl Driver {
         );
         let port = free_port();
         let native_port = free_port();
-        let log = std::fs::File::create(screenshot_dir().join(format!("tauri-driver-{port}.log")))
-            .expect("create the driver log");
+        let log_path = screenshot_dir().join(format!("tauri-driver-{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("create the driver log");
         let mut command = Command::new("tauri-driver");
         for (name, value) in env {
             command.env(name, value);
@@ -86,7 +87,13 @@ impl Driver {
                 &native_port.to_string(),
             ])
             .env("HEARTH_DATA_DIR", data_dir)
-            .env("RUST_LOG", "warn")
+            // Hearth's own crates at debug, so a test of the app's output sees any
+            // content Hearth would log; everything else at warn.
+            .env(
+                "RUST_LOG",
+                "warn,hearth_desktop=debug,hearth_engine=debug,hearth_vault=debug,\
+                 hearth_providers=debug,hearth_keychain=debug",
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)
@@ -102,7 +109,16 @@ impl Driver {
             assert!(Instant::now() < deadline, "tauri-driver never listened");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Driver { child, port }
+        Driver {
+            child,
+            port,
+            log: log_path,
+        }
+    }
+
+    /// Everything the driver and the app it launched wrote to stdout and stderr.
+    pub fn output(&self) -> Vec<u8> {
+        std::fs::read(&self.log).unwrap_or_default()
     }
 
     /// Launches the app and connects to its window.

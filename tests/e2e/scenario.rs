@@ -148,6 +148,11 @@ async fn a_user_session_from_first_run_to_offline_history() {
 
     // A provider and its key. The key goes in once and is shown only as a hint.
     configure_openai(&app, &fake.base_url("v1"), API_KEY).await;
+    // Starting, creating the vault and saving a provider and key contact nobody.
+    assert!(
+        fake.requests().is_empty(),
+        "the app called the provider unasked"
+    );
     click(&app, "provider-test").await;
     wait_for(
         &app,

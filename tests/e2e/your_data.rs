@@ -281,4 +281,18 @@ async fn your_data_temporary_chat_inventory_export_import_retention_erase() {
         .unwrap_or_default();
     assert!(left.is_empty(), "files left after erase: {left:?}");
     app.close().await.expect("close the app");
+
+    // Nothing the user typed or set went to the app's output (its logs) either.
+    let output = driver.output();
+    for secret in [
+        &saved_question,
+        &temporary_question,
+        &temporary_answer,
+        API_KEY,
+    ] {
+        assert!(
+            !contains(&output, secret),
+            "`{secret}` is in the app's output"
+        );
+    }
 }
