@@ -637,3 +637,78 @@ fn export_and_import_go_through_dialogs_the_webview_never_names_a_path() {
         "Invalid"
     );
 }
+
+/// A loopback listener that answers every request with an empty model list and passes
+/// each request's bytes (headers included) to the returned receiver.
+fn recording_provider() -> (String, std::sync::mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 65536];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let _ = tx.send(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let body = "{\"object\":\"list\",\"data\":[]}";
+            let _ = stream.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (format!("http://127.0.0.1:{port}/v1"), rx)
+}
+
+#[test]
+fn the_webview_cannot_send_a_stored_key_to_a_new_host() {
+    let app = harness();
+    app.create_passphrase_vault();
+    let (home, home_requests) = recording_provider();
+    app.add_provider(&home);
+    app.ok(
+        "set_api_key",
+        json!({"providerId": "localbox", "key": CANARY_KEY}),
+    );
+    // The key goes where it was entered.
+    app.ok("list_models", json!({"providerId": "localbox"}));
+    let first = home_requests
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the provider was asked");
+    assert!(
+        first.contains(CANARY_KEY),
+        "the configured host gets the key"
+    );
+
+    // A compromised page points the provider elsewhere and asks for models.
+    let (elsewhere, elsewhere_requests) = recording_provider();
+    let moved = app.ok(
+        "set_provider",
+        json!({"change": {"id": "localbox", "baseUrl": elsewhere}}),
+    );
+    assert_eq!(
+        moved["keyHint"],
+        Value::Null,
+        "the key was removed: {moved}"
+    );
+    app.ok("list_models", json!({"providerId": "localbox"}));
+    let second = elsewhere_requests
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the new host was asked");
+    assert!(
+        !second.contains(CANARY_KEY) && !second.to_ascii_lowercase().contains("authorization"),
+        "the key travelled to the new host: {second}"
+    );
+    // Pointing it back does not restore the key either.
+    app.ok(
+        "set_provider",
+        json!({"change": {"id": "localbox", "baseUrl": home}}),
+    );
+    app.ok("list_models", json!({"providerId": "localbox"}));
+    let third = home_requests
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the provider was asked again");
+    assert!(!third.contains(CANARY_KEY), "{third}");
+}

@@ -282,3 +282,182 @@ fn bad_input_gets_one_clear_line_and_no_panic() {
     assert_clear_failure(&r, "at least 8");
     assert!(!short.data.join("vault.json").exists());
 }
+
+/// Everything an import may carry that could drive a terminal: an OSC title change, a
+/// colour, a screen clear, bidi overrides and isolates, and a C1 CSI.
+const HOSTILE: &str =
+    "\u{1b}]0;pwned\u{7}\u{1b}[31m\u{1b}[2J\u{202e}\u{2066}\u{200f}\u{61c}\u{9b}33m";
+
+/// A vault holding one imported conversation whose id, title, model and text are hostile.
+fn vault_with_a_hostile_import() -> (TestDir, String) {
+    let t = TestDir::new();
+    run_ok(
+        without_dbus(t.hearth().args(["init", "--passphrase", "--no-keychain"]))
+            .env("HEARTH_PASSPHRASE", PASS),
+    );
+    let id = format!("imported{HOSTILE}id");
+    let conversation = serde_json::json!({
+        "id": id, "title": format!("Sourdough {HOSTILE} notes"), "created_at": 1, "updated_at": 2,
+        "provider_id": format!("prov{HOSTILE}"), "model": format!("model{HOSTILE}"),
+        "system_prompt": null, "params": null, "pinned": false, "archived": false,
+        "source": null, "source_id": null, "head_message_id": "m2",
+        "messages": [
+            {"id": "m1", "parent_id": null, "role": "user", "content": format!("sourdough question {HOSTILE}"),
+             "reasoning": null, "status": "complete", "error": null, "provider_id": null, "model": null,
+             "tokens_in": null, "tokens_out": null, "created_at": 1, "finished_at": 1},
+            {"id": "m2", "parent_id": "m1", "role": "assistant", "content": format!("sourdough answer {HOSTILE}"),
+             "reasoning": null, "status": "error", "error": format!("{{\"kind\":\"server\",\"message\":\"boom {HOSTILE}\"}}"),
+             "provider_id": format!("prov{HOSTILE}"), "model": format!("model{HOSTILE}"),
+             "tokens_in": null, "tokens_out": null, "created_at": 2, "finished_at": 2},
+        ],
+    });
+    let export = format!(
+        "{{\"format\":\"hearth-export\",\"version\":1,\"exported_at\":3,\"app\":\"test\",\"conversations\":[\n{conversation}\n]}}\n"
+    );
+    let file = t.root.path().join("hostile.json");
+    std::fs::write(&file, export).unwrap();
+    let mut import = hearth(&t);
+    run_ok(import.arg("import").arg(&file));
+    (t, id)
+}
+
+/// Runs `hearth ARGS` on a pseudo-terminal (util-linux `script`), stdout and stderr both
+/// going to it, and returns what the terminal received.
+/// `$ID` in `args` is the hostile id, passed through the environment.
+fn on_a_terminal(t: &TestDir, id: &str, args: &str) -> String {
+    let out = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} {args}", hearth_bin().display()),
+            "/dev/null",
+        ])
+        .env("HEARTH_DATA_DIR", &t.data)
+        .env("HEARTH_PASSPHRASE", PASS)
+        .env("ID", id)
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/hearth-test-bus",
+        )
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn assert_neutral(shown: &str, what: &str) {
+    for bad in [
+        "\u{1b}]",
+        "\u{7}",
+        "\u{1b}[31m",
+        "\u{1b}[2J",
+        "\u{202e}",
+        "\u{2066}",
+        "\u{200f}",
+        "\u{61c}",
+        "\u{9b}",
+    ] {
+        assert!(
+            !shown.contains(bad),
+            "{what}: {bad:?} reached the terminal: {shown:?}"
+        );
+    }
+}
+
+#[test]
+fn terminal_output_neutralises_ids_titles_models_and_text_from_an_import() {
+    let (t, id) = vault_with_a_hostile_import();
+    let search = on_a_terminal(&t, &id, "search sourdough");
+    assert!(
+        search.contains("imported") && search.contains("sourdough"),
+        "{search:?}"
+    );
+    assert_neutral(&search, "search");
+    let list = on_a_terminal(&t, &id, "list");
+    assert!(list.contains("Sourdough"), "{list:?}");
+    assert_neutral(&list, "list");
+    let show = on_a_terminal(&t, &id, "show \"$ID\"");
+    assert!(
+        show.contains("sourdough answer") && show.contains("boom"),
+        "{show:?}"
+    );
+    assert_neutral(&show, "show");
+
+    // JSON on a terminal is still JSON, with the same data, the controls escaped.
+    let json_out = on_a_terminal(&t, &id, "search sourdough --json");
+    assert_neutral(&json_out, "search --json");
+    assert!(
+        json_out.contains("\\u202e") && json_out.contains("\\u009b"),
+        "{json_out:?}"
+    );
+    let hits: serde_json::Value = serde_json::from_str(json_out.trim()).unwrap();
+    assert!(hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["conversation_id"] == id.as_str()));
+
+    // A pipe gets the data exactly as stored.
+    let r = run_ok(hearth(&t).args(["search", "sourdough", "--json"]));
+    let hits = json(&r);
+    assert!(hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["conversation_id"] == id.as_str()));
+    let r = run_ok(hearth(&t).args(["show", &id]));
+    assert!(r.stdout.contains(HOSTILE), "a pipe is exact");
+}
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let t = TestDir::new();
+    run_ok(
+        without_dbus(t.hearth().args(["init", "--passphrase", "--no-keychain"]))
+            .env("HEARTH_PASSPHRASE", PASS),
+    );
+    let mut v = Vault::open(
+        &VaultPaths::new(&t.data),
+        &OsKeychain::default(),
+        Some(&Passphrase::new(PASS)),
+    )
+    .unwrap();
+    let c = v
+        .create_conversation(NewConversation {
+            title: "Long".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    // Far more than a pipe buffers, so the writer meets the closed pipe.
+    let long = "line of a long reply\n".repeat(50_000);
+    v.append_message(NewMessage::complete(&c.id, None, Role::User, &long))
+        .unwrap();
+    drop(v);
+    for args in [
+        format!("show {}", c.id),
+        format!("show {} --format json", c.id),
+        "list".to_owned(),
+    ] {
+        // `head -c 10` reads ten bytes and exits; bash reports hearth's own status.
+        let out = std::process::Command::new("bash")
+            .args([
+                "-c",
+                &format!(
+                    "{} {args} | head -c 10 >/dev/null; exit ${{PIPESTATUS[0]}}",
+                    hearth_bin().display()
+                ),
+            ])
+            .env("HEARTH_DATA_DIR", &t.data)
+            .env("HEARTH_PASSPHRASE", PASS)
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/hearth-test-bus",
+            )
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args}: {stderr}");
+        assert!(stderr.trim().is_empty(), "{args}: {stderr}");
+    }
+}

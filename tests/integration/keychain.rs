@@ -130,7 +130,8 @@ fn erase_removes_every_file_and_every_keychain_entry() {
     );
     assert!(r.ok(), "{r:?}");
     let mine = |a: &String| a.contains(&id);
-    assert_eq!(secret_tool_accounts().iter().filter(|a| mine(a)).count(), 2);
+    // The data key, the provider key, and the record of the vault's folder.
+    assert_eq!(secret_tool_accounts().iter().filter(|a| mine(a)).count(), 3);
 
     let r = run(t.hearth().arg("erase"));
     assert_clear_failure(&r, "--yes");
@@ -169,4 +170,62 @@ fn erase_with_an_unreadable_header_says_what_it_could_not_remove() {
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn erasing_a_copy_of_a_keychain_vault_keeps_the_originals_keys() {
+    require_secret_service();
+    let t = TestDir::new();
+    run_ok(t.hearth().arg("init"));
+    let id = vault_id(&t);
+    let r = run_with_input(
+        t.hearth().args(["key", "set", "groq"]),
+        b"gsk_0123456789abcdef",
+    );
+    assert!(r.ok(), "{r:?}");
+    let mine = |a: &String| a.contains(&id);
+    let before: Vec<String> = secret_tool_accounts().into_iter().filter(mine).collect();
+
+    // A backup copy of the folder opens (same vault id, same keychain entries)...
+    let copy = t.root.path().join("backup-copy");
+    copy_dir(&t.data, &copy);
+    let in_copy = |args: &[&str]| {
+        let mut cmd = t.hearth();
+        cmd.env("HEARTH_DATA_DIR", &copy).args(args);
+        cmd
+    };
+    run_ok(&mut in_copy(&["status"]));
+    // ...and erasing it removes its files but not the original's keys.
+    let r = run_ok(&mut in_copy(&["erase", "--yes"]));
+    assert!(!copy.exists(), "the copy's files are gone");
+    assert!(r.stderr.contains("copy"), "{r:?}");
+    assert!(r.stderr.contains("secret-tool clear"), "{r:?}");
+    let after: Vec<String> = secret_tool_accounts().into_iter().filter(mine).collect();
+    assert_eq!(after, before, "the original's keychain entries stay");
+    run_ok(t.hearth().arg("list"));
+    let r = run_ok(t.hearth().args(["key", "list"]));
+    assert!(r.stdout.contains("…cdef"), "{r:?}");
+
+    // A vault moved to another folder is still the vault: erase there removes its keys.
+    let moved = t.root.path().join("moved");
+    std::fs::rename(&t.data, &moved).unwrap();
+    let mut erase = t.hearth();
+    erase
+        .env("HEARTH_DATA_DIR", &moved)
+        .args(["erase", "--yes"]);
+    let r = run_ok(&mut erase);
+    assert!(!r.stderr.contains("Kept"), "{r:?}");
+    assert_eq!(
+        secret_tool_accounts().into_iter().filter(mine).count(),
+        0,
+        "every entry of the erased vault is gone"
+    );
 }

@@ -8,7 +8,10 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::args::{Cli, Command, KeyCommand, ProviderCommand, ShowFormat};
-use crate::output::{format_time, print_json, print_text, stdout_is_terminal, terminal_safe};
+use crate::output::{
+    errln, format_time, outln, print_json, print_marked, print_text, stdout_is_terminal,
+    terminal_safe,
+};
 use crate::unlock::Context;
 
 /// Runs the parsed command line.
@@ -56,17 +59,17 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Search { query, limit, json } => search(&ctx, &query, limit, json.json),
         Command::Rename { id, title } => {
             ctx.open()?.rename_conversation(&id, &title)?;
-            eprintln!("Renamed {id}.");
+            errln!("Renamed {id}.");
             Ok(())
         }
         Command::Pin { id, off } => {
             ctx.open()?.set_pinned(&id, !off)?;
-            eprintln!("{} {id}.", if off { "Unpinned" } else { "Pinned" });
+            errln!("{} {id}.", if off { "Unpinned" } else { "Pinned" });
             Ok(())
         }
         Command::Delete { id } => {
             ctx.open()?.delete_conversation(&id)?;
-            eprintln!("Deleted conversation {id} and all its messages.");
+            errln!("Deleted conversation {id} and all its messages.");
             Ok(())
         }
         Command::Erase { yes } => erase(&ctx, yes),
@@ -107,7 +110,7 @@ fn init(ctx: &Context, with_passphrase: bool, no_keychain: bool) -> Result<()> {
         "passphrase" => "it is unlocked with your passphrase (the OS keychain is not used)",
         _ => "its key is kept in your OS keychain, and your passphrase opens it too",
     };
-    eprintln!(
+    errln!(
         "Created an encrypted vault in {}; {how}.",
         ctx.paths.data_dir().display()
     );
@@ -120,7 +123,7 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
         if as_json {
             return print_json(&json!({ "initialized": false, "paths": { "data_dir": dir } }));
         }
-        println!("No vault yet in {dir}.\nCreate one with `hearth init` (key in the OS keychain) or `hearth init --passphrase --no-keychain`.");
+        outln!("No vault yet in {dir}.\nCreate one with `hearth init` (key in the OS keychain) or `hearth init --passphrase --no-keychain`.")?;
         return Ok(());
     }
     let header = Engine::header(&ctx.paths)?;
@@ -141,9 +144,9 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
                 },
             }));
         }
-        println!("Vault      {} ({mode}), locked", header.vault_id);
-        println!("Data       {dir}");
-        println!("Unlock with HEARTH_PASSPHRASE or --passphrase-file to see its contents.");
+        outln!("Vault      {} ({mode}), locked", header.vault_id)?;
+        outln!("Data       {dir}")?;
+        outln!("Unlock with HEARTH_PASSPHRASE or --passphrase-file to see its contents.")?;
         return Ok(());
     };
     let inventory = engine.inventory()?;
@@ -176,44 +179,45 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
             "retention_days": inventory.settings.retention_days,
         }));
     }
-    println!("Vault      {} ({})", s.vault_id, s.mode);
-    println!("Data       {dir}");
-    println!(
+    outln!("Vault      {} ({})", s.vault_id, s.mode)?;
+    outln!("Data       {dir}")?;
+    outln!(
         "Contents   {} conversations, {} messages",
-        s.conversations, s.messages
-    );
-    println!(
+        s.conversations,
+        s.messages
+    )?;
+    outln!(
         "Versions   hearth {}, schema {}, SQLCipher {}, SQLite {}",
         env!("CARGO_PKG_VERSION"),
         s.schema_version,
         s.sqlcipher_version,
         s.sqlite_version
-    );
+    )?;
     for (path, bytes) in &s.files {
-        println!("File       {path} ({bytes} bytes)");
+        outln!("File       {path} ({bytes} bytes)")?;
     }
     let keys_in = match inventory.key_location {
         hearth_engine::KeyLocation::Keychain => "the OS keychain",
         hearth_engine::KeyLocation::Vault => "the encrypted vault",
     };
     match inventory.providers_with_keys.as_slice() {
-        [] => println!("API keys   none"),
-        ids => println!("API keys   {} (in {keys_in})", ids.join(", ")),
+        [] => outln!("API keys   none")?,
+        ids => outln!("API keys   {} (in {keys_in})", ids.join(", "))?,
     }
     match &inventory.keychain_error {
-        Some(e) => println!("Keychain   not readable: {e}"),
-        None if inventory.keychain_entries.is_empty() => println!("Keychain   no Hearth entries"),
+        Some(e) => outln!("Keychain   not readable: {e}")?,
+        None if inventory.keychain_entries.is_empty() => outln!("Keychain   no Hearth entries")?,
         None => {
             for account in &inventory.keychain_entries {
-                println!("Keychain   {account} (service Hearth)");
+                outln!("Keychain   {account} (service Hearth)")?;
             }
         }
     }
     match inventory.settings.retention_days {
-        Some(days) => println!(
+        Some(days) => outln!(
             "Retention  conversations untouched for {days} days are deleted (pinned ones kept)"
-        ),
-        None => println!("Retention  off: everything is kept"),
+        )?,
+        None => outln!("Retention  off: everything is kept")?,
     }
     Ok(())
 }
@@ -231,10 +235,10 @@ fn retention(ctx: &Context, days: Option<&str>) -> Result<()> {
         engine.set_settings(settings)?;
     }
     match settings.retention_days {
-        Some(days) => eprintln!(
+        Some(days) => errln!(
             "Conversations not touched for {days} days are deleted when Hearth starts and daily; pinned ones are kept."
         ),
-        None => eprintln!("Retention is off: every conversation is kept."),
+        None => errln!("Retention is off: every conversation is kept."),
     }
     Ok(())
 }
@@ -243,11 +247,11 @@ fn check(ctx: &Context) -> Result<()> {
     let store = ctx.store();
     let problems = ctx.unlocked(|p| Engine::check(&ctx.paths, store.as_ref(), p))?;
     if problems.is_empty() {
-        eprintln!("The vault is intact: every page decrypts and authenticates, and the database structure is sound.");
+        errln!("The vault is intact: every page decrypts and authenticates, and the database structure is sound.");
         return Ok(());
     }
     for p in problems.iter().take(20) {
-        eprintln!("  {}", terminal_safe(p));
+        errln!("  {}", terminal_safe(p));
     }
     bail!(
         "the vault database is damaged ({} problems); nothing was changed. Restore it from a backup or an export",
@@ -271,7 +275,7 @@ fn list(ctx: &Context, all: bool, as_json: bool) -> Result<()> {
         return print_json(&items);
     }
     if rows.is_empty() {
-        eprintln!("No conversations yet.");
+        errln!("No conversations yet.");
     }
     for c in rows {
         let title = if c.title.is_empty() {
@@ -372,7 +376,7 @@ fn search(ctx: &Context, query: &str, limit: u32, as_json: bool) -> Result<()> {
         return print_json(&items);
     }
     if hits.is_empty() {
-        eprintln!("No matches.");
+        errln!("No matches.");
     }
     let (on, off) = if stdout_is_terminal() {
         ("\x1b[1m", "\x1b[0m")
@@ -404,7 +408,12 @@ fn search(ctx: &Context, query: &str, limit: u32, as_json: bool) -> Result<()> {
             marked.push_str(off);
         }
         let role = h.role.map(|r| r.as_str()).unwrap_or("title");
-        println!("{}  {role:<9}  {marked}", h.conversation_id);
+        // The id came from the vault (an import may have chosen it): neutralised like the
+        // snippet, and the line written as it is so the highlighting stays.
+        print_marked(&format!(
+            "{}  {role:<9}  {marked}\n",
+            terminal_safe(&h.conversation_id)
+        ))?;
     }
     Ok(())
 }
@@ -417,17 +426,24 @@ fn erase(ctx: &Context, yes: bool) -> Result<()> {
         );
     }
     if !Engine::exists(&ctx.paths) && !ctx.paths.data_dir().exists() {
-        eprintln!("Nothing to erase in {}.", ctx.paths.data_dir().display());
+        errln!("Nothing to erase in {}.", ctx.paths.data_dir().display());
         return Ok(());
     }
     let report = Engine::erase(&ctx.paths, ctx.store().as_ref())?;
-    eprintln!(
+    errln!(
         "Erased every Hearth file in {}; removed {} keychain entries.",
         ctx.paths.data_dir().display(),
         report.keychain_entries_removed
     );
+    if let Some(why) = &report.kept_because {
+        errln!(
+            "Kept this vault's {} keychain entries, because {why}. If you are sure no copy needs them, remove each with `secret-tool clear service Hearth username ACCOUNT` (macOS: Keychain Access; Windows: Credential Manager): {}",
+            report.kept_keychain_entries.len(),
+            report.kept_keychain_entries.join(", ")
+        );
+    }
     if report.unattributed_keychain_entries > 0 {
-        eprintln!(
+        errln!(
             "vault.json was unreadable, so Hearth could not tell which of the {} Hearth keychain entries were this vault's; \
              see them with `secret-tool search --all service Hearth` and remove them with `secret-tool clear service Hearth username ACCOUNT`.",
             report.unattributed_keychain_entries
@@ -460,7 +476,7 @@ fn key(ctx: &Context, cmd: KeyCommand) -> Result<()> {
                 hearth_engine::KeyLocation::Keychain => "the OS keychain",
                 hearth_engine::KeyLocation::Vault => "the encrypted vault",
             };
-            eprintln!("Saved the key for {provider} in {place} (ends in {hint}).");
+            errln!("Saved the key for {provider} in {place} (ends in {hint}).");
         }
         KeyCommand::List(f) => {
             let providers = engine.providers()?;
@@ -480,14 +496,14 @@ fn key(ctx: &Context, cmd: KeyCommand) -> Result<()> {
                         "not set".into()
                     }
                 });
-                println!("{:<12} {state}", p.id);
+                outln!("{:<12} {state}", p.id)?;
             }
         }
         KeyCommand::Remove { provider } => {
             if engine.remove_api_key(&provider)? {
-                eprintln!("Removed the key for {provider}.");
+                errln!("Removed the key for {provider}.");
             } else {
-                eprintln!("There was no key for {provider}.");
+                errln!("There was no key for {provider}.");
             }
         }
     }
@@ -509,10 +525,12 @@ fn provider(ctx: &Context, cmd: ProviderCommand) -> Result<()> {
                     .as_deref()
                     .unwrap_or(if p.local { "-" } else { "no key" });
                 let model = p.default_model.as_deref().unwrap_or("-");
-                println!(
+                outln!(
                     "{default}{:<12} {:<18} {:<50} model {model}  key {key}",
-                    p.id, p.kind, p.base_url
-                );
+                    p.id,
+                    p.kind,
+                    p.base_url
+                )?;
             }
         }
         ProviderCommand::Set {
@@ -522,14 +540,27 @@ fn provider(ctx: &Context, cmd: ProviderCommand) -> Result<()> {
             kind,
             default,
         } => {
-            let info = engine.set_provider(ProviderUpdate {
+            // The person at the terminal typed the new address, so the key stays with
+            // the provider (the app instead removes it; see Engine::set_provider).
+            let moves = match &base_url {
+                Some(url) => engine.key_would_move(id.trim(), url)?,
+                None => false,
+            };
+            let info = engine.set_provider_keeping_key(ProviderUpdate {
                 id,
                 base_url,
                 default_model,
                 kind,
                 make_default: default,
             })?;
-            eprintln!(
+            if moves {
+                errln!(
+                    "Its API key now goes to {}; remove it with `hearth key remove {}` if that is not what you want.",
+                    info.base_url,
+                    info.id
+                );
+            }
+            errln!(
                 "Provider {} ({}) at {}{}.",
                 info.id,
                 info.kind,
@@ -551,11 +582,11 @@ fn vault_key(ctx: &Context, reveal: bool) -> Result<()> {
     }
     let store = ctx.store();
     let key = ctx.unlocked(|p| Engine::reveal_data_key(&ctx.paths, store.as_ref(), p))?;
-    eprintln!(
+    errln!(
         "Warning: anyone with this key can read every conversation in {}. Keep it secret.",
         ctx.paths.data_dir().display()
     );
-    eprintln!("Open the database with any SQLCipher 4 client: PRAGMA key = \"x'<key>'\";");
-    println!("{}", key.to_hex().as_str());
+    errln!("Open the database with any SQLCipher 4 client: PRAGMA key = \"x'<key>'\";");
+    outln!("{}", key.to_hex().as_str())?;
     Ok(())
 }

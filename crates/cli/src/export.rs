@@ -9,7 +9,7 @@ use hearth_engine::Passphrase;
 use zeroize::Zeroizing;
 
 use crate::args::{ExportArgs, ExportFormat};
-use crate::output::ProgressLine;
+use crate::output::{errln, ProgressLine};
 use crate::unlock::Context;
 
 /// Runs `hearth export`.
@@ -27,8 +27,8 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
             let report = engine.export_markdown(path, only)?;
             let files = report.files.len();
             match only {
-                Some(_) => eprintln!("Wrote the conversation as Markdown to {}.", path.display()),
-                None => eprintln!(
+                Some(_) => errln!("Wrote the conversation as Markdown to {}.", path.display()),
+                None => errln!(
                     "Wrote {files} Markdown {} to the new folder {}.",
                     if files == 1 { "file" } else { "files" },
                     path.display()
@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
     });
     progress.clear();
     let done = result?;
-    eprintln!(
+    errln!(
         "Exported {} {} ({} messages) to {}.",
         done.conversations,
         if done.conversations == 1 {
@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
         path.display()
     );
     if args.format == ExportFormat::Archive {
-        eprintln!("Keep the archive passphrase safe: without it the archive cannot be opened.");
+        errln!("Keep the archive passphrase safe: without it the archive cannot be opened.");
     }
     Ok(())
 }

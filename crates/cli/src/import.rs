@@ -7,7 +7,7 @@ use hearth_engine::transfer::detect::{is_archive, ImportFormat as Format};
 use hearth_engine::Passphrase;
 
 use crate::args::{ImportArgs, ImportFormat};
-use crate::output::ProgressLine;
+use crate::output::{errln, ProgressLine};
 use crate::unlock::Context;
 
 /// Runs `hearth import`.
@@ -35,9 +35,11 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     });
     progress.clear();
     let report = result?;
-    eprintln!(
+    errln!(
         "Imported {} conversations ({} messages); {} already present.",
-        report.added, report.messages, report.skipped
+        report.added,
+        report.messages,
+        report.skipped
     );
     Ok(())
 }

@@ -21,6 +21,9 @@ fn main() -> ExitCode {
     init_logging();
     match commands::run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of a pipe stopped reading (`hearth show ID | head`): it has what it
+        // wanted, so stop quietly, as other Unix tools do.
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // One line: the top error and its causes, joined, and what to run about it.
             let mut line = err.to_string();
@@ -33,7 +36,8 @@ fn main() -> ExitCode {
                 line.push_str(&hint);
             }
             let line = line.replace(['\r', '\n'], " ");
-            eprintln!("hearth: {}", output::terminal_safe(&line));
+            // Neutralised whatever stderr is: the line may quote a provider or an import.
+            output::eprint_text(&format!("hearth: {}\n", output::terminal_safe(&line)));
             ExitCode::FAILURE
         }
     }

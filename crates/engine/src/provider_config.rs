@@ -5,7 +5,7 @@
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use hearth_providers::{builtin, check_base_url, ProviderKind, CATALOG};
+use hearth_providers::{builtin, check_base_url, same_origin, ProviderKind, CATALOG};
 use hearth_vault::{provider_key_account, ProviderRecord};
 
 use crate::error::{EngineError, Result};
@@ -164,7 +164,39 @@ impl Engine {
 
     /// Changes a provider's configuration, or adds a custom OpenAI-compatible,
     /// Anthropic or Gemini endpoint.
+    ///
+    /// A stored key belongs to the server it was entered for: when the new base URL
+    /// points at another origin (scheme, host or port), the provider's key is removed
+    /// before the new address is saved, and the user pastes it again. This is the path
+    /// the desktop app takes, so no sequence of calls from its webview can send a stored
+    /// key to a host of the webview's choosing. A front end where the person typing is
+    /// the user (the CLI) may use [`Engine::set_provider_keeping_key`].
     pub fn set_provider(&self, update: ProviderUpdate) -> Result<ProviderInfo> {
+        self.configure_provider(update, false)
+    }
+
+    /// [`Engine::set_provider`], but a key stays with its provider when the base URL
+    /// moves to another host. Only for a front end whose input is the user's own words.
+    pub fn set_provider_keeping_key(&self, update: ProviderUpdate) -> Result<ProviderInfo> {
+        self.configure_provider(update, true)
+    }
+
+    /// Whether changing `id`'s base URL to `new_base_url` moves it to another origin
+    /// while it has a stored key (the key would travel to the new host).
+    pub fn key_would_move(&self, id: &str, new_base_url: &str) -> Result<bool> {
+        Ok(self.moves_origin(id, new_base_url)? && self.api_key(id)?.is_some())
+    }
+
+    /// Whether `new_base_url` is another origin than `id`'s current base URL.
+    fn moves_origin(&self, id: &str, new_base_url: &str) -> Result<bool> {
+        let current = self.vault()?.providers()?.into_iter().find(|r| r.id == id);
+        let current = current
+            .and_then(|r| r.base_url)
+            .or_else(|| builtin(id).map(|b| b.base_url.to_owned()));
+        Ok(current.is_some_and(|url| !same_origin(&url, new_base_url)))
+    }
+
+    fn configure_provider(&self, update: ProviderUpdate, keep_key: bool) -> Result<ProviderInfo> {
         let id = update.id.trim().to_owned();
         let existing = self.vault()?.providers()?.into_iter().find(|r| r.id == id);
         let builtin = builtin(&id);
@@ -207,6 +239,19 @@ impl Engine {
             Some(m) => Some(m.trim().to_owned()),
             None => existing.as_ref().and_then(|r| r.default_model.clone()),
         };
+        // Remove the key before the new address is saved: if removing fails, nothing
+        // changed, and the key can never be sent to the new host.
+        if !keep_key {
+            if let Some(new_url) = update.base_url.as_ref().and(base_url.as_deref()) {
+                // Removing also runs when the key cannot be read (a keychain that
+                // is down fails here, and then nothing changes).
+                if self.moves_origin(&id, new_url)? && self.remove_api_key(&id)? {
+                    tracing::info!(
+                        "the base URL of {id} moved to another host; its key was removed"
+                    );
+                }
+            }
+        }
         let record = ProviderRecord {
             name: builtin
                 .map(|b| b.name.to_owned())
@@ -317,6 +362,94 @@ mod tests {
         assert_eq!(engine.provider("openai").unwrap().key_hint, None);
         assert!(engine.set_api_key("nope", "sk-123456789012").is_err());
         assert!(engine.set_api_key("openai", "sk 123").is_err());
+    }
+
+    #[test]
+    fn a_new_host_drops_the_key_unless_the_user_keeps_it() {
+        for protection in ["keychain", "passphrase"] {
+            let dir = tempfile::tempdir().unwrap();
+            let (store, protection) = match protection {
+                "keychain" => (Arc::new(MemoryStore::new()), KeyProtection::Keychain),
+                _ => (
+                    Arc::new(MemoryStore::unavailable()),
+                    KeyProtection::Passphrase(Passphrase::new("long enough passphrase")),
+                ),
+            };
+            let engine =
+                Engine::create_with_kdf(&AppPaths::new(dir.path()), store, protection, fast())
+                    .unwrap();
+            let update = |url: &str| ProviderUpdate {
+                id: "openai".into(),
+                base_url: Some(url.into()),
+                ..ProviderUpdate::default()
+            };
+            engine
+                .set_api_key("openai", "sk-test-canary-1234abcd")
+                .unwrap();
+            // Same origin, another path: the key stays.
+            let same = engine
+                .set_provider(update("https://api.openai.com/v2"))
+                .unwrap();
+            assert_eq!(same.key_hint.as_deref(), Some("…abcd"));
+            assert!(!engine
+                .key_would_move("openai", "https://api.openai.com/v1")
+                .unwrap());
+            assert!(engine
+                .key_would_move("openai", "https://collector.example/v1")
+                .unwrap());
+            // Another host: the key is gone before the address is saved.
+            let moved = engine
+                .set_provider(update("https://collector.example/v1"))
+                .unwrap();
+            assert_eq!(moved.base_url, "https://collector.example/v1");
+            assert_eq!(moved.key_hint, None);
+            assert!(engine.api_key("openai").unwrap().is_none());
+            // Moving back does not bring it back: the user pastes it again.
+            let back = engine
+                .set_provider(update("https://api.openai.com/v1"))
+                .unwrap();
+            assert_eq!(back.key_hint, None);
+            // The CLI's path keeps it, since there the user typed the address.
+            engine
+                .set_api_key("openai", "sk-test-canary-1234abcd")
+                .unwrap();
+            let kept = engine
+                .set_provider_keeping_key(update("http://127.0.0.1:9/v1"))
+                .unwrap();
+            assert_eq!(kept.key_hint.as_deref(), Some("…abcd"));
+            // A port is part of the origin.
+            let port = engine
+                .set_provider(update("http://127.0.0.1:10/v1"))
+                .unwrap();
+            assert_eq!(port.key_hint, None);
+        }
+    }
+
+    #[test]
+    fn a_keychain_that_fails_keeps_the_old_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(MemoryStore::new());
+        let engine = Engine::create_with_kdf(
+            &AppPaths::new(dir.path()),
+            store.clone(),
+            KeyProtection::Keychain,
+            fast(),
+        )
+        .unwrap();
+        engine
+            .set_api_key("openai", "sk-test-canary-1234abcd")
+            .unwrap();
+        store.set_available(false);
+        let moved = engine.set_provider(ProviderUpdate {
+            id: "openai".into(),
+            base_url: Some("https://collector.example/v1".into()),
+            ..ProviderUpdate::default()
+        });
+        assert!(moved.is_err());
+        store.set_available(true);
+        let info = engine.provider("openai").unwrap();
+        assert_eq!(info.base_url, "https://api.openai.com/v1");
+        assert_eq!(info.key_hint.as_deref(), Some("…abcd"));
     }
 
     #[test]

@@ -223,7 +223,7 @@ type Entries = HashMap<String, Zeroizing<Vec<u8>>>;
 #[derive(Default)]
 pub struct MemoryStore {
     entries: Mutex<Entries>,
-    unavailable: bool,
+    unavailable: std::sync::atomic::AtomicBool,
 }
 
 impl MemoryStore {
@@ -237,12 +237,19 @@ impl MemoryStore {
     pub fn unavailable() -> Self {
         MemoryStore {
             entries: Mutex::default(),
-            unavailable: true,
+            unavailable: true.into(),
         }
     }
 
+    /// Makes the store fail (`false`) or work again (`true`), as a keychain that locks
+    /// or goes away while Hearth runs; the entries are kept.
+    pub fn set_available(&self, available: bool) {
+        self.unavailable
+            .store(!available, std::sync::atomic::Ordering::SeqCst);
+    }
+
     fn entries(&self) -> Result<std::sync::MutexGuard<'_, Entries>, KeychainError> {
-        if self.unavailable {
+        if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(KeychainError::Unavailable(
                 "test store without a keychain".into(),
             ));

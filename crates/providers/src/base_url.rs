@@ -55,6 +55,15 @@ pub fn is_loopback_url(text: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether two URLs name the same origin (scheme, host and port): a key configured for
+/// one would reach the same server through the other. Unparseable URLs match nothing.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (Url::parse(a.trim()), Url::parse(b.trim())) {
+        (Ok(a), Ok(b)) => a.origin().is_tuple() && a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
 /// Checks a base URL and returns it normalised (no trailing slash).
 ///
 /// HTTPS is required, except to loopback addresses where local model servers run.
@@ -83,6 +92,20 @@ pub fn check_base_url(text: &str) -> Result<String, BaseUrlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let a = "https://api.openai.com/v1";
+        assert!(same_origin(a, "https://API.openai.com:443/v2/"));
+        assert!(!same_origin(a, "https://api.openai.com.evil.example/v1"));
+        assert!(!same_origin(a, "http://api.openai.com/v1"));
+        assert!(!same_origin(a, "https://api.openai.com:8443/v1"));
+        assert!(!same_origin(
+            "http://localhost:11434/v1",
+            "http://localhost:11435/v1"
+        ));
+        assert!(!same_origin("not a url", "not a url"));
+    }
 
     #[test]
     fn https_anywhere_http_only_to_this_machine() {

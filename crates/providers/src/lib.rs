@@ -18,7 +18,9 @@ mod openai;
 pub mod sse;
 mod think;
 
-pub use base_url::{check_base_url, check_request_url, is_loopback, is_loopback_url, BaseUrlError};
+pub use base_url::{
+    check_base_url, check_request_url, is_loopback, is_loopback_url, same_origin, BaseUrlError,
+};
 pub use catalog::{builtin, Builtin, ProviderKind, UnknownKind, CATALOG};
 pub use chat::{
     start_chat, ChatRequest, ChatRole, ChatStream, ChatTurn, Endpoint, StreamEvent, Usage,

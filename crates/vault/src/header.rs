@@ -31,12 +31,19 @@ pub const DEFAULT_KDF_PARALLELISM: u32 = 1;
 pub const MIN_KDF_MEMORY_KIB: u32 = 19 * 1024;
 /// The fewest passes Hearth accepts in a header (OWASP's floor at 19 MiB).
 pub const MIN_KDF_ITERATIONS: u32 = 2;
-/// The largest memory cost Hearth accepts (4 GiB), so a doctored header cannot exhaust memory.
-pub const MAX_KDF_MEMORY_KIB: u32 = 4 * 1024 * 1024;
-/// The most passes Hearth accepts, so a doctored header cannot stall unlocking for hours.
-pub const MAX_KDF_ITERATIONS: u32 = 64;
-/// The most lanes Hearth accepts.
-pub const MAX_KDF_PARALLELISM: u32 = 16;
+/// The largest memory cost Hearth accepts (1 GiB), so a doctored header cannot exhaust
+/// memory: 16 times the default, and more than any machine Hearth runs on should spend.
+pub const MAX_KDF_MEMORY_KIB: u32 = 1024 * 1024;
+/// The most passes Hearth accepts, so a doctored header cannot stall unlocking.
+pub const MAX_KDF_ITERATIONS: u32 = 16;
+/// The most lanes Hearth accepts. Hearth's Argon2id runs its lanes on one thread, so
+/// lanes add no speed, only bookkeeping.
+pub const MAX_KDF_PARALLELISM: u32 = 8;
+/// The most work Hearth accepts, as memory × passes in KiB: 4 GiB-passes, for example
+/// 1 GiB at 4 passes or 256 MiB at 16. Argon2id's time grows with this product; at the
+/// ceiling a derivation takes seconds on a 2-core laptop-class machine (measured in
+/// docs/PERFORMANCE.md), never minutes. The default (64 MiB × 3) is 1/21 of it.
+pub const MAX_KDF_WORK_KIB: u64 = 4 * 1024 * 1024;
 const SALT_LEN: usize = 16;
 
 /// Argon2id costs that Hearth refuses, with the reason.
@@ -74,14 +81,22 @@ impl KdfParams {
                 self.memory_kib, self.iterations, MIN_KDF_MEMORY_KIB, MIN_KDF_ITERATIONS
             )));
         }
+        let work = u64::from(self.memory_kib) * u64::from(self.iterations);
         if self.memory_kib > MAX_KDF_MEMORY_KIB
             || self.iterations > MAX_KDF_ITERATIONS
             || self.parallelism == 0
             || self.parallelism > MAX_KDF_PARALLELISM
+            || work > MAX_KDF_WORK_KIB
         {
             return Err(KdfRejected(format!(
-                "its Argon2id parameters (m={} KiB, t={}, p={}) are outside the range Hearth accepts",
-                self.memory_kib, self.iterations, self.parallelism
+                "its Argon2id parameters (m={} KiB, t={}, p={}) ask for more than Hearth will spend (at most m={} KiB, t={}, p={}, and m×t at most {} KiB), so nothing was derived",
+                self.memory_kib,
+                self.iterations,
+                self.parallelism,
+                MAX_KDF_MEMORY_KIB,
+                MAX_KDF_ITERATIONS,
+                MAX_KDF_PARALLELISM,
+                MAX_KDF_WORK_KIB
             )));
         }
         Ok(())
@@ -364,6 +379,53 @@ mod tests {
         assert!(KdfParams::default().check().is_ok());
         assert!(
             KdfParams::default().memory_kib >= 64 * 1024 && KdfParams::default().iterations >= 3
+        );
+        let at = |memory_kib, iterations, parallelism| KdfParams {
+            memory_kib,
+            iterations,
+            parallelism,
+        };
+        // The ceilings: 1 GiB, 16 passes, 8 lanes, and 4 GiB-passes of work in all.
+        assert!(at(1024 * 1024, 4, 1).check().is_ok());
+        assert!(at(256 * 1024, 16, 8).check().is_ok());
+        for absurd in [
+            at(1024 * 1024 + 1, 2, 1),
+            at(2 * 1024 * 1024, 3, 1),
+            at(4 * 1024 * 1024, 2, 1),
+            at(64 * 1024, 17, 1),
+            at(64 * 1024, 64, 1),
+            at(64 * 1024, 3, 9),
+            at(64 * 1024, 3, 16),
+            at(64 * 1024, 3, 0),
+            at(1024 * 1024, 5, 1),
+            at(512 * 1024, 9, 1),
+        ] {
+            let err = absurd.check().unwrap_err().to_string();
+            assert!(
+                err.contains("more than Hearth will spend"),
+                "{absurd:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_asking_for_too_much_work_is_refused_on_read_before_any_derivation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.json");
+        let key = DataKey::generate().unwrap();
+        let mut h = header();
+        h.set_passphrase(&key, &Passphrase::new("correct horse"), fast())
+            .unwrap();
+        if let Some(w) = h.passphrase.as_mut() {
+            w.params.memory_kib = 4 * 1024 * 1024;
+            w.params.iterations = 64;
+            w.params.parallelism = 16;
+        }
+        h.write(&path).unwrap();
+        let err = VaultHeader::read(&path).unwrap_err();
+        assert!(
+            err.to_string().contains("more than Hearth will spend"),
+            "{err}"
         );
     }
 

@@ -20,7 +20,10 @@ mod transfer;
 
 pub use conversation::{Conversation, ConversationSummary, NewConversation};
 pub use error::{Result, VaultError};
-pub use header::{KdfParams, KdfRejected, PassphraseWrap, VaultHeader};
+pub use header::{
+    KdfParams, KdfRejected, PassphraseWrap, VaultHeader, MAX_KDF_ITERATIONS, MAX_KDF_MEMORY_KIB,
+    MAX_KDF_PARALLELISM, MAX_KDF_WORK_KIB,
+};
 pub use key::{DataKey, Passphrase, DATA_KEY_LEN};
 pub use message_tree::{Message, MessageStatus, NewMessage, Role};
 pub use open::{EraseReport, KeyProtection, VaultStatus};
@@ -90,6 +93,12 @@ impl VaultPaths {
 /// The keychain account that holds a vault's data key.
 pub fn data_key_account(vault_id: &str) -> String {
     format!("vault-key:{vault_id}")
+}
+
+/// The keychain account that records which data directory a keychain vault lives in, so
+/// that erasing a copy of the folder cannot delete the original's keys.
+pub fn vault_home_account(vault_id: &str) -> String {
+    format!("vault-home:{vault_id}")
 }
 
 /// The keychain account that holds a provider's API key for a vault.

@@ -1,7 +1,7 @@
 //! Creating, unlocking, checking and erasing a vault.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hearth_keychain::{KeychainError, SecretStore};
 use rusqlite::{Connection, OpenFlags};
@@ -13,7 +13,7 @@ use crate::files::{create_private_file, ensure_private_dir, sync_dir};
 use crate::header::{KdfParams, VaultHeader, HEADER_FORMAT};
 use crate::key::{DataKey, Passphrase};
 use crate::schema::{self, Migration, MIGRATIONS};
-use crate::{data_key_account, new_id, now_ms, Vault, VaultPaths};
+use crate::{data_key_account, new_id, now_ms, vault_home_account, Vault, VaultPaths};
 
 /// How a new vault's data key is protected.
 #[derive(Debug, Clone)]
@@ -27,13 +27,29 @@ pub enum KeyProtection {
 }
 
 /// What [`Vault::erase`] did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EraseReport {
     /// Keychain entries of this vault that were deleted.
     pub keychain_entries_removed: usize,
     /// Hearth keychain entries left alone because the header was unreadable, so they
     /// could not be tied to this vault.
     pub unattributed_keychain_entries: usize,
+    /// This vault's keychain entries that were kept because Hearth could not tell that
+    /// they belong to this data directory rather than to another copy of the vault.
+    pub kept_keychain_entries: Vec<String>,
+    /// Why they were kept, in words for the user.
+    pub kept_because: Option<String>,
+}
+
+/// Whose keychain entries these are, as far as erase can tell.
+enum Ownership {
+    /// This data directory is the vault's recorded home (or the recorded home no longer
+    /// holds this vault, so this folder is where it went).
+    Ours,
+    /// Another folder holds this vault and is its recorded home: this is a copy.
+    Copy(PathBuf),
+    /// No home was recorded (a vault not opened since Hearth began recording it).
+    Unknown,
 }
 
 /// What `hearth status` and the data inventory show about an open vault.
@@ -129,11 +145,14 @@ impl Vault {
             Ok(conn)
         })();
         match result {
-            Ok(conn) => Ok(Vault {
-                conn,
-                paths: paths.clone(),
-                header,
-            }),
+            Ok(conn) => {
+                record_home(paths, store, &header);
+                Ok(Vault {
+                    conn,
+                    paths: paths.clone(),
+                    header,
+                })
+            }
             Err(e) => {
                 // Undo a half-made vault so the user can simply try again.
                 for path in [paths.database(), paths.wal(), paths.shm(), paths.header()] {
@@ -193,7 +212,9 @@ impl Vault {
         passphrase: Option<&Passphrase>,
     ) -> Result<Vault> {
         let key = Vault::unlock_key(paths, store, passphrase)?;
-        Vault::open_with_key(paths, &key)
+        let vault = Vault::open_with_key(paths, &key)?;
+        record_home(paths, store, &vault.header);
+        Ok(vault)
     }
 
     /// Opens the vault with its raw data key.
@@ -303,9 +324,36 @@ impl Vault {
                     // A passphrase-only vault never wrote to the keychain.
                     Err(_) => Vec::new(),
                 };
-                for account in accounts.iter().filter(|a| belongs_to(a, &header.vault_id)) {
-                    store.delete(account).map_err(keychain_error)?;
-                    report.keychain_entries_removed += 1;
+                let ours: Vec<&String> = accounts
+                    .iter()
+                    .filter(|a| belongs_to(a, &header.vault_id))
+                    .collect();
+                let ownership = if ours.is_empty() {
+                    Ownership::Ours
+                } else {
+                    ownership(paths, store, &header.vault_id)?
+                };
+                match ownership {
+                    Ownership::Ours => {
+                        for account in ours {
+                            store.delete(account).map_err(keychain_error)?;
+                            report.keychain_entries_removed += 1;
+                        }
+                    }
+                    Ownership::Copy(home) => {
+                        report.kept_keychain_entries = ours.into_iter().cloned().collect();
+                        report.kept_because = Some(format!(
+                            "this folder is a copy of the vault in {}, which still uses them",
+                            home.display()
+                        ));
+                    }
+                    Ownership::Unknown => {
+                        report.kept_keychain_entries = ours.into_iter().cloned().collect();
+                        report.kept_because = Some(
+                            "Hearth cannot tell whether they belong to this folder or to another copy of the vault"
+                                .into(),
+                        );
+                    }
                 }
             }
             // Without a readable header there is no vault id to tell this vault's
@@ -355,7 +403,67 @@ impl Vault {
 
 fn belongs_to(account: &str, vault_id: &str) -> bool {
     account == data_key_account(vault_id)
+        || account == vault_home_account(vault_id)
         || account.starts_with(&format!("provider-key:{vault_id}:"))
+}
+
+/// The data directory as recorded in the keychain: absolute, symlinks resolved.
+fn home_of(paths: &VaultPaths) -> PathBuf {
+    fs::canonicalize(paths.dir()).unwrap_or_else(|_| paths.dir().to_path_buf())
+}
+
+/// Whether `dir` holds a vault header naming `vault_id`.
+fn holds_vault(dir: &Path, vault_id: &str) -> bool {
+    VaultHeader::read(&dir.join(crate::HEADER_FILE)).is_ok_and(|h| h.vault_id == vault_id)
+}
+
+/// The home recorded in the keychain for `vault_id`, if any.
+fn recorded_home(store: &dyn SecretStore, vault_id: &str) -> Result<Option<PathBuf>> {
+    let Some(secret) = store
+        .get(&vault_home_account(vault_id))
+        .map_err(keychain_error)?
+    else {
+        return Ok(None);
+    };
+    Ok(std::str::from_utf8(secret.expose()).ok().map(PathBuf::from))
+}
+
+fn ownership(paths: &VaultPaths, store: &dyn SecretStore, vault_id: &str) -> Result<Ownership> {
+    let here = home_of(paths);
+    Ok(match recorded_home(store, vault_id)? {
+        None => Ownership::Unknown,
+        Some(home) if home == here => Ownership::Ours,
+        Some(home) if holds_vault(&home, vault_id) => Ownership::Copy(home),
+        // The recorded home no longer holds this vault: the folder was moved here.
+        Some(_) => Ownership::Ours,
+    })
+}
+
+/// Records this data directory as the vault's home in the keychain, unless another
+/// folder that still holds the vault is recorded (then this one is a copy, and the
+/// original keeps its claim). Keychain trouble is logged, not fatal: the record only
+/// guides erase, which keeps entries it cannot attribute.
+fn record_home(paths: &VaultPaths, store: &dyn SecretStore, header: &VaultHeader) {
+    if !header.keychain {
+        return;
+    }
+    let here = home_of(paths);
+    let result = (|| -> Result<()> {
+        match recorded_home(store, &header.vault_id)? {
+            Some(home) if home == here => return Ok(()),
+            Some(home) if holds_vault(&home, &header.vault_id) => return Ok(()),
+            _ => {}
+        }
+        let text = here.to_str().ok_or_else(|| {
+            VaultError::Invalid("the data directory's path is not valid UTF-8".into())
+        })?;
+        store
+            .set(&vault_home_account(&header.vault_id), text.as_bytes())
+            .map_err(keychain_error)
+    })();
+    if let Err(e) = result {
+        tracing::info!("cannot record the vault's folder in the keychain: {e}");
+    }
 }
 
 fn keychain_error(e: KeychainError) -> VaultError {
@@ -508,7 +616,16 @@ pub(crate) mod tests {
         let vault = Vault::open(&paths, &store, None).unwrap();
         assert_eq!(vault.id(), id);
         assert_eq!(vault.status().unwrap().mode, "keychain");
-        assert_eq!(store.accounts().unwrap(), vec![data_key_account(&id)]);
+        assert_eq!(
+            store.accounts().unwrap(),
+            vec![vault_home_account(&id), data_key_account(&id)]
+        );
+        // The folder it lives in is recorded, as an absolute path.
+        let home = store.get(&vault_home_account(&id)).unwrap().unwrap();
+        assert_eq!(
+            Path::new(std::str::from_utf8(home.expose()).unwrap()),
+            fs::canonicalize(paths.dir()).unwrap()
+        );
     }
 
     #[test]
@@ -613,6 +730,57 @@ pub(crate) mod tests {
         assert!(matches!(err, VaultError::PassphraseTooShort(_)));
     }
 
+    fn copy_folder(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+
+    #[test]
+    fn erasing_a_copy_keeps_the_originals_entries_and_a_moved_vault_takes_them() {
+        let (dir, paths, store, vault) = temp_vault();
+        let id = vault.id().to_owned();
+        vault.lock().unwrap();
+        let all = store.accounts().unwrap();
+        let copy = VaultPaths::new(dir.path().join("copy"));
+        copy_folder(paths.dir(), copy.dir());
+        // Opening the copy does not take over the record.
+        Vault::open(&copy, &store, None).unwrap().lock().unwrap();
+        let report = Vault::erase(&copy, &store).unwrap();
+        assert_eq!(report.keychain_entries_removed, 0);
+        assert_eq!(report.kept_keychain_entries, all);
+        assert!(report.kept_because.unwrap().contains("copy"));
+        assert!(!copy.dir().exists());
+        Vault::open(&paths, &store, None).unwrap().lock().unwrap();
+
+        // Moved: the recorded folder no longer holds the vault, so this one is it.
+        let moved = VaultPaths::new(dir.path().join("moved"));
+        fs::rename(paths.dir(), moved.dir()).unwrap();
+        Vault::open(&moved, &store, None).unwrap().lock().unwrap();
+        let home = store.get(&vault_home_account(&id)).unwrap().unwrap();
+        assert_eq!(
+            Path::new(std::str::from_utf8(home.expose()).unwrap()),
+            fs::canonicalize(moved.dir()).unwrap()
+        );
+        let report = Vault::erase(&moved, &store).unwrap();
+        assert_eq!(report.keychain_entries_removed, 2);
+        assert!(store.accounts().unwrap().is_empty());
+    }
+
+    #[test]
+    fn without_a_recorded_folder_erase_keeps_the_entries_and_says_why() {
+        let (_dir, paths, store, vault) = temp_vault();
+        let id = vault.id().to_owned();
+        vault.lock().unwrap();
+        store.delete(&vault_home_account(&id)).unwrap();
+        let report = Vault::erase(&paths, &store).unwrap();
+        assert_eq!(report.kept_keychain_entries, vec![data_key_account(&id)]);
+        assert!(report.kept_because.unwrap().contains("cannot tell"));
+        assert!(!paths.dir().exists());
+    }
+
     #[test]
     fn erase_removes_files_and_this_vaults_entries_only() {
         let (_dir, paths, store, vault) = temp_vault();
@@ -625,7 +793,8 @@ pub(crate) mod tests {
             .set("provider-key:another-vault:openai", b"sk-y")
             .unwrap();
         let report = Vault::erase(&paths, &store).unwrap();
-        assert_eq!(report.keychain_entries_removed, 2);
+        assert_eq!(report.keychain_entries_removed, 3);
+        assert!(report.kept_keychain_entries.is_empty());
         assert!(!paths.dir().exists());
         assert_eq!(
             store.accounts().unwrap(),

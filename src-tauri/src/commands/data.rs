@@ -111,5 +111,13 @@ pub async fn erase_everything(
         keychain_entries = report.keychain_entries_removed,
         "erased every Hearth file"
     );
+    if let Some(why) = &report.kept_because {
+        // Only a copy of another vault's folder gets here; `hearth erase` says the same
+        // with the commands to remove the entries.
+        tracing::warn!(
+            kept = report.kept_keychain_entries.len(),
+            "kept this vault's keychain entries: {why}"
+        );
+    }
     Ok(())
 }

@@ -596,6 +596,21 @@ mod tests {
     }
 
     #[test]
+    fn costs_above_the_ceiling_are_refused_before_any_work() {
+        // A patched header asking for 2 GiB at 3 passes (a derivation of many seconds
+        // and 2 GiB of memory) is refused by reading it, before any derivation; the
+        // message says why rather than blaming the passphrase.
+        for (at, value) in [(10, 2 * 1024 * 1024u32), (14, 64), (18, 16)] {
+            let mut archive = seal(b"secret");
+            archive[at..at + 4].copy_from_slice(&value.to_be_bytes());
+            let (got, e) = open(&archive);
+            let e = e.expect("refused");
+            assert!(e.contains("more than Hearth will spend"), "{e}");
+            assert!(got.is_empty());
+        }
+    }
+
+    #[test]
     fn a_flipped_byte_anywhere_in_the_header_is_refused() {
         let plain = plaintext(CHUNK_SIZE + 10);
         let archive = seal(&plain);
