@@ -775,6 +775,9 @@ pub struct StreamFixture {
     pub tokens_out: Option<u64>,
     /// Whether the provider said the answer was complete (false: truncated or failed).
     pub terminated: bool,
+    /// Whether the provider marked the reply a refusal (OpenAI `delta.refusal`, Anthropic
+    /// `stop_reason: "refusal"`); its text is `text`. Absent in `expected.json` means false.
+    pub refused: bool,
     /// The message of a mid-stream error, if the stream carries one.
     pub error: Option<String>,
 }
@@ -830,6 +833,7 @@ fn parse_fixture(entry: &serde_json::Value) -> StreamFixture {
         terminated: entry["terminated"]
             .as_bool()
             .unwrap_or_else(|| panic!("{file}: terminated is not a boolean")),
+        refused: entry["refused"].as_bool().unwrap_or(false),
         error: string("error"),
         file,
     }
@@ -1322,7 +1326,7 @@ mod tests {
     #[test]
     fn every_fixture_exists_is_listed_and_is_valid_for_its_protocol() {
         let fixtures = stream_fixtures();
-        assert!(fixtures.len() >= 13, "{} fixtures", fixtures.len());
+        assert!(fixtures.len() >= 15, "{} fixtures", fixtures.len());
 
         let mut listed: Vec<&str> = fixtures.iter().map(|f| f.file.as_str()).collect();
         listed.sort_unstable();
@@ -1336,7 +1340,7 @@ mod tests {
 
         for fixture in &fixtures {
             let bytes = fixture.bytes();
-            assert!(bytes.len() < 3200, "{} is too big to read", fixture.file);
+            assert!(bytes.len() < 4096, "{} is too big to read", fixture.file);
             let payloads = payloads(fixture);
             assert!(!payloads.is_empty(), "{} has no events", fixture.file);
             let done_at = payloads.iter().position(|(_, json)| json.is_none());
@@ -1404,6 +1408,7 @@ mod tests {
             tokens_in: None,
             tokens_out: None,
             terminated: false,
+            refused: false,
             error: None,
             ..fixture.clone()
         };
@@ -1428,6 +1433,10 @@ mod tests {
                     let choice = &json["choices"][0];
                     let delta = &choice["delta"];
                     if let Some(text) = delta["content"].as_str() {
+                        out.text.push_str(text);
+                    }
+                    if let Some(text) = delta["refusal"].as_str().filter(|t| !t.is_empty()) {
+                        out.refused = true;
                         out.text.push_str(text);
                     }
                     let thought = delta["reasoning_content"]
@@ -1457,6 +1466,7 @@ mod tests {
                         }
                     }
                     "message_delta" => {
+                        out.refused |= json["delta"]["stop_reason"] == "refusal";
                         let usage = &json["usage"];
                         out.tokens_out = usage["output_tokens"].as_u64().or(out.tokens_out);
                         out.tokens_in = usage["input_tokens"].as_u64().or(out.tokens_in);
@@ -1539,6 +1549,12 @@ mod tests {
                 fixture.file
             );
             assert_eq!(fixture.error.is_some(), failed, "{}", fixture.file);
+            assert_eq!(
+                fixture.refused,
+                fixture.file.contains("refusal"),
+                "{}",
+                fixture.file
+            );
         }
     }
 }

@@ -769,3 +769,235 @@ fn proxy_variables_do_not_divert_a_chat() {
     assert_eq!(r.stdout, stream_fixture("openai-basic.sse").text);
     assert_eq!(fake.requests().len(), 1);
 }
+
+/// A stream that sends `events` (each one `data:` payload) as server-sent events.
+fn sse_events(events: &[String]) -> Reply {
+    let body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+    Reply::sse(vec![body.into_bytes()])
+}
+
+/// Exports every conversation as JSON and returns the file's text.
+fn export_json(t: &TestDir) -> String {
+    let path = t.root.path().join("export.json");
+    let r = run(hearth(t)
+        .args(["export", "--format", "json", "--output"])
+        .arg(&path));
+    assert!(r.ok(), "{r:?}");
+    std::fs::read_to_string(&path).unwrap()
+}
+
+#[test]
+fn a_provider_echoing_the_key_in_its_error_kind_never_gets_it_shown_or_stored() {
+    // The key comes back in every machine field a provider has: an OpenAI-style error's
+    // `type` and `code` (before the stream, and inside it), and Gemini's block reason.
+    /// A provider's answer, given the key it was sent.
+    type Echo = fn(&str) -> Reply;
+    let cases: Vec<(&str, &str, &str, Echo)> = vec![
+        ("status error", "openai-compatible", "/v1", |key| {
+            Reply::json(
+                400,
+                &format!(
+                    r#"{{"error":{{"message":"bad request","type":"{key}","code":"{key}"}}}}"#
+                ),
+            )
+        }),
+        ("stream error", "openai-compatible", "/v1", |key| {
+            sse_events(&[
+                r#"{"choices":[{"index":0,"delta":{"content":"Part"}}]}"#.to_owned(),
+                format!(r#"{{"error":{{"message":"it broke","type":"{key}","code":"{key}"}}}}"#),
+            ])
+        }),
+        ("anthropic error event", "anthropic", "/v1", |key| {
+            let body = format!(
+                "event: message_start\ndata: {{\"type\":\"message_start\",\"message\":{{\"usage\":{{\"input_tokens\":1,\"output_tokens\":1}}}}}}\n\nevent: error\ndata: {{\"type\":\"error\",\"error\":{{\"type\":\"{key}\",\"message\":\"odd\"}}}}\n\n"
+            );
+            Reply::sse(vec![body.into_bytes()])
+        }),
+        ("gemini block reason", "gemini", "/v1beta", |key| {
+            sse_events(&[format!(
+                r#"{{"promptFeedback":{{"blockReason":"{key}"}},"usageMetadata":{{"promptTokenCount":3}}}}"#
+            )])
+        }),
+    ];
+    for (name, kind, seg, reply) in cases {
+        // The handler reads the key from the request, as a provider echoing it would.
+        let fake = FakeProvider::start(move |req: &RecordedRequest| {
+            let key = req
+                .header("authorization")
+                .map(|a| a.trim_start_matches("Bearer ").to_owned())
+                .or_else(|| req.header("x-api-key").map(str::to_owned))
+                .or_else(|| req.header("x-goog-api-key").map(str::to_owned))
+                .unwrap_or_default();
+            reply(&key)
+        });
+        let (t, key) = setup(&fake, kind, seg);
+        let r = run(hearth(&t).args(["chat", "hi"]));
+        assert!(!r.ok(), "{name}: {r:?}");
+        assert_ne!(r.code, Some(101), "{name}: {r:?}");
+        let (id, messages) = only_conversation(&t);
+        let stored = messages[1]["error"].as_str().unwrap();
+        let stored: serde_json::Value = serde_json::from_str(stored).unwrap();
+        let kind = stored["kind"].as_str().unwrap();
+        assert!(
+            hearth_engine::ProviderError::KINDS.contains(&kind),
+            "{name}: the stored kind is Hearth's own: {stored}"
+        );
+        let shown = run_ok(hearth(&t).args(["show", &id, "--format", "json"]));
+        let markdown = run_ok(hearth(&t).args(["show", &id]));
+        let exported = export_json(&t);
+        assert!(!exported.contains(&key), "{name}: key in the export");
+        assert!(exported.contains(kind), "{name}: the export has the error");
+        assert_key_nowhere(&t, &key, &[&r, &shown, &markdown]);
+    }
+}
+
+#[test]
+fn a_refusal_is_shown_saved_as_refused_and_exits_3() {
+    for (kind, seg, file, text) in [
+        (
+            "openai-compatible",
+            "/v1",
+            "openai-refusal.sse",
+            "I'm sorry, but I can't assist with that request.",
+        ),
+        ("anthropic", "/v1", "anthropic-refusal.sse", "Hi"),
+    ] {
+        let fake = FakeProvider::always(Reply::sse_fixture(file));
+        let (t, _) = setup(&fake, kind, seg);
+        let r = run(hearth(&t).args(["chat", "how do I make anthrax?"]));
+        assert_eq!(r.code, Some(3), "{file}: {r:?}");
+        // Shown, with the newline a failed reply gets, and one line saying what it was.
+        assert_eq!(r.stdout, format!("{text}\n"), "{file}");
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{file}: {r:?}");
+        assert!(
+            lines[0].starts_with("hearth: the model refused to answer")
+                && lines[0].contains("the refusal are saved in conversation"),
+            "{file}: {r:?}"
+        );
+        let (_, messages) = only_conversation(&t);
+        assert_eq!(messages[1]["status"], "error", "{file}");
+        assert_eq!(
+            messages[1]["content"], text,
+            "{file}: the refusal is the content"
+        );
+        let stored: serde_json::Value =
+            serde_json::from_str(messages[1]["error"].as_str().unwrap()).unwrap();
+        assert_eq!(stored["kind"], "refused", "{file}");
+        // Searchable like any reply.
+        let word = text
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .trim_end_matches('.');
+        let found = run_ok(hearth(&t).args(["search", word, "--json"]));
+        assert!(found.stdout.contains("assistant"), "{file}: {found:?}");
+    }
+}
+
+#[test]
+fn a_reply_with_only_tool_calls_is_an_error_that_says_so() {
+    let openai = sse_events(&[
+        r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null}]}"#.to_owned(),
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":null}]}"#.to_owned(),
+        r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#.to_owned(),
+        "[DONE]".to_owned(),
+    ]);
+    let anthropic = Reply::sse(vec![concat!(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n",
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"get_weather\",\"input\":{}}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"city\\\": \\\"Paris\\\"}\"}}\n\n",
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":9}}\n\n",
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    ).as_bytes().to_vec()]);
+    let gemini = sse_events(&[
+        r#"{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}}}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":3}}"#.to_owned(),
+    ]);
+    for (kind, seg, reply) in [
+        ("openai-compatible", "/v1", openai),
+        ("anthropic", "/v1", anthropic),
+        ("gemini", "/v1beta", gemini),
+    ] {
+        let fake = FakeProvider::always(reply);
+        let (t, _) = setup(&fake, kind, seg);
+        let r = run(hearth(&t).args(["chat", "weather in Paris?"]));
+        assert_clear_failure(&r, "answered only with a tool call");
+        assert_eq!(r.code, Some(1), "{kind}: {r:?}");
+        assert!(r.stdout.is_empty(), "{kind}: {r:?}");
+        assert!(
+            r.stderr.contains("Your message is saved in conversation")
+                && !r.stderr.contains("partial reply"),
+            "{kind}: {r:?}"
+        );
+        let (_, messages) = only_conversation(&t);
+        assert_eq!(messages[1]["status"], "error", "{kind}");
+        let stored: serde_json::Value =
+            serde_json::from_str(messages[1]["error"].as_str().unwrap()).unwrap();
+        assert_eq!(stored["kind"], "tool_calls_only", "{kind}");
+    }
+}
+
+#[test]
+fn after_a_mid_stream_error_the_piped_reply_ends_with_a_newline() {
+    let fake = FakeProvider::always(Reply::sse_fixture("openai-midstream-error.sse"));
+    let (t, _) = setup(&fake, "openai-compatible", "/v1");
+    let r = run(hearth(&t).args(["chat", "hello"]));
+    assert_clear_failure(&r, "server error");
+    assert_eq!(r.stdout, "Here is a partial\n", "{r:?}");
+    assert!(
+        r.stderr
+            .contains("Your message and the partial reply are saved"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_failure_before_any_text_does_not_claim_a_partial_reply() {
+    // The stream starts, then fails before a single word of the answer.
+    let fake = FakeProvider::always(sse_events(&[
+        r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#.to_owned(),
+        r#"{"error":{"message":"The server had an error","type":"server_error"}}"#.to_owned(),
+    ]));
+    let (t, _) = setup(&fake, "openai-compatible", "/v1");
+    let r = run(hearth(&t).args(["chat", "hello"]));
+    assert_clear_failure(&r, "Your message is saved in conversation");
+    assert!(!r.stderr.contains("partial reply"), "{r:?}");
+    assert_eq!(r.stdout, "", "{r:?}");
+}
+
+#[test]
+fn ctrl_c_before_any_text_arrived_does_not_claim_a_partial_reply() {
+    // The provider accepts the request, sends a keep-alive, then nothing.
+    let fake = FakeProvider::always(
+        Reply::sse(vec![b": keep-alive\n\n".to_vec()]).end(End::Stall(Duration::from_secs(30))),
+    );
+    let (t, _) = setup(&fake, "openai-compatible", "/v1");
+    let mut child = hearth(&t)
+        .args(["chat", "tell me a story"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(fake.wait_for_requests(1, Duration::from_secs(20)));
+    // Well past the response headers, which are sent at once.
+    std::thread::sleep(Duration::from_millis(1000));
+    signal(&child, libc::SIGINT);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("Stopped before any text arrived. Your message is saved in conversation"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("partial reply"), "{stderr}");
+    let (_, messages) = only_conversation(&t);
+    assert_eq!(messages[1]["status"], "cancelled");
+    assert_eq!(messages[1]["content"], "");
+}

@@ -109,7 +109,19 @@ fn check(fixture: &StreamFixture, got: &Assembled, how: &str) {
         fixture.reasoning.clone().unwrap_or_default(),
         "{ctx}"
     );
-    if fixture.terminated {
+    if fixture.refused {
+        // The refusal's text arrives as text, and the end says it was a refusal.
+        assert!(
+            matches!(got.error, Some(ProviderError::Refused { .. })),
+            "{ctx}: {:?}",
+            got.error
+        );
+        assert_eq!(
+            (got.tokens_in, got.tokens_out),
+            (fixture.tokens_in, fixture.tokens_out),
+            "{ctx}"
+        );
+    } else if fixture.terminated {
         assert!(got.error.is_none(), "{ctx}: {:?}", got.error);
         assert_eq!(
             (got.tokens_in, got.tokens_out),
@@ -568,4 +580,176 @@ fn inline_think_blocks_become_reasoning_even_split_mid_tag() {
     assert!(got.error.is_none(), "{got:?}");
     assert_eq!(got.text, "There are **3**.");
     assert_eq!(got.reasoning, "Count the r's: 3.");
+}
+
+#[test]
+fn data_lines_that_never_end_their_event_stop_at_the_event_limit() {
+    // 1 MiB `data:` lines, each far below the line limit, and never the blank line that
+    // ends an event: 20 MiB in all, past the 16 MiB an event may hold.
+    let mut line = b"data: ".to_vec();
+    line.resize(line.len() + 1024 * 1024, b'x');
+    line.push(b'\n');
+    let mut chunks = vec![
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Before\"}}]}\n\n".to_vec(),
+    ];
+    chunks.extend(std::iter::repeat_n(line, 20));
+    let fake = FakeProvider::always(Reply::sse(chunks));
+    let got = rt().block_on(assemble(&fake, Protocol::OpenAi, Duration::from_secs(10)));
+    assert_eq!(got.text, "Before", "what came before is kept");
+    assert_eq!(
+        got.error,
+        Some(ProviderError::TooLarge {
+            what: "a stream event",
+            limit: hearth_providers::sse::MAX_EVENT_BYTES,
+        })
+    );
+    assert_eq!(got.error.unwrap().kind(), "too_large");
+}
+
+#[test]
+fn a_model_list_over_the_limit_is_refused_and_odd_entries_are_dropped() {
+    let rt = rt();
+    let http = Http::new().unwrap();
+    let list = |fake: &FakeProvider| {
+        rt.block_on(list_models(
+            &http,
+            &endpoint(fake, Protocol::OpenAi),
+            Some(KEY),
+            Duration::from_secs(10),
+        ))
+    };
+    // A valid JSON list, but 9 MiB of it, sent in 64 KiB chunks.
+    let mut body = String::from(r#"{"object":"list","data":["#);
+    let entry = format!(r#"{{"id":"m","name":"{}"}},"#, "n".repeat(1000));
+    while body.len() < hearth_providers::MAX_MODEL_LIST_BYTES + (1 << 20) {
+        body.push_str(&entry);
+    }
+    body.push_str(r#"{"id":"last"}]}"#);
+    let mut big = Reply::json(200, "");
+    big.chunks = body
+        .as_bytes()
+        .chunks(64 * 1024)
+        .map(<[u8]>::to_vec)
+        .collect();
+    let err = list(&FakeProvider::always(big)).unwrap_err();
+    assert_eq!(
+        err,
+        ProviderError::TooLarge {
+            what: "a model list",
+            limit: hearth_providers::MAX_MODEL_LIST_BYTES,
+        }
+    );
+    // Ids that carry the key or run absurdly long are dropped; names are cut.
+    let odd = format!(
+        r#"{{"data":[{{"id":"ok-model","name":"{}"}},{{"id":"echo-{KEY}"}},{{"id":"{}"}}]}}"#,
+        "N".repeat(5000),
+        "x".repeat(300)
+    );
+    let models = list(&FakeProvider::always(Reply::json(200, &odd))).unwrap();
+    assert_eq!(models.len(), 1, "{models:?}");
+    assert_eq!(models[0].id, "ok-model");
+    assert!(models[0].name.as_ref().unwrap().chars().count() <= 200);
+}
+
+#[test]
+fn gemini_retry_info_becomes_the_retry_after() {
+    let body = r#"{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},{"@type":"type.googleapis.com/google.rpc.Help","links":[{"description":"Learn more about Gemini API quotas","url":"https://ai.google.dev/gemini-api/docs/rate-limits"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"34.4s"}]}}"#;
+    let e = status_error(Protocol::Gemini, Reply::json(429, body));
+    assert!(
+        matches!(&e, ProviderError::RateLimited { retryable: true, retry_after: Some(d), .. } if *d == Duration::from_millis(34_400)),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("try again in 34 s"), "{e}");
+    // A malformed delay is no delay, not a failure.
+    let odd = body.replace(r#""34.4s""#, r#""soon""#);
+    assert!(matches!(
+        status_error(Protocol::Gemini, Reply::json(429, &odd)),
+        ProviderError::RateLimited {
+            retry_after: None,
+            ..
+        }
+    ));
+}
+
+/// A stream whose events are `payloads`, each as one `data:` event.
+fn events(payloads: &[&str]) -> Reply {
+    let body: String = payloads.iter().map(|p| format!("data: {p}\n\n")).collect();
+    Reply::sse(vec![body.into_bytes()])
+}
+
+#[test]
+fn refusals_blocks_and_tool_calls_are_never_an_empty_success() {
+    let rt = rt();
+    let anthropic_refusal = format!(
+        "event: message_start\ndata: {{\"type\":\"message_start\",\"message\":{{\"usage\":{{\"input_tokens\":3,\"output_tokens\":1}}}}}}\n\nevent: message_delta\ndata: {{\"type\":\"message_delta\",\"delta\":{{\"stop_reason\":\"refusal\",\"stop_details\":{{\"type\":\"refusal\",\"category\":\"cyber\",\"explanation\":\"Declined; key {KEY}.\"}}}},\"usage\":{{\"output_tokens\":2}}}}\n\nevent: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n"
+    );
+    let fake = FakeProvider::always(Reply::sse(vec![anthropic_refusal.into_bytes()]));
+    let got = rt.block_on(assemble(&fake, Protocol::Anthropic, Duration::from_secs(5)));
+    let e = got.error.unwrap();
+    assert_eq!(
+        e,
+        ProviderError::Refused {
+            explanation: Some("cyber: Declined; key [key].".into())
+        }
+    );
+    assert_eq!(e.kind(), "refused");
+    assert!(!e.retryable());
+
+    let cases: Vec<(Protocol, Reply, ProviderError)> = vec![
+        (
+            Protocol::OpenAi,
+            events(&[
+                r#"{"choices":[{"index":0,"delta":{"content":""},"finish_reason":"content_filter"}]}"#,
+                "[DONE]",
+            ]),
+            ProviderError::Refused {
+                explanation: Some("the provider's content filter stopped the reply".into()),
+            },
+        ),
+        (
+            Protocol::Gemini,
+            events(&[
+                r#"{"candidates":[{"content":{"role":"model","parts":[]},"finishReason":"SAFETY"}]}"#,
+            ]),
+            ProviderError::Refused {
+                explanation: Some("the provider's safety system stopped the reply: SAFETY".into()),
+            },
+        ),
+        (
+            Protocol::Gemini,
+            events(&[r#"{"promptFeedback":{"blockReason":"PROHIBITED_CONTENT"}}"#]),
+            ProviderError::Refused {
+                explanation: Some("the provider blocked the prompt: PROHIBITED_CONTENT".into()),
+            },
+        ),
+        (
+            Protocol::OpenAi,
+            events(&[
+                r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}}]}"#,
+                r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+                "[DONE]",
+            ]),
+            ProviderError::ToolCallsOnly,
+        ),
+        (
+            Protocol::Gemini,
+            events(&[
+                r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{}}}]},"finishReason":"STOP"}]}"#,
+            ]),
+            ProviderError::ToolCallsOnly,
+        ),
+    ];
+    for (protocol, reply, expected) in cases {
+        let fake = FakeProvider::always(reply);
+        let got = rt.block_on(assemble(&fake, protocol, Duration::from_secs(5)));
+        assert_eq!(got.error.as_ref(), Some(&expected), "{protocol:?}: {got:?}");
+    }
+
+    // A tool call beside real text is an answer: the text is kept, the call ignored.
+    let fake = FakeProvider::always(events(&[
+        r#"{"candidates":[{"content":{"parts":[{"text":"Paris is sunny."},{"functionCall":{"name":"f","args":{}}}]},"finishReason":"STOP"}]}"#,
+    ]));
+    let got = rt.block_on(assemble(&fake, Protocol::Gemini, Duration::from_secs(5)));
+    assert!(got.error.is_none(), "{got:?}");
+    assert_eq!(got.text, "Paris is sunny.");
 }

@@ -8,13 +8,54 @@ use std::io::{IsTerminal, Read, Write};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use hearth_engine::{EngineError, ReplyEvent, SendRequest, TemporaryTurn};
+use hearth_engine::{EngineError, ProviderError, ReplyEvent, SendRequest, TemporaryTurn};
 
 use crate::output::{print_json, terminal_safe};
 use crate::unlock::Context;
 
 /// Exit status after Ctrl-C, as shells expect (128 + SIGINT).
 const EXIT_INTERRUPTED: i32 = 130;
+
+/// Exit status when the model refused to answer: a reply arrived, but not an answer, and
+/// a script must not take it for one.
+const EXIT_REFUSED: i32 = 3;
+
+/// How a streamed reply ended, when it did not fail outright.
+enum Ended {
+    /// The reply is complete.
+    Complete,
+    /// Ctrl-C stopped it.
+    Interrupted,
+    /// The model refused; the line to print on stderr.
+    Refused(String),
+}
+
+impl Ended {
+    /// Prints what is left to say and ends the process with this ending's status.
+    fn exit(self) -> Result<()> {
+        match self {
+            Ended::Complete => Ok(()),
+            Ended::Interrupted => std::process::exit(EXIT_INTERRUPTED),
+            Ended::Refused(line) => {
+                eprintln!(
+                    "hearth: {}",
+                    terminal_safe(&line.replace(['\r', '\n'], " "))
+                );
+                std::process::exit(EXIT_REFUSED)
+            }
+        }
+    }
+}
+
+/// Ends the reply's output after a failure: text already printed gets its newline, on a
+/// terminal and in a pipe alike, so the error never runs on from the reply.
+fn end_partial(out: &mut impl Write, wrote: bool) -> Result<()> {
+    if wrote {
+        writeln!(out)?;
+        out.flush()?;
+    }
+    Ok(())
+}
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
@@ -54,7 +95,7 @@ pub fn chat(
     engine.set_idle_timeout(Duration::from_secs(idle_secs.max(1)));
     let tty = std::io::stdout().is_terminal();
     let rt = runtime()?;
-    let interrupted = rt.block_on(async {
+    let ended = rt.block_on(async {
         // One Ctrl-C listener for the whole command, from before the request is sent.
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
@@ -69,7 +110,7 @@ pub fn chat(
             // Dropping the send saves the reply as cancelled and closes the connection.
             _ = &mut ctrl_c => {
                 eprintln!("Stopped before the reply began. Your message is saved.");
-                return Ok(true);
+                return Ok(Ended::Interrupted);
             }
         };
         let conversation = reply.conversation_id().to_owned();
@@ -85,15 +126,24 @@ pub fn chat(
                         let text = if tty { terminal_safe(&text).into_owned() } else { text };
                         out.write_all(text.as_bytes())?;
                         out.flush()?;
-                        wrote = true;
+                        wrote |= !text.is_empty();
                     }
                     // Reasoning is saved with the message; stdout carries only the answer.
                     Some(Ok(ReplyEvent::Reasoning(_))) => {}
                     Some(Err(EngineError::Provider { error, .. })) => {
-                        if tty && wrote {
-                            writeln!(out)?;
+                        end_partial(&mut out, wrote)?;
+                        let saved = if reply.content().is_empty() {
+                            "Your message is saved"
+                        } else if matches!(error, ProviderError::Refused { .. }) {
+                            "Your message and the refusal are saved"
+                        } else {
+                            "Your message and the partial reply are saved"
+                        };
+                        let line = format!("{error}. {saved} in conversation {conversation}");
+                        if matches!(error, ProviderError::Refused { .. }) {
+                            return Ok(Ended::Refused(line));
                         }
-                        bail!("{error}. Your message and the partial reply are saved in conversation {conversation}");
+                        bail!("{line}");
                     }
                     Some(Err(e)) => return Err(e.into()),
                 },
@@ -104,20 +154,22 @@ pub fn chat(
             writeln!(out)?;
         }
         drop(out);
+        let empty = reply.content().is_empty();
         // Dropping the reply closes the connection and saves the text as cancelled.
         drop(reply);
-        if interrupted {
-            eprintln!("Stopped. The partial reply is saved in conversation {conversation}.");
-        } else {
+        if !interrupted {
             eprintln!("conversation {conversation}");
+            return Ok(Ended::Complete);
         }
-        Ok::<bool, anyhow::Error>(interrupted)
+        if empty {
+            eprintln!("Stopped before any text arrived. Your message is saved in conversation {conversation}.");
+        } else {
+            eprintln!("Stopped. The partial reply is saved in conversation {conversation}.");
+        }
+        Ok::<Ended, anyhow::Error>(Ended::Interrupted)
     })?;
     engine.lock()?;
-    if interrupted {
-        std::process::exit(EXIT_INTERRUPTED);
-    }
-    Ok(())
+    ended.exit()
 }
 
 /// A temporary chat: one message and its reply, streamed like `chat`, saved nowhere.
@@ -140,12 +192,12 @@ pub fn temporary(
         text,
     }];
     let rt = runtime()?;
-    let interrupted = rt.block_on(async {
+    let ended = rt.block_on(async {
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
         let mut reply = tokio::select! {
             started = engine.send_temporary(&turns, None, provider.as_deref(), model.as_deref()) => started?,
-            _ = &mut ctrl_c => return Ok(true),
+            _ = &mut ctrl_c => return Ok(Ended::Interrupted),
         };
         let mut out = std::io::stdout().lock();
         let mut wrote = false;
@@ -157,14 +209,16 @@ pub fn temporary(
                         let text = if tty { terminal_safe(&text).into_owned() } else { text };
                         out.write_all(text.as_bytes())?;
                         out.flush()?;
-                        wrote = true;
+                        wrote |= !text.is_empty();
                     }
                     Some(Ok(ReplyEvent::Reasoning(_))) => {}
                     Some(Err(e)) => {
-                        if tty && wrote {
-                            writeln!(out)?;
+                        end_partial(&mut out, wrote)?;
+                        let line = format!("{e}. This was a temporary chat: nothing was saved");
+                        if matches!(e, EngineError::Setup(ProviderError::Refused { .. })) {
+                            return Ok(Ended::Refused(line));
                         }
-                        bail!("{e}. This was a temporary chat: nothing was saved")
+                        bail!("{line}")
                     }
                 },
                 _ = &mut ctrl_c => break true,
@@ -173,14 +227,15 @@ pub fn temporary(
         if tty && wrote {
             writeln!(out)?;
         }
-        Ok::<bool, anyhow::Error>(interrupted)
+        eprintln!("Temporary chat: nothing was saved.");
+        Ok::<Ended, anyhow::Error>(if interrupted {
+            Ended::Interrupted
+        } else {
+            Ended::Complete
+        })
     })?;
-    eprintln!("Temporary chat: nothing was saved.");
     engine.lock()?;
-    if interrupted {
-        std::process::exit(EXIT_INTERRUPTED);
-    }
-    Ok(())
+    ended.exit()
 }
 
 /// Lists a provider's models.

@@ -49,12 +49,35 @@ pub enum ReplyEvent {
 }
 
 /// How a failed reply's error is stored in the message's `error` column.
+///
+/// A refused reply is stored as status `error` with kind `refused`; the refusal text the
+/// model gave is the message's content, so it is shown and searchable like any reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredError {
-    /// Stable kind (`auth`, `rate_limited`, `timeout`, …).
+    /// Stable kind: one of [`ProviderError::KINDS`] (`auth`, `rate_limited`, `timeout`,
+    /// `refused`, `tool_calls_only`, `too_large`, …), never text from the provider.
     pub kind: String,
-    /// What to tell the user.
+    /// What to tell the user. Provider text in it is scrubbed of keys and capped.
     pub message: String,
+}
+
+impl StoredError {
+    /// The kind of a reply the model refused to give.
+    pub const REFUSED: &'static str = "refused";
+
+    /// How `error` is stored.
+    pub fn from_provider(error: &ProviderError) -> StoredError {
+        StoredError {
+            kind: error.kind().to_owned(),
+            message: error.to_string(),
+        }
+    }
+
+    /// The JSON written to the `error` column.
+    fn to_column(&self) -> String {
+        // A struct of two strings always serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// A reply on its way in. Pull pieces with [`Reply::next`]. Dropping it before the end
@@ -110,7 +133,9 @@ impl Reply {
     }
 
     /// The next piece; `None` when the reply is complete (and saved as such). An error
-    /// ends the reply: it is saved as `error` with its kind and message, text kept.
+    /// ends the reply: it is saved as `error` with its kind and message, text kept. A
+    /// refusal is such an error ([`ProviderError::Refused`], kind `refused`): its text
+    /// has arrived as [`ReplyEvent::Text`] and is the saved content.
     pub async fn next(&mut self) -> Option<Result<ReplyEvent>> {
         loop {
             if !self.open {
@@ -223,13 +248,7 @@ impl Reply {
             // A progress save is still writing: let it finish before the final one.
             let _ = done.recv();
         }
-        let stored = error.map(|e| {
-            serde_json::to_string(&StoredError {
-                kind: e.kind().to_owned(),
-                message: e.to_string(),
-            })
-            .unwrap_or_default()
-        });
+        let stored = error.map(|e| StoredError::from_provider(e).to_column());
         let to_i64 = |n: Option<u64>| n.and_then(|n| i64::try_from(n).ok());
         let result = self
             .vault
@@ -532,11 +551,7 @@ impl Engine {
                 _live: live,
             }),
             Err(error) => {
-                let stored = serde_json::to_string(&StoredError {
-                    kind: error.kind().to_owned(),
-                    message: error.to_string(),
-                })
-                .unwrap_or_default();
+                let stored = StoredError::from_provider(&error).to_column();
                 self.vault()?.finish_message(
                     &message_id,
                     MessageStatus::Error,
@@ -581,6 +596,20 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_stored_as_its_own_kind() {
+        let stored = StoredError::from_provider(&ProviderError::Refused {
+            explanation: Some("cyber".into()),
+        });
+        assert_eq!(stored.kind, StoredError::REFUSED);
+        assert_eq!(stored.message, "the model refused to answer (cyber)");
+        let column = stored.to_column();
+        assert_eq!(
+            serde_json::from_str::<StoredError>(&column).unwrap(),
+            stored
+        );
+    }
 
     #[test]
     fn titles_come_from_the_first_line() {

@@ -8,7 +8,7 @@ use crate::chat::{
     event_json, ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage,
     DEFAULT_MAX_TOKENS,
 };
-use crate::error::ProviderError;
+use crate::error::{provider_code, scrub, ProviderError};
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
 
@@ -67,6 +67,10 @@ pub(crate) struct Parser {
     key: Option<Zeroizing<String>>,
     usage: Usage,
     done: bool,
+    /// `stop_reason: "refusal"`, with what `stop_details` said about it.
+    refusal: Option<Option<String>>,
+    /// A `tool_use` block, or `stop_reason: "tool_use"`.
+    tool_call: bool,
 }
 
 impl Parser {
@@ -75,6 +79,8 @@ impl Parser {
             key: key.map(|k| Zeroizing::new(k.to_owned())),
             usage: Usage::default(),
             done: false,
+            refusal: None,
+            tool_call: false,
         }
     }
 }
@@ -112,6 +118,7 @@ impl StreamParser for Parser {
                             out.push(StreamEvent::Text(t.to_owned()));
                         }
                     }
+                    Some("tool_use") => self.tool_call = true,
                     Some("thinking") => {
                         if let Some(t) = value
                             .pointer("/content_block/thinking")
@@ -150,6 +157,17 @@ impl StreamParser for Parser {
                 }
             }
             "message_delta" => {
+                match value.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                    Some("refusal") => {
+                        let key = self.key.as_deref().map(String::as_str);
+                        self.refusal = Some(refusal_explanation(
+                            value.pointer("/delta/stop_details"),
+                            key,
+                        ));
+                    }
+                    Some("tool_use") => self.tool_call = true,
+                    _ => {}
+                }
                 // Cumulative counts: the latest wins.
                 if let Some(usage) = value.get("usage") {
                     if let Some(o) = usage.get("output_tokens").and_then(Value::as_u64) {
@@ -177,5 +195,35 @@ impl StreamParser for Parser {
 
     fn finished(&self) -> bool {
         self.done
+    }
+
+    fn refusal(&mut self) -> Option<ProviderError> {
+        self.refusal
+            .take()
+            .map(|explanation| ProviderError::Refused { explanation })
+    }
+
+    fn saw_tool_call(&self) -> bool {
+        self.tool_call
+    }
+}
+
+/// What a refusal's `stop_details` say: the explanation (scrubbed and capped) and the
+/// category (kept only if it is an identifier), e.g. `cyber: This request was declined…`.
+fn refusal_explanation(details: Option<&Value>, key: Option<&str>) -> Option<String> {
+    let details = details?;
+    let category = details
+        .get("category")
+        .and_then(Value::as_str)
+        .and_then(|c| provider_code(c, key));
+    let explanation = details
+        .get("explanation")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| scrub(e, key));
+    match (category, explanation) {
+        (Some(c), Some(e)) => Some(format!("{c}: {e}")),
+        (c, e) => c.or(e),
     }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use zeroize::Zeroizing;
 
-use crate::error::ProviderError;
+use crate::error::{scrub, ProviderError};
 use crate::http::{classify_status, network_error, Http};
-use crate::sse::{SseDecoder, SseEvent, SseItem};
+use crate::sse::{SseDecoder, SseError, SseEvent, SseItem, MAX_EVENT_BYTES, MAX_LINE_BYTES};
 use crate::{anthropic, gemini, openai, ProviderKind};
 
 /// Who said a turn of the conversation sent to the model.
@@ -95,6 +95,29 @@ pub(crate) trait StreamParser: Send {
     fn complete_at_eof(&self) -> bool {
         self.finished()
     }
+    /// The refusal, if the provider said the model declined to answer. Asked once, when
+    /// the stream has ended complete: the refusal text (if any) was delivered as text.
+    fn refusal(&mut self) -> Option<ProviderError> {
+        None
+    }
+    /// Whether the reply carried a tool call (which Hearth never asks for).
+    fn saw_tool_call(&self) -> bool {
+        false
+    }
+}
+
+/// The typed error for a decoder limit.
+fn too_large(error: SseError) -> ProviderError {
+    match error {
+        SseError::LineTooLong(_) => ProviderError::TooLarge {
+            what: "a stream line",
+            limit: MAX_LINE_BYTES,
+        },
+        SseError::EventTooLarge(_) => ProviderError::TooLarge {
+            what: "a stream event",
+            limit: MAX_EVENT_BYTES,
+        },
+    }
 }
 
 /// An event's data as JSON, or `None` when it carries nothing (pings, keep-alives).
@@ -125,6 +148,8 @@ pub struct ChatStream {
     idle: Duration,
     key: Option<Zeroizing<String>>,
     ended: bool,
+    /// Some answer text has been delivered.
+    text_seen: bool,
 }
 
 impl std::fmt::Debug for ChatStream {
@@ -178,14 +203,14 @@ pub async fn start_chat(
         if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
             return Err(crate::http::classify_stream_error(error, key));
         }
+        // The content type is the provider's text too: scrubbed and capped.
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| scrub(v, key))
+            .unwrap_or_else(|| "no content type".into());
         return Err(ProviderError::Malformed {
-            message: format!(
-                "expected an event stream, got {}",
-                headers
-                    .get(reqwest::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("no content type")
-            ),
+            message: format!("expected an event stream, got {content_type}"),
         });
     }
     Ok(ChatStream {
@@ -197,6 +222,7 @@ pub async fn start_chat(
         idle,
         key: key.map(|k| Zeroizing::new(k.to_owned())),
         ended: false,
+        text_seen: false,
     })
 }
 
@@ -257,9 +283,22 @@ impl ChatStream {
             match &chunk {
                 Some(bytes) => {
                     if let Err(e) = self.decoder.feed(bytes, &mut items) {
-                        return Some(self.fail(ProviderError::Malformed {
-                            message: e.to_string(),
-                        }));
+                        // The events completed before the limit was hit still count.
+                        let mut out = Vec::new();
+                        for item in &items {
+                            if let SseItem::Event(event) = item {
+                                if self.parser.on_event(event, &mut out).is_err()
+                                    || self.parser.finished()
+                                {
+                                    break;
+                                }
+                            }
+                        }
+                        self.items = items;
+                        self.ended = true;
+                        self.pending.extend(out.into_iter().map(Ok));
+                        self.pending.push_back(Err(too_large(e)));
+                        continue;
                     }
                 }
                 None => self.decoder.finish(&mut items),
@@ -281,18 +320,32 @@ impl ChatStream {
             if error.is_none() && (self.parser.finished() || chunk.is_none()) {
                 self.parser.flush(&mut out);
             }
+            self.text_seen |= out.iter().any(|e| matches!(e, StreamEvent::Text(_)));
             self.pending.extend(out.into_iter().map(Ok));
             if let Some(e) = error {
                 self.ended = true;
                 self.pending.push_back(Err(e));
             } else if self.parser.finished() {
                 self.ended = true;
+                self.end_complete();
             } else if chunk.is_none() {
                 self.ended = true;
-                if !self.parser.complete_at_eof() {
+                if self.parser.complete_at_eof() {
+                    self.end_complete();
+                } else {
                     self.pending.push_back(Err(ProviderError::Truncated));
                 }
             }
+        }
+    }
+
+    /// The stream ended as the protocol says a reply ends. That is a success unless the
+    /// model refused, or answered only with tool calls: neither is an empty answer.
+    fn end_complete(&mut self) {
+        if let Some(refusal) = self.parser.refusal() {
+            self.pending.push_back(Err(refusal));
+        } else if self.parser.saw_tool_call() && !self.text_seen {
+            self.pending.push_back(Err(ProviderError::ToolCallsOnly));
         }
     }
 

@@ -1,9 +1,15 @@
 //! Typed provider errors, and the scrubbing that keeps keys out of their text.
+//!
+//! Nothing a provider sends reaches a message, a log line, the vault or an export without
+//! passing through here: free text through [`scrub`] (keys removed, length capped), and
+//! machine codes through [`provider_code`] (kept only if they are a short identifier).
+//! The error's kind ([`ProviderError::kind`]) is always one of Hearth's own names.
 
 use std::time::Duration;
 
 /// What went wrong talking to a provider. Every message is safe to show and store: text
-/// that came from the provider has been scrubbed of anything that looks like a key.
+/// that came from the provider has been scrubbed of anything that looks like a key, and
+/// codes that came from it are short identifiers that do not contain the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
     /// The provider refused the API key (401/403, or Gemini's `API_KEY_INVALID`).
@@ -60,12 +66,35 @@ pub enum ProviderError {
     #[error("the provider's stream ended before the reply was complete")]
     Truncated,
     /// The provider reported an error in the middle of the stream.
-    #[error("the provider reported an error mid-reply ({kind}: {message})")]
+    #[error("the provider reported an error mid-reply ({}{message})", code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
     StreamError {
-        /// The provider's error type or code.
-        kind: String,
+        /// The provider's error type or code, if it is a short identifier (see
+        /// [`provider_code`]); anything else it sent there is dropped.
+        code: Option<String>,
         /// The provider's explanation.
         message: String,
+    },
+    /// The model (or the provider's safety system) declined to answer. The refusal text,
+    /// if any, arrived as ordinary text before this error.
+    #[error("the model refused to answer{}", explanation.as_deref().map(|e| format!(" ({e})")).unwrap_or_default())]
+    Refused {
+        /// Why, when the provider said (scrubbed and capped like any provider text).
+        explanation: Option<String>,
+    },
+    /// The reply held only tool calls. Hearth offers the model no tools, so there is no
+    /// answer to show.
+    #[error(
+        "the model answered only with a tool call, which Hearth does not support; no text arrived"
+    )]
+    ToolCallsOnly,
+    /// The provider sent more than Hearth reads in one piece (see [`crate::sse`]'s
+    /// limits and [`crate::MAX_MODEL_LIST_BYTES`]); the read was stopped there.
+    #[error("the provider sent {what} larger than {} MiB; Hearth stopped reading it", limit / (1024 * 1024))]
+    TooLarge {
+        /// What was too large (`"a stream event"`, `"a model list"`).
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
     },
     /// The provider sent something that is not its protocol.
     #[error("the provider sent a malformed stream ({message})")]
@@ -92,7 +121,26 @@ fn rate_limited_text(message: &str, retry_after: Option<Duration>, retryable: bo
 }
 
 impl ProviderError {
+    /// Every name [`ProviderError::kind`] can return.
+    pub const KINDS: &'static [&'static str] = &[
+        "auth",
+        "rate_limited",
+        "model_not_found",
+        "server",
+        "bad_request",
+        "network",
+        "timeout",
+        "truncated",
+        "stream_error",
+        "refused",
+        "tool_calls_only",
+        "too_large",
+        "malformed",
+        "config",
+    ];
+
     /// A stable name for the kind of error, stored with the message and used by the UI.
+    /// Always one of [`ProviderError::KINDS`], never text from the provider.
     pub fn kind(&self) -> &'static str {
         match self {
             ProviderError::Auth { .. } => "auth",
@@ -104,6 +152,9 @@ impl ProviderError {
             ProviderError::Timeout { .. } => "timeout",
             ProviderError::Truncated => "truncated",
             ProviderError::StreamError { .. } => "stream_error",
+            ProviderError::Refused { .. } => "refused",
+            ProviderError::ToolCallsOnly => "tool_calls_only",
+            ProviderError::TooLarge { .. } => "too_large",
             ProviderError::Malformed { .. } => "malformed",
             ProviderError::Config(_) => "config",
         }
@@ -125,6 +176,26 @@ impl ProviderError {
 
 /// The longest provider message kept: enough to explain, not a page of HTML.
 const MAX_MESSAGE_CHARS: usize = 300;
+
+/// The longest provider error code kept (`invalid_api_key`, `RESOURCE_EXHAUSTED`).
+pub const MAX_CODE_CHARS: usize = 64;
+
+/// A provider's machine code (an error `type`/`code`, a block reason), kept only if it
+/// is an identifier: 1 to [`MAX_CODE_CHARS`] of `A-Z a-z 0-9 _ . -`, not containing the
+/// key, and not itself shaped like a key. Anything else is dropped rather than cleaned,
+/// since a code is shown verbatim and a cleaned one would mean nothing.
+pub fn provider_code(code: &str, key: Option<&str>) -> Option<String> {
+    let code = code.trim();
+    let identifier = !code.is_empty()
+        && code.len() <= MAX_CODE_CHARS
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    let has_key = key
+        .filter(|k| k.len() >= 4)
+        .is_some_and(|k| code.contains(k) || k.contains(code) && code.len() >= 8);
+    (identifier && !has_key && scrub(code, None) == code).then(|| code.to_owned())
+}
 
 /// Removes secrets from text that came from a provider before it is shown or stored:
 /// the key itself wherever it appears, and any token shaped like a provider key.
@@ -187,6 +258,75 @@ mod tests {
             scrub(&"word ".repeat(200), None).chars().count(),
             MAX_MESSAGE_CHARS + 1
         );
+    }
+
+    #[test]
+    fn provider_codes_are_short_identifiers_without_the_key() {
+        let key = Some("CANARY-apikey-0123456789abcdef");
+        assert_eq!(
+            provider_code("invalid_api_key", key).as_deref(),
+            Some("invalid_api_key")
+        );
+        assert_eq!(
+            provider_code(" RESOURCE_EXHAUSTED ", None).as_deref(),
+            Some("RESOURCE_EXHAUSTED")
+        );
+        assert_eq!(
+            provider_code("v1.error-x", None).as_deref(),
+            Some("v1.error-x")
+        );
+        for bad in [
+            "",
+            "CANARY-apikey-0123456789abcdef",
+            "x-CANARY-apikey-0123456789abcdef",
+            "apikey-0123456789",
+            "two words",
+            "\u{1b}[31m",
+            "sk-proj-abcdefghijklmnop",
+        ] {
+            assert_eq!(provider_code(bad, key), None, "{bad:?}");
+        }
+        assert_eq!(provider_code(&"a".repeat(MAX_CODE_CHARS + 1), None), None);
+        assert!(
+            provider_code(&"a".repeat(MAX_CODE_CHARS), None).is_none(),
+            "shaped like a key"
+        );
+        assert_eq!(
+            provider_code(&"ab.".repeat(MAX_CODE_CHARS / 3), None).map(|c| c.len()),
+            Some(MAX_CODE_CHARS - MAX_CODE_CHARS % 3)
+        );
+    }
+
+    #[test]
+    fn every_kind_is_listed() {
+        let all = [
+            ProviderError::Auth {
+                message: String::new(),
+            },
+            ProviderError::Refused { explanation: None },
+            ProviderError::ToolCallsOnly,
+            ProviderError::TooLarge {
+                what: "a model list",
+                limit: 8 << 20,
+            },
+            ProviderError::StreamError {
+                code: None,
+                message: String::new(),
+            },
+            ProviderError::Truncated,
+        ];
+        for e in all {
+            assert!(ProviderError::KINDS.contains(&e.kind()), "{}", e.kind());
+        }
+        assert_eq!(
+            ProviderError::TooLarge {
+                what: "a model list",
+                limit: 8 << 20
+            }
+            .to_string(),
+            "the provider sent a model list larger than 8 MiB; Hearth stopped reading it"
+        );
+        assert!(!ProviderError::Refused { explanation: None }.retryable());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::chat::{event_json, ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage};
-use crate::error::ProviderError;
+use crate::error::{provider_code, ProviderError};
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
 
@@ -71,10 +71,23 @@ pub(crate) fn chat_request(
         .json(&body))
 }
 
+/// The finish reasons that mean a safety system stopped the reply: a refusal.
+const REFUSAL_REASONS: &[&str] = &[
+    "SAFETY",
+    "PROHIBITED_CONTENT",
+    "BLOCKLIST",
+    "SPII",
+    "IMAGE_SAFETY",
+];
+
 /// Reads `GenerateContentResponse` chunks; the stream ends at EOF after a finish reason.
 pub(crate) struct Parser {
     key: Option<Zeroizing<String>>,
     finish_seen: bool,
+    /// The safety finish reason the reply ended with.
+    refused: Option<&'static str>,
+    /// A `functionCall` part arrived.
+    tool_call: bool,
 }
 
 impl Parser {
@@ -82,6 +95,8 @@ impl Parser {
         Parser {
             key: key.map(|k| Zeroizing::new(k.to_owned())),
             finish_seen: false,
+            refused: None,
+            tool_call: false,
         }
     }
 }
@@ -105,15 +120,20 @@ impl StreamParser for Parser {
                 self.key.as_deref().map(String::as_str),
             ));
         }
+        let key = self.key.as_deref().map(String::as_str);
         let candidate = value.pointer("/candidates/0");
         if candidate.is_none() {
             if let Some(reason) = value
                 .pointer("/promptFeedback/blockReason")
                 .and_then(Value::as_str)
             {
-                return Err(ProviderError::StreamError {
-                    kind: "blocked".into(),
-                    message: format!("the prompt was blocked ({reason})"),
+                // The reason is the provider's code: shown only if it is an identifier.
+                let reason = provider_code(reason, key);
+                return Err(ProviderError::Refused {
+                    explanation: Some(match reason {
+                        Some(r) => format!("the provider blocked the prompt: {r}"),
+                        None => "the provider blocked the prompt".to_owned(),
+                    }),
                 });
             }
         }
@@ -122,6 +142,9 @@ impl StreamParser for Parser {
                 .pointer("/content/parts")
                 .and_then(Value::as_array);
             for part in parts.into_iter().flatten() {
+                if part.get("functionCall").is_some_and(Value::is_object) {
+                    self.tool_call = true;
+                }
                 if let Some(text) = part
                     .get("text")
                     .and_then(Value::as_str)
@@ -134,12 +157,11 @@ impl StreamParser for Parser {
                     }
                 }
             }
-            if candidate
-                .get("finishReason")
-                .and_then(Value::as_str)
-                .is_some()
-            {
+            if let Some(reason) = candidate.get("finishReason").and_then(Value::as_str) {
                 self.finish_seen = true;
+                if let Some(r) = REFUSAL_REASONS.iter().find(|r| **r == reason) {
+                    self.refused = Some(r);
+                }
             }
         }
         if let Some(usage) = value.get("usageMetadata") {
@@ -166,5 +188,17 @@ impl StreamParser for Parser {
 
     fn complete_at_eof(&self) -> bool {
         self.finish_seen
+    }
+
+    fn refusal(&mut self) -> Option<ProviderError> {
+        self.refused.take().map(|reason| ProviderError::Refused {
+            explanation: Some(format!(
+                "the provider's safety system stopped the reply: {reason}"
+            )),
+        })
+    }
+
+    fn saw_tool_call(&self) -> bool {
+        self.tool_call
     }
 }

@@ -12,7 +12,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::redirect;
 use serde_json::Value;
 
-use crate::error::{scrub, ProviderError};
+use crate::error::{provider_code, scrub, ProviderError};
 
 /// How long to wait for a TCP/TLS connection to a provider.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -113,8 +113,9 @@ pub(crate) fn error_message(body: &Value, raw: &str) -> String {
         })
 }
 
-/// The error's machine-readable type or code, wherever the provider puts it.
-pub(crate) fn error_code(body: &Value) -> String {
+/// The error's machine-readable types and codes, wherever the provider puts them. These
+/// are for classifying only: one reaches a message only through [`provider_code`].
+pub(crate) fn error_codes(body: &Value) -> Vec<String> {
     let body = match body {
         Value::Array(items) if items.len() == 1 => &items[0],
         other => other,
@@ -127,14 +128,36 @@ pub(crate) fn error_code(body: &Value) -> String {
             _ => {}
         }
     }
-    if let Some(details) = body.pointer("/error/details").and_then(Value::as_array) {
-        for d in details {
-            if let Some(reason) = d.get("reason").and_then(Value::as_str) {
-                codes.push(reason.to_owned());
-            }
+    for d in error_details(body) {
+        if let Some(reason) = d.get("reason").and_then(Value::as_str) {
+            codes.push(reason.to_owned());
         }
     }
-    codes.join(" ")
+    codes
+}
+
+/// The most `error.details` entries looked at: Google sends two or three.
+const MAX_DETAILS: usize = 16;
+
+/// Google's `error.details[]` (typed `google.rpc.*` messages), bounded.
+fn error_details(body: &Value) -> impl Iterator<Item = &Value> {
+    body.pointer("/error/details")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .take(MAX_DETAILS)
+}
+
+/// The longest wait Hearth believes a provider asks for. Anything longer (or not a
+/// number) is treated as "no wait given", not as a reason to wait for days.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A positive, finite wait in seconds within [`MAX_RETRY_AFTER`].
+fn wait_from_secs(secs: f64) -> Option<Duration> {
+    (secs.is_finite() && secs > 0.0)
+        .then(|| Duration::try_from_secs_f64(secs).ok())
+        .flatten()
+        .filter(|d| *d <= MAX_RETRY_AFTER)
 }
 
 /// How long the provider asked us to wait: `retry-after-ms`, then `retry-after` seconds.
@@ -146,14 +169,56 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .map(str::trim)
     };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms > 0.0 {
-            return Some(Duration::from_millis(ms as u64));
+        if let Some(wait) = wait_from_secs(ms / 1000.0) {
+            return Some(wait);
         }
     }
     text("retry-after")
         .and_then(|v| v.parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
+        .and_then(wait_from_secs)
+}
+
+/// The longest `retryDelay` text parsed (`"34.4s"`, `"0.5s"`, `"3600s"`).
+const MAX_RETRY_DELAY_CHARS: usize = 24;
+
+/// Gemini's wait, from a `google.rpc.RetryInfo` entry of `error.details[]`: its
+/// `retryDelay` is a protobuf Duration, in JSON a decimal number of seconds followed by
+/// `s`. Tolerant of an object form (`{"seconds": 34, "nanos": 400000000}`); anything
+/// else is no wait.
+pub(crate) fn retry_info(body: &Value) -> Option<Duration> {
+    let body = match body {
+        Value::Array(items) if items.len() == 1 => &items[0],
+        other => other,
+    };
+    let info = error_details(body).find(|d| {
+        d.get("@type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.ends_with("google.rpc.RetryInfo"))
+    })?;
+    match info.get("retryDelay")? {
+        Value::String(text) if text.len() <= MAX_RETRY_DELAY_CHARS => {
+            let number = text.trim().strip_suffix('s')?;
+            if !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                return None;
+            }
+            wait_from_secs(number.parse().ok()?)
+        }
+        Value::Object(parts) => {
+            let seconds = parts.get("seconds").map_or(Some(0.0), |s| match s {
+                Value::Number(n) => n.as_f64(),
+                Value::String(t) if t.len() <= MAX_RETRY_DELAY_CHARS => t.parse().ok(),
+                _ => None,
+            })?;
+            let nanos = parts.get("nanos").and_then(Value::as_f64).unwrap_or(0.0);
+            wait_from_secs(seconds + nanos / 1e9)
+        }
+        _ => None,
+    }
+}
+
+/// Whether any of `codes` contains `needle`.
+fn any_has(codes: &[String], needle: &str) -> bool {
+    codes.iter().any(|c| c.contains(needle))
 }
 
 /// Classifies an error response that came before any stream (a 4xx/5xx with a body).
@@ -165,11 +230,11 @@ pub(crate) fn classify_status(
 ) -> ProviderError {
     let body: Value = serde_json::from_str(raw_body).unwrap_or(Value::Null);
     let message = scrub(&error_message(&body, raw_body), key);
-    let code = error_code(&body);
+    let codes = error_codes(&body);
     match status {
         401 | 403 => ProviderError::Auth { message },
         // Gemini answers a bad key with 400 INVALID_ARGUMENT / API_KEY_INVALID.
-        400 if code.contains("API_KEY_INVALID") => ProviderError::Auth { message },
+        400 if any_has(&codes, "API_KEY_INVALID") => ProviderError::Auth { message },
         404 => ProviderError::ModelNotFound { message },
         402 => ProviderError::RateLimited {
             message,
@@ -177,8 +242,8 @@ pub(crate) fn classify_status(
             retryable: false,
         },
         429 => ProviderError::RateLimited {
-            retryable: !code.contains("insufficient_quota"),
-            retry_after: retry_after(headers),
+            retryable: !any_has(&codes, "insufficient_quota"),
+            retry_after: retry_after(headers).or_else(|| retry_info(&body)),
             message,
         },
         300..=399 => ProviderError::Config(format!(
@@ -197,12 +262,12 @@ pub(crate) fn classify_status(
 pub(crate) fn classify_stream_error(error: &Value, key: Option<&str>) -> ProviderError {
     let wrapped = serde_json::json!({ "error": error });
     let message = scrub(&error_message(&wrapped, &error.to_string()), key);
-    let code = error_code(&wrapped);
-    let has = |needle: &str| code.contains(needle);
+    let codes = error_codes(&wrapped);
+    let has = |needle: &str| any_has(&codes, needle);
     if has("rate_limit") || has("RESOURCE_EXHAUSTED") || has("429") || has("insufficient_quota") {
         ProviderError::RateLimited {
             retryable: !has("insufficient_quota"),
-            retry_after: None,
+            retry_after: retry_info(&wrapped),
             message,
         }
     } else if has("overloaded")
@@ -210,7 +275,7 @@ pub(crate) fn classify_stream_error(error: &Value, key: Option<&str>) -> Provide
         || has("server_error")
         || has("UNAVAILABLE")
         || has("INTERNAL")
-        || code.split(' ').any(|c| c.starts_with('5') && c.len() == 3)
+        || codes.iter().any(|c| c.starts_with('5') && c.len() == 3)
     {
         ProviderError::Server {
             status: None,
@@ -220,11 +285,7 @@ pub(crate) fn classify_stream_error(error: &Value, key: Option<&str>) -> Provide
         ProviderError::Auth { message }
     } else {
         ProviderError::StreamError {
-            kind: if code.is_empty() {
-                "error".into()
-            } else {
-                code
-            },
+            code: codes.iter().find_map(|c| provider_code(c, key)),
             message,
         }
     }
@@ -287,6 +348,92 @@ mod tests {
     }
 
     #[test]
+    fn gemini_retry_info_gives_the_wait_and_odd_values_give_none() {
+        let h = HeaderMap::new();
+        let body = |delay: &str| {
+            format!(
+                r#"{{"error":{{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED","details":[{{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[]}},{{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":{delay}}}]}}}}"#
+            )
+        };
+        let wait = |delay: &str| match classify_status(429, &h, &body(delay), None) {
+            ProviderError::RateLimited { retry_after, .. } => retry_after,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(wait(r#""34.4s""#), Some(Duration::from_millis(34_400)));
+        assert_eq!(wait(r#""37s""#), Some(Duration::from_secs(37)));
+        assert_eq!(
+            wait(r#"{"seconds":"5","nanos":500000000}"#),
+            Some(Duration::from_millis(5_500))
+        );
+        for odd in [
+            r#""-3s""#,
+            r#""1e400s""#,
+            r#""NaNs""#,
+            r#""34.4""#,
+            r#""99999999999s""#,
+            r#"12"#,
+            r#"null"#,
+        ] {
+            assert_eq!(wait(odd), None, "{odd}");
+        }
+        assert_eq!(
+            wait(&format!(r#""{}s""#, "9".repeat(500))),
+            None,
+            "long text is not parsed"
+        );
+        // A header still wins over the body.
+        let mut h2 = HeaderMap::new();
+        h2.insert("retry-after", HeaderValue::from_static("3"));
+        assert!(matches!(
+            classify_status(429, &h2, &body(r#""34.4s""#), None),
+            ProviderError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(3)
+        ));
+        // A header too large for a Duration is no wait, not a panic.
+        let mut h3 = HeaderMap::new();
+        h3.insert("retry-after", HeaderValue::from_static("1e300"));
+        assert!(matches!(
+            classify_status(429, &h3, "{}", None),
+            ProviderError::RateLimited {
+                retry_after: None,
+                ..
+            }
+        ));
+        // The same details inside a stream error.
+        let value: Value = serde_json::from_str(&body(r#""2s""#)).unwrap();
+        assert!(matches!(
+            classify_stream_error(&value["error"], None),
+            ProviderError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(2)
+        ));
+    }
+
+    #[test]
+    fn a_provider_code_that_echoes_the_key_is_dropped() {
+        let key = "CANARY-apikey-0123456789abcdef";
+        let echo = serde_json::json!({"type": key, "code": key, "message": format!("bad {key}")});
+        let e = classify_stream_error(&echo, Some(key));
+        assert!(
+            matches!(&e, ProviderError::StreamError { code: None, .. }),
+            "{e:?}"
+        );
+        assert!(!e.to_string().contains(key), "{e}");
+        let mixed = serde_json::json!({"type": key, "code": "weird_code", "message": "x"});
+        assert!(matches!(
+            classify_stream_error(&mixed, Some(key)),
+            ProviderError::StreamError { code: Some(c), .. } if c == "weird_code"
+        ));
+        let long = serde_json::json!({"type": "a".repeat(65), "message": "x"});
+        assert!(matches!(
+            classify_stream_error(&long, None),
+            ProviderError::StreamError { code: None, .. }
+        ));
+        let spaced = serde_json::json!({"type": "not an id <b>", "message": "x"});
+        assert!(matches!(
+            classify_stream_error(&spaced, None),
+            ProviderError::StreamError { code: None, .. }
+        ));
+    }
+
+    #[test]
     fn stream_errors_are_classified_by_type_not_status() {
         let overloaded = serde_json::json!({"type":"overloaded_error","message":"Overloaded"});
         assert!(matches!(
@@ -300,7 +447,7 @@ mod tests {
         ));
         let other = serde_json::json!({"message":"content filter tripped","type":"content_filter"});
         assert!(
-            matches!(classify_stream_error(&other, None), ProviderError::StreamError { kind, .. } if kind == "content_filter")
+            matches!(classify_stream_error(&other, None), ProviderError::StreamError { code: Some(code), .. } if code == "content_filter")
         );
     }
 }

@@ -26,6 +26,6 @@ pub use chat::{
     start_chat, ChatRequest, ChatRole, ChatStream, ChatTurn, Endpoint, StreamEvent, Usage,
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_TOKENS,
 };
-pub use error::{scrub, ProviderError};
-pub use http::{Http, CONNECT_TIMEOUT};
-pub use models::{list_models, ModelInfo};
+pub use error::{provider_code, scrub, ProviderError, MAX_CODE_CHARS};
+pub use http::{Http, CONNECT_TIMEOUT, MAX_RETRY_AFTER};
+pub use models::{list_models, ModelInfo, MAX_MODEL_LIST_BYTES};

@@ -25,7 +25,7 @@ fn encode(token: &str) -> String {
 
 /// Adds the models of a `{"data": [{"id": …}]}` page (OpenAI-compatible and Anthropic),
 /// with the display name from `name_field` when there is one.
-fn push_listed(page: &Value, name_field: &str, models: &mut Vec<ModelInfo>) {
+fn push_listed(page: &Value, name_field: &str, key: Option<&str>, models: &mut Vec<ModelInfo>) {
     for m in page
         .get("data")
         .and_then(Value::as_array)
@@ -33,16 +33,74 @@ fn push_listed(page: &Value, name_field: &str, models: &mut Vec<ModelInfo>) {
         .flatten()
     {
         if let Some(id) = m.get("id").and_then(Value::as_str) {
-            models.push(ModelInfo {
-                id: id.to_owned(),
-                name: m.get(name_field).and_then(Value::as_str).map(str::to_owned),
-            });
+            let name = m.get(name_field).and_then(Value::as_str);
+            models.extend(model(id, name, key));
         }
     }
 }
 
 /// The most pages followed when a provider paginates its model list.
 const MAX_PAGES: usize = 20;
+
+/// The largest model list page read, in bytes. OpenRouter's list of several hundred
+/// models, the largest known, is under 1 MiB; a body past 8 MiB is not a model list, and
+/// reading it whole would let a broken or hostile server exhaust memory.
+pub const MAX_MODEL_LIST_BYTES: usize = 8 * 1024 * 1024;
+
+/// The longest model id kept; a longer one is dropped (no real id is near it).
+const MAX_ID_CHARS: usize = 256;
+
+/// The longest display name kept; a longer one is cut.
+const MAX_NAME_CHARS: usize = 200;
+
+/// A model from the provider's list, if it is safe to show and store: an id that is not
+/// absurdly long and does not contain the key, and a display name cut to length with
+/// the key removed.
+fn model(id: &str, name: Option<&str>, key: Option<&str>) -> Option<ModelInfo> {
+    let has_key = |text: &str| {
+        key.filter(|k| k.len() >= 4)
+            .is_some_and(|k| text.contains(k))
+    };
+    if id.is_empty() || id.chars().count() > MAX_ID_CHARS || has_key(id) {
+        return None;
+    }
+    let name = name.map(|n| {
+        let n = match key.filter(|k| k.len() >= 4) {
+            Some(k) => n.replace(k, "[key]"),
+            None => n.to_owned(),
+        };
+        n.chars().take(MAX_NAME_CHARS).collect()
+    });
+    Some(ModelInfo {
+        id: id.to_owned(),
+        name,
+    })
+}
+
+/// Reads a response body up to [`MAX_MODEL_LIST_BYTES`], within `deadline`.
+async fn read_body(
+    mut response: reqwest::Response,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+    key: Option<&str>,
+) -> Result<String, ProviderError> {
+    let mut body = Vec::new();
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .map_err(|_| ProviderError::Timeout { idle: timeout })?
+            .map_err(|e| network_error(e, key))?;
+        let Some(chunk) = chunk else { break };
+        if body.len() + chunk.len() > MAX_MODEL_LIST_BYTES {
+            return Err(ProviderError::TooLarge {
+                what: "a model list",
+                limit: MAX_MODEL_LIST_BYTES,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
 
 /// Asks the provider for its models.
 pub async fn list_models(
@@ -91,10 +149,8 @@ pub async fn list_models(
             .map_err(|e| network_error(e, key))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = tokio::time::timeout(timeout, response.text())
-            .await
-            .map_err(|_| ProviderError::Timeout { idle: timeout })?
-            .map_err(|e| network_error(e, key))?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let body = read_body(response, deadline, timeout, key).await?;
         if !(200..300).contains(&status) {
             return Err(classify_status(status, &headers, &body, key));
         }
@@ -103,9 +159,9 @@ pub async fn list_models(
         })?;
         cursor = None;
         match endpoint.kind {
-            ProviderKind::OpenAiCompatible => push_listed(&value, "name", &mut models),
+            ProviderKind::OpenAiCompatible => push_listed(&value, "name", key, &mut models),
             ProviderKind::Anthropic => {
-                push_listed(&value, "display_name", &mut models);
+                push_listed(&value, "display_name", key, &mut models);
                 if value.get("has_more").and_then(Value::as_bool) == Some(true) {
                     cursor = value
                         .get("last_id")
@@ -127,13 +183,8 @@ pub async fn list_models(
                     if let (true, Some(name)) =
                         (chat_capable, m.get("name").and_then(Value::as_str))
                     {
-                        models.push(ModelInfo {
-                            id: gemini::bare_model(name).to_owned(),
-                            name: m
-                                .get("displayName")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned),
-                        });
+                        let display = m.get("displayName").and_then(Value::as_str);
+                        models.extend(model(gemini::bare_model(name), display, key));
                     }
                 }
                 cursor = value

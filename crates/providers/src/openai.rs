@@ -67,6 +67,12 @@ pub(crate) struct Parser {
     done: bool,
     finish_seen: bool,
     think: ThinkSplitter,
+    /// `delta.refusal` text arrived, or the reply ended with `content_filter`.
+    refused: bool,
+    /// The reply ended with `content_filter` (the provider's filter, not the model).
+    filtered: bool,
+    /// `delta.tool_calls` or `delta.function_call` arrived.
+    tool_call: bool,
 }
 
 impl Parser {
@@ -76,6 +82,9 @@ impl Parser {
             done: false,
             finish_seen: false,
             think: ThinkSplitter::default(),
+            refused: false,
+            filtered: false,
+            tool_call: false,
         }
     }
 }
@@ -126,6 +135,23 @@ impl StreamParser for Parser {
                 if let Some(r) = reasoning.filter(|r| !r.is_empty()) {
                     out.push(StreamEvent::Reasoning(r.to_owned()));
                 }
+                // A refusal streams like an answer, in its own field: it is what the user
+                // sees, so it is delivered as text, and the end marks the reply refused.
+                if let Some(refusal) = delta
+                    .get("refusal")
+                    .and_then(Value::as_str)
+                    .filter(|r| !r.is_empty())
+                {
+                    self.refused = true;
+                    out.push(StreamEvent::Text(refusal.to_owned()));
+                }
+                let has_calls = delta
+                    .get("tool_calls")
+                    .and_then(Value::as_array)
+                    .is_some_and(|calls| !calls.is_empty());
+                if has_calls || delta.get("function_call").is_some_and(Value::is_object) {
+                    self.tool_call = true;
+                }
                 match delta.get("content") {
                     Some(Value::String(text)) if !text.is_empty() => {
                         self.think.push(text, out);
@@ -157,11 +183,21 @@ impl StreamParser for Parser {
             match choice.get("finish_reason").and_then(Value::as_str) {
                 Some("error") => {
                     return Err(ProviderError::StreamError {
-                        kind: "error".into(),
+                        code: None,
                         message: "the provider ended the reply with an error".into(),
                     })
                 }
-                Some(_) => self.finish_seen = true,
+                Some(reason) => {
+                    self.finish_seen = true;
+                    match reason {
+                        "content_filter" => {
+                            self.refused = true;
+                            self.filtered = true;
+                        }
+                        "tool_calls" | "function_call" => self.tool_call = true,
+                        _ => {}
+                    }
+                }
                 None => {}
             }
         }
@@ -180,5 +216,17 @@ impl StreamParser for Parser {
     /// compatible servers omit `[DONE]`.
     fn complete_at_eof(&self) -> bool {
         self.done || self.finish_seen
+    }
+
+    fn refusal(&mut self) -> Option<ProviderError> {
+        self.refused.then(|| ProviderError::Refused {
+            explanation: self
+                .filtered
+                .then(|| "the provider's content filter stopped the reply".to_owned()),
+        })
+    }
+
+    fn saw_tool_call(&self) -> bool {
+        self.tool_call
     }
 }

@@ -13,8 +13,11 @@
 //! - At end of stream, `finish` processes an unterminated last line and flushes an event
 //!   that had data but no blank line after it, as python-genai does.
 //!
-//! The decoder never fails on content. Its one error is a line that grows past
-//! [`MAX_LINE_BYTES`], which guards memory against a server that never ends a line.
+//! The decoder never fails on content. Its two errors guard memory against a hostile or
+//! broken server: a line that grows past [`MAX_LINE_BYTES`] (a server that never ends a
+//! line), and an event whose joined `data:` lines grow past [`MAX_EVENT_BYTES`] (a server
+//! that never sends the blank line ending an event). Either way the decoder holds at most
+//! one capped line plus one capped event, however long the stream runs.
 
 use std::mem;
 
@@ -27,6 +30,13 @@ use memchr::{memchr, memchr2};
 /// The limit applies to every line however the stream is chunked, so whether a stream is
 /// accepted never depends on how the network split it.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most data one event may carry, in bytes: its `data:` lines joined with `\n`.
+///
+/// Without it, a server sending `data:` lines and never the blank line that ends an event
+/// would grow the pending event without bound (each line below [`MAX_LINE_BYTES`], the
+/// sum unlimited). 16 MiB is the line limit again: no real event comes near it.
+pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Above this capacity the partial-line buffer is released once its line is done, so one
 /// huge line does not pin its memory for the rest of the stream.
@@ -64,6 +74,9 @@ pub enum SseError {
     /// A single line grew past the limit without a line end.
     #[error("a server-sent event line exceeded {0} bytes")]
     LineTooLong(usize),
+    /// One event's data grew past the limit without the blank line that ends it.
+    #[error("a server-sent event's data exceeded {0} bytes")]
+    EventTooLarge(usize),
 }
 
 /// Incremental decoder: feed it network chunks in order, then call `finish` at EOF.
@@ -76,9 +89,10 @@ pub struct SseDecoder {
     partial: Vec<u8>,
     /// The last chunk ended in `\r`: a `\n` opening the next chunk completes that line end.
     skip_lf: bool,
-    /// A line overflowed [`MAX_LINE_BYTES`]. The stream cannot be resynchronised after
-    /// that, so every later call fails too and `finish` flushes nothing.
-    failed: bool,
+    /// A line overflowed [`MAX_LINE_BYTES`] or an event [`MAX_EVENT_BYTES`]. The stream
+    /// cannot be resynchronised after that, so every later call fails with the same error
+    /// and `finish` flushes nothing.
+    failed: Option<SseError>,
     /// What the complete lines so far have built up.
     fields: FieldState,
 }
@@ -109,7 +123,7 @@ impl Default for SseDecoder {
         SseDecoder {
             partial: Vec::new(),
             skip_lf: false,
-            failed: false,
+            failed: None,
             fields: FieldState {
                 at_stream_start: true,
                 event: None,
@@ -133,8 +147,8 @@ impl SseDecoder {
     /// On error the items completed before the offending line are still in `out`; the
     /// stream is unusable afterwards, and later calls return the same error.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<SseItem>) -> Result<(), SseError> {
-        if self.failed {
-            return Err(SseError::LineTooLong(MAX_LINE_BYTES));
+        if let Some(error) = &self.failed {
+            return Err(error.clone());
         }
         let mut rest = chunk;
         if self.skip_lf {
@@ -161,11 +175,13 @@ impl SseDecoder {
             if self.partial.is_empty() {
                 // The common case: the whole line is in this chunk, so no copy is needed.
                 self.check_line_len(end)?;
-                self.fields.line(&rest[..end], out);
+                let line = self.fields.line(&rest[..end], out);
+                self.check_event(line)?;
             } else {
                 self.check_line_len(self.partial.len() + end)?;
                 self.partial.extend_from_slice(&rest[..end]);
-                self.fields.line(&self.partial, out);
+                let line = self.fields.line(&self.partial, out);
+                self.check_event(line)?;
                 if self.partial.capacity() > KEEP_PARTIAL_CAPACITY {
                     self.partial = Vec::new();
                 } else {
@@ -187,11 +203,14 @@ impl SseDecoder {
     /// a lone `event:` or `id:` with nothing after it is dropped. Afterwards the decoder is
     /// back at the start of a new stream.
     pub fn finish(&mut self, out: &mut Vec<SseItem>) {
-        if !self.failed {
-            if !self.partial.is_empty() {
-                self.fields.line(&self.partial, out);
-            }
-            if self.fields.has_data {
+        if self.failed.is_none() {
+            let last = if self.partial.is_empty() {
+                Ok(())
+            } else {
+                self.fields.line(&self.partial, out)
+            };
+            // An over-large last event is dropped, as it would have failed mid-stream.
+            if last.is_ok() && self.fields.has_data {
                 self.fields.dispatch(out);
             }
         }
@@ -201,28 +220,41 @@ impl SseDecoder {
     /// Fails the stream if a line of `len` bytes (so far) is over the limit.
     fn check_line_len(&mut self, len: usize) -> Result<(), SseError> {
         if len > MAX_LINE_BYTES {
-            self.failed = true;
-            self.partial = Vec::new();
-            return Err(SseError::LineTooLong(MAX_LINE_BYTES));
+            return self.fail(SseError::LineTooLong(MAX_LINE_BYTES));
         }
         Ok(())
+    }
+
+    /// Fails the stream if interpreting a line overflowed the pending event.
+    fn check_event(&mut self, line: Result<(), SseError>) -> Result<(), SseError> {
+        line.or_else(|e| self.fail(e))
+    }
+
+    /// Marks the stream failed and lets go of everything it was holding.
+    fn fail(&mut self, error: SseError) -> Result<(), SseError> {
+        self.failed = Some(error.clone());
+        self.partial = Vec::new();
+        self.fields.data = String::new();
+        self.fields.has_data = false;
+        Err(error)
     }
 }
 
 impl FieldState {
-    /// Interprets one complete line, without its terminator.
-    fn line(&mut self, mut line: &[u8], out: &mut Vec<SseItem>) {
+    /// Interprets one complete line, without its terminator. Fails only when a `data:`
+    /// line would take the pending event past [`MAX_EVENT_BYTES`].
+    fn line(&mut self, mut line: &[u8], out: &mut Vec<SseItem>) -> Result<(), SseError> {
         if self.at_stream_start {
             self.at_stream_start = false;
             line = line.strip_prefix(BOM).unwrap_or(line);
         }
         let Some(&first) = line.first() else {
             self.dispatch(out);
-            return;
+            return Ok(());
         };
         if first == b':' {
             out.push(SseItem::Comment);
-            return;
+            return Ok(());
         }
         // Splitting the bytes before decoding is safe: `:` and ` ` are ASCII, and UTF-8
         // (lossy or not) never folds an ASCII byte into another character.
@@ -235,11 +267,20 @@ impl FieldState {
         };
         match name {
             b"data" => {
+                // Checked before growing, and again after: invalid UTF-8 grows as it is
+                // replaced, but never by more than this one line.
+                let separator = usize::from(self.has_data);
+                if self.data.len() + separator + value.len() > MAX_EVENT_BYTES {
+                    return Err(SseError::EventTooLarge(MAX_EVENT_BYTES));
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
                 self.has_data = true;
                 push_utf8(&mut self.data, value);
+                if self.data.len() > MAX_EVENT_BYTES {
+                    return Err(SseError::EventTooLarge(MAX_EVENT_BYTES));
+                }
             }
             b"event" => {
                 self.event = if value.is_empty() {
@@ -266,6 +307,7 @@ impl FieldState {
             // is ignored like any unknown field.
             _ => {}
         }
+        Ok(())
     }
 
     /// The blank-line rule: sends the pending event if it has anything in it, then starts
@@ -662,6 +704,57 @@ mod tests {
             Err(SseError::LineTooLong(MAX_LINE_BYTES))
         );
         assert_eq!(out, [event(None, "ok")]);
+    }
+
+    #[test]
+    fn data_lines_without_a_blank_line_stop_at_the_event_limit() {
+        // A hostile server: 1 MiB `data:` lines, each well under the line limit, and never
+        // the blank line that would end the event.
+        let mut line = b"data: ".to_vec();
+        line.resize(line.len() + 1024 * 1024, b'x');
+        line.push(b'\n');
+        let mut decoder = SseDecoder::new();
+        let mut out = Vec::new();
+        decoder.feed(b"data: ok\n\n", &mut out).unwrap();
+        let mut result = Ok(());
+        let mut lines = 0;
+        while result.is_ok() {
+            result = decoder.feed(&line, &mut out);
+            lines += 1;
+            // What the pending event holds never passes the limit.
+            assert!(decoder.fields.data.len() <= MAX_EVENT_BYTES);
+            assert!(lines <= 17, "no error after {lines} MiB");
+        }
+        assert_eq!(result, Err(SseError::EventTooLarge(MAX_EVENT_BYTES)));
+        assert_eq!(
+            lines, 16,
+            "15 lines of 1 MiB fit with their separators, 16 do not"
+        );
+        assert_eq!(out, [event(None, "ok")]);
+        // The data is let go, and the stream stays failed.
+        assert_eq!(decoder.fields.data.capacity(), 0);
+        assert_eq!(
+            decoder.feed(b"\n\n", &mut out),
+            Err(SseError::EventTooLarge(MAX_EVENT_BYTES))
+        );
+        decoder.finish(&mut out);
+        assert_eq!(out, [event(None, "ok")]);
+
+        // The same stream in one piece, and its end arriving at EOF, fail the same way.
+        let mut stream = Vec::new();
+        for _ in 0..16 {
+            stream.extend_from_slice(&line);
+        }
+        assert_eq!(
+            SseDecoder::new().feed(&stream, &mut Vec::new()),
+            Err(SseError::EventTooLarge(MAX_EVENT_BYTES))
+        );
+        let mut decoder = SseDecoder::new();
+        let mut out = Vec::new();
+        decoder.feed(&stream[..15 * line.len()], &mut out).unwrap();
+        decoder.feed(&line[..line.len() - 1], &mut out).unwrap();
+        decoder.finish(&mut out);
+        assert!(out.is_empty(), "an over-large last event is not flushed");
     }
 
     // Split invariance: however the network chunks a stream, the items are the same.
