@@ -116,7 +116,10 @@ fn provider_kind(error: &ProviderError) -> ErrorKind {
         | ProviderError::Timeout { .. }
         | ProviderError::Truncated
         | ProviderError::StreamError { .. }
-        | ProviderError::Malformed { .. } => ErrorKind::ProviderError,
+        | ProviderError::Malformed { .. }
+        | ProviderError::Refused { .. }
+        | ProviderError::ToolCallsOnly
+        | ProviderError::TooLarge { .. } => ErrorKind::ProviderError,
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _, Result};
 use hearth_engine::{EngineError, ProviderError, ReplyEvent, SendRequest, TemporaryTurn};
 
-use crate::output::{print_json, terminal_safe};
+use crate::output::{errln, outln, print_json, stdout_is_terminal, terminal_safe};
 use crate::unlock::Context;
 
 /// Exit status after Ctrl-C, as shells expect (128 + SIGINT).
@@ -37,7 +37,7 @@ impl Ended {
             Ended::Complete => Ok(()),
             Ended::Interrupted => std::process::exit(EXIT_INTERRUPTED),
             Ended::Refused(line) => {
-                eprintln!(
+                errln!(
                     "hearth: {}",
                     terminal_safe(&line.replace(['\r', '\n'], " "))
                 );
@@ -68,7 +68,7 @@ fn read_message(message: Option<String>) -> Result<String> {
     match message.as_deref() {
         Some("-") | None => {
             if std::io::stdin().is_terminal() {
-                eprintln!("Type your message, then Ctrl-D:");
+                errln!("Type your message, then Ctrl-D:");
             }
             let mut text = String::new();
             std::io::stdin()
@@ -93,7 +93,7 @@ pub fn chat(
     }
     let mut engine = ctx.open()?;
     engine.set_idle_timeout(Duration::from_secs(idle_secs.max(1)));
-    let tty = std::io::stdout().is_terminal();
+    let tty = stdout_is_terminal();
     let rt = runtime()?;
     let ended = rt.block_on(async {
         // One Ctrl-C listener for the whole command, from before the request is sent.
@@ -109,7 +109,7 @@ pub fn chat(
             },
             // Dropping the send saves the reply as cancelled and closes the connection.
             _ = &mut ctrl_c => {
-                eprintln!("Stopped before the reply began. Your message is saved.");
+                errln!("Stopped before the reply began. Your message is saved.");
                 return Ok(Ended::Interrupted);
             }
         };
@@ -158,13 +158,13 @@ pub fn chat(
         // Dropping the reply closes the connection and saves the text as cancelled.
         drop(reply);
         if !interrupted {
-            eprintln!("conversation {conversation}");
+            errln!("conversation {conversation}");
             return Ok(Ended::Complete);
         }
         if empty {
-            eprintln!("Stopped before any text arrived. Your message is saved in conversation {conversation}.");
+            errln!("Stopped before any text arrived. Your message is saved in conversation {conversation}.");
         } else {
-            eprintln!("Stopped. The partial reply is saved in conversation {conversation}.");
+            errln!("Stopped. The partial reply is saved in conversation {conversation}.");
         }
         Ok::<Ended, anyhow::Error>(Ended::Interrupted)
     })?;
@@ -186,7 +186,7 @@ pub fn temporary(
     }
     let mut engine = ctx.open()?;
     engine.set_idle_timeout(Duration::from_secs(idle_secs.max(1)));
-    let tty = std::io::stdout().is_terminal();
+    let tty = stdout_is_terminal();
     let turns = [TemporaryTurn {
         from_user: true,
         text,
@@ -227,7 +227,7 @@ pub fn temporary(
         if tty && wrote {
             writeln!(out)?;
         }
-        eprintln!("Temporary chat: nothing was saved.");
+        errln!("Temporary chat: nothing was saved.");
         Ok::<Ended, anyhow::Error>(if interrupted {
             Ended::Interrupted
         } else {
@@ -254,9 +254,9 @@ pub fn models(ctx: &Context, provider: &str, as_json: bool) -> Result<()> {
     for m in models {
         match m.name {
             Some(name) if name != m.id => {
-                println!("{}  ({})", terminal_safe(&m.id), terminal_safe(&name))
+                outln!("{}  ({})", terminal_safe(&m.id), terminal_safe(&name))?
             }
-            _ => println!("{}", terminal_safe(&m.id)),
+            _ => outln!("{}", terminal_safe(&m.id))?,
         }
     }
     Ok(())

@@ -4,6 +4,9 @@
 //! calls and prints the result. Errors end the process with one line on stderr and a
 //! non-zero status.
 
+// Everything reaches the terminal through `output`'s neutralising writer.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod args;
 mod chat;
 mod commands;

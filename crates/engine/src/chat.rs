@@ -492,21 +492,7 @@ impl Engine {
             let mut vault = self.vault()?;
             let conversation = vault.conversation(conversation_id)?;
             let history = vault.path_to(parent)?;
-            let turns = history
-                .iter()
-                .filter_map(|m| {
-                    let role = match m.role {
-                        Role::User => ChatRole::User,
-                        Role::Assistant => ChatRole::Assistant,
-                        Role::System => return None,
-                    };
-                    // A failed or empty reply is not part of what the model said.
-                    (role == ChatRole::User || !m.content.is_empty()).then(|| ChatTurn {
-                        role,
-                        text: m.content.clone(),
-                    })
-                })
-                .collect();
+            let turns = request_turns(&history);
             let mut reply =
                 NewMessage::complete(conversation_id, Some(parent), Role::Assistant, "");
             reply.status = MessageStatus::Streaming;
@@ -593,6 +579,46 @@ impl Engine {
     }
 }
 
+/// The turns a request carries for a branch: user messages and the model's answers.
+///
+/// An empty reply, and a refusal, are not part of what the model said: a refused turn
+/// sent back is what the provider asks clients not to do. Turns left next to each other
+/// with the same role (a refusal dropped between two questions, or an imported history
+/// that split one turn in two) are joined into one, so every protocol gets strictly
+/// alternating turns.
+fn request_turns(history: &[hearth_vault::Message]) -> Vec<ChatTurn> {
+    let mut turns: Vec<ChatTurn> = Vec::with_capacity(history.len());
+    for m in history {
+        let role = match m.role {
+            Role::User => ChatRole::User,
+            Role::Assistant => ChatRole::Assistant,
+            Role::System => continue,
+        };
+        if role == ChatRole::Assistant && (m.content.is_empty() || is_refusal(m)) {
+            continue;
+        }
+        match turns.last_mut() {
+            Some(last) if last.role == role => {
+                last.text.push_str("\n\n");
+                last.text.push_str(&m.content);
+            }
+            _ => turns.push(ChatTurn {
+                role,
+                text: m.content.clone(),
+            }),
+        }
+    }
+    turns
+}
+
+/// Whether a stored reply is a refusal.
+fn is_refusal(m: &hearth_vault::Message) -> bool {
+    m.error
+        .as_deref()
+        .and_then(|e| serde_json::from_str::<StoredError>(e).ok())
+        .is_some_and(|e| e.kind == StoredError::REFUSED)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -608,6 +634,61 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<StoredError>(&column).unwrap(),
             stored
+        );
+    }
+
+    fn message(role: Role, content: &str, error: Option<&ProviderError>) -> hearth_vault::Message {
+        hearth_vault::Message {
+            id: String::new(),
+            conversation_id: String::new(),
+            parent_id: None,
+            role,
+            content: content.into(),
+            reasoning: None,
+            status: if error.is_some() {
+                MessageStatus::Error
+            } else {
+                MessageStatus::Complete
+            },
+            error: error.map(|e| StoredError::from_provider(e).to_column()),
+            provider_id: None,
+            model: None,
+            tokens_in: None,
+            tokens_out: None,
+            created_at: 0,
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn requests_leave_out_refusals_and_empty_replies_and_alternate_roles() {
+        let refused = ProviderError::Refused { explanation: None };
+        let history = [
+            message(Role::System, "ignored here", None),
+            message(Role::User, "first", None),
+            message(Role::Assistant, "I can't help with that.", Some(&refused)),
+            message(Role::User, "second", None),
+            message(Role::Assistant, "", Some(&ProviderError::Truncated)),
+            message(
+                Role::Assistant,
+                "a partial answer",
+                Some(&ProviderError::Truncated),
+            ),
+            message(Role::Assistant, "and its continuation", None),
+            message(Role::User, "third", None),
+        ];
+        let turns = request_turns(&history);
+        let got: Vec<(ChatRole, &str)> = turns.iter().map(|t| (t.role, t.text.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (ChatRole::User, "first\n\nsecond"),
+                (
+                    ChatRole::Assistant,
+                    "a partial answer\n\nand its continuation"
+                ),
+                (ChatRole::User, "third"),
+            ]
         );
     }
 
