@@ -24,6 +24,8 @@ pub enum ErrorKind {
     ProviderAuth,
     /// The provider is rate limiting, or the quota is used up.
     RateLimited,
+    /// The model declined to answer; the reply's text is its refusal.
+    Refused,
     /// Any other provider or network failure.
     ProviderError,
     /// The request was cancelled before the reply started.
@@ -109,6 +111,7 @@ fn provider_kind(error: &ProviderError) -> ErrorKind {
         ProviderError::Auth { .. } => ErrorKind::ProviderAuth,
         ProviderError::RateLimited { .. } => ErrorKind::RateLimited,
         ProviderError::Config(_) => ErrorKind::Invalid,
+        ProviderError::Refused { .. } => ErrorKind::Refused,
         ProviderError::ModelNotFound { .. }
         | ProviderError::Server { .. }
         | ProviderError::BadRequest { .. }
@@ -117,7 +120,6 @@ fn provider_kind(error: &ProviderError) -> ErrorKind {
         | ProviderError::Truncated
         | ProviderError::StreamError { .. }
         | ProviderError::Malformed { .. }
-        | ProviderError::Refused { .. }
         | ProviderError::ToolCallsOnly
         | ProviderError::TooLarge { .. } => ErrorKind::ProviderError,
     }

@@ -379,6 +379,30 @@ describe('the chat', () => {
     expect(backend.called('regenerate_reply')[0].args).toMatchObject({ messageId: 'a1' })
   })
 
+  it('shows a refusal as the model declining, with its text, not as a failure', async () => {
+    backend = unlockedBackend({
+      views: {
+        c1: {
+          conversation: conversation('c1'),
+          messages: [
+            message('u1', 'user', 'Hi'),
+            message('a1', 'assistant', "I'm sorry, I can't help with that.", {
+              status: 'error',
+              error: { kind: 'refused', message: 'the model refused to answer' },
+            }),
+          ],
+        },
+      },
+    })
+    await start()
+    click(await until(() => hook('conversation-item')))
+    const note = await until(() => hook('refusal-note'), 'the refusal note')
+    expect(note.textContent).toContain('declined to answer')
+    expect(hook('error-banner')).toBeNull()
+    const reply = hooks('message').at(-1)!
+    expect(need('message-content', reply).textContent).toContain("I can't help with that.")
+  })
+
   it('edits a user message in place and sends it again', async () => {
     await openZebras()
     backend.handlers.edit_message = () => new Promise(() => {})

@@ -29,7 +29,7 @@ import type {
 
 const ERROR_KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   'WrongPassphrase', 'KeychainUnavailable', 'PassphraseRequired', 'Locked', 'NotFound', 'Invalid',
-  'ProviderAuth', 'RateLimited', 'ProviderError', 'Cancelled', 'Internal',
+  'ProviderAuth', 'RateLimited', 'Refused', 'ProviderError', 'Cancelled', 'Internal',
 ])
 
 /** A failed command: the engine's kind to branch on, and a sentence to show. */
@@ -59,7 +59,12 @@ export function toHearthError(raw: unknown): HearthError {
 
 /** Errors a provider caused, which a retry may fix. */
 export function isProviderFailure(kind: ErrorKind): boolean {
-  return kind === 'ProviderAuth' || kind === 'RateLimited' || kind === 'ProviderError'
+  return kind === 'ProviderAuth' || kind === 'RateLimited' || kind === 'Refused' || kind === 'ProviderError'
+}
+
+/** Whether a reply's error says the model refused (live: the command kind; stored: the engine's kind). */
+export function isRefusal(error: { kind: string } | null | undefined): boolean {
+  return error?.kind === 'Refused' || error?.kind === 'refused'
 }
 
 let lockedListener: (() => void) | null = null
