@@ -7,18 +7,24 @@ use hearth_vault::{NewConversation, NewMessage, Passphrase, Role, Vault, VaultPa
 
 const PASS: &str = "cli test passphrase";
 
-fn vault_with_two_conversations() -> (TestDir, String, String) {
+/// A new passphrase vault made by `hearth init`, and the vault opened directly.
+fn new_vault() -> (TestDir, Vault) {
     let t = TestDir::new();
     run_ok(
         without_dbus(t.hearth().args(["init", "--passphrase", "--no-keychain"]))
             .env("HEARTH_PASSPHRASE", PASS),
     );
-    let mut v = Vault::open(
+    let v = Vault::open(
         &VaultPaths::new(&t.data),
         &OsKeychain::default(),
         Some(&Passphrase::new(PASS)),
     )
     .unwrap();
+    (t, v)
+}
+
+fn vault_with_two_conversations() -> (TestDir, String, String) {
+    let (t, mut v) = new_vault();
     let a = v
         .create_conversation(NewConversation {
             title: "Bread baking".into(),
@@ -290,11 +296,8 @@ const HOSTILE: &str =
 
 /// A vault holding one imported conversation whose id, title, model and text are hostile.
 fn vault_with_a_hostile_import() -> (TestDir, String) {
-    let t = TestDir::new();
-    run_ok(
-        without_dbus(t.hearth().args(["init", "--passphrase", "--no-keychain"]))
-            .env("HEARTH_PASSPHRASE", PASS),
-    );
+    let (t, v) = new_vault();
+    drop(v);
     let id = format!("imported{HOSTILE}id");
     let conversation = serde_json::json!({
         "id": id, "title": format!("Sourdough {HOSTILE} notes"), "created_at": 1, "updated_at": 2,
@@ -411,17 +414,7 @@ fn terminal_output_neutralises_ids_titles_models_and_text_from_an_import() {
 
 #[test]
 fn a_closed_pipe_ends_the_command_quietly() {
-    let t = TestDir::new();
-    run_ok(
-        without_dbus(t.hearth().args(["init", "--passphrase", "--no-keychain"]))
-            .env("HEARTH_PASSPHRASE", PASS),
-    );
-    let mut v = Vault::open(
-        &VaultPaths::new(&t.data),
-        &OsKeychain::default(),
-        Some(&Passphrase::new(PASS)),
-    )
-    .unwrap();
+    let (t, mut v) = new_vault();
     let c = v
         .create_conversation(NewConversation {
             title: "Long".into(),
