@@ -32,7 +32,7 @@ fn kdf(c: &mut Criterion) {
     let cases = [
         ("default (64 MiB, t=3)", KdfParams::default()),
         (
-            "ceiling (1 GiB, t=4)",
+            "ceiling (1 GiB, t=2)",
             KdfParams {
                 memory_kib: MAX_KDF_MEMORY_KIB,
                 iterations: ceiling_iterations,
