@@ -22,6 +22,10 @@ fn main() -> ExitCode {
     match commands::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            let status = match err.downcast_ref::<import::SomeLeftOut>() {
+                Some(_) => ExitCode::from(import::EXIT_SOME_LEFT_OUT),
+                None => ExitCode::FAILURE,
+            };
             // One line: the top error and its causes, joined, and what to run about it.
             let mut line = err.to_string();
             for cause in err.chain().skip(1) {
@@ -34,7 +38,7 @@ fn main() -> ExitCode {
             }
             let line = line.replace(['\r', '\n'], " ");
             eprintln!("hearth: {}", output::terminal_safe(&line));
-            ExitCode::FAILURE
+            status
         }
     }
 }

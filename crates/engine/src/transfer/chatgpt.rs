@@ -331,13 +331,13 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
         title: raw.title.as_deref().map(|t| t.chars().take(200).collect()),
         id: source_id.clone(),
     };
-    let Some(source_id) = source_id.clone() else {
-        return Err(problem("it has no `conversation_id` or `id`".into()));
-    };
     let Some(mapping) = raw.mapping else {
         return Err(problem(
             "it has no `mapping` (the tree of its messages)".into(),
         ));
+    };
+    let Some(source_id) = source_id.clone() else {
+        return Err(problem("it has no `conversation_id` or `id`".into()));
     };
     let default_model = string(raw.default_model_slug.as_ref())
         .map(str::trim)
