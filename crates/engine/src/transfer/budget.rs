@@ -45,7 +45,8 @@ const READ_BUFFER: usize = 1 << 16;
 /// What the guard saw, shared with the code driving the parser (one thread).
 #[derive(Debug, Default)]
 pub(crate) struct GuardState {
-    /// Bytes handed to the parser so far.
+    /// Bytes handed to the parser so far, brought up to date each time the guard reads
+    /// the file (so up to one buffer behind).
     pub(crate) passed: Cell<u64>,
     /// Strings cut short so far.
     pub(crate) cut: Cell<u64>,
@@ -95,6 +96,8 @@ pub(crate) struct JsonGuard<R> {
     scan: Scan,
     /// Bytes of the current string so far.
     string_len: u64,
+    /// Bytes handed over since [`GuardState::passed`] was last brought up to date.
+    handed: u64,
     max_string: u64,
     state: Rc<GuardState>,
 }
@@ -116,6 +119,7 @@ impl<R: Read> JsonGuard<R> {
                 end: 0,
                 scan: Scan::Outside,
                 string_len: 0,
+                handed: 0,
                 max_string,
                 state: state.clone(),
             },
@@ -192,6 +196,25 @@ impl<R: Read> JsonGuard<R> {
     }
 }
 
+impl<R: Read> JsonGuard<R> {
+    /// Counts what was handed over since the last refill and keeps the conversation
+    /// limit (checked once per buffer, so the parser's one-byte reads stay cheap).
+    fn settle(&mut self) -> io::Result<()> {
+        let passed = self.state.passed.get() + self.handed;
+        self.handed = 0;
+        self.state.passed.set(passed);
+        if let Some(start) = self.state.conversation_start.get() {
+            if passed.saturating_sub(start) > MAX_CONVERSATION_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    TooLarge::Conversation,
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl<R: Read> Read for JsonGuard<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let mut n = 0;
@@ -201,6 +224,7 @@ impl<R: Read> Read for JsonGuard<R> {
                 if n > 0 {
                     break;
                 }
+                self.settle()?;
                 self.start = 0;
                 self.end = loop {
                     match self.inner.read(&mut self.buf) {
@@ -219,16 +243,7 @@ impl<R: Read> Read for JsonGuard<R> {
                 n += 1;
             }
         }
-        let passed = self.state.passed.get() + n as u64;
-        self.state.passed.set(passed);
-        if let Some(start) = self.state.conversation_start.get() {
-            if passed - start > MAX_CONVERSATION_BYTES {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    TooLarge::Conversation,
-                ));
-            }
-        }
+        self.handed += n as u64;
         Ok(n)
     }
 }

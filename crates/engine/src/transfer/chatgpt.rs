@@ -722,6 +722,9 @@ fn classify(message: Option<RawMessage>, canvas: &mut CanvasNames) -> Turn {
         // The assistant talking to a tool: kept only where ChatGPT shows it.
         Some(tool) if role == "assistant" => {
             let text = string(content.text.as_ref()).unwrap_or("");
+            if text.trim().is_empty() {
+                return skipped;
+            }
             return if CODE_TOOLS.contains(&tool) {
                 let language = string(content.language.as_ref())
                     .filter(|l| !l.is_empty() && *l != "unknown")
