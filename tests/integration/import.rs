@@ -3,7 +3,6 @@
 //! file, a split folder and a zip, nothing added twice, and nothing at all from a broken
 //! file. The fixtures are in `tests/data/import/` (its README says what each shows).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use hearth_tests::*;

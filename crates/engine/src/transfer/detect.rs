@@ -1186,8 +1186,11 @@ mod tests {
         (got, result)
     }
 
-    /// The items read, the reasons of those rejected, and the result.
-    fn stream_all(text: &str) -> (Vec<(u32, usize)>, Vec<(String, Option<String>)>, Result<()>) {
+    /// What [`stream_all`] saw: the items read, the reasons and titles of those
+    /// rejected, and the result.
+    type Streamed = (Vec<(u32, usize)>, Vec<(String, Option<String>)>, Result<()>);
+
+    fn stream_all(text: &str) -> Streamed {
         let mut got = Vec::new();
         let mut rejected = Vec::new();
         let result = stream_array::<Item, _>(text.as_bytes(), "f.json", "test", |item, i| {
