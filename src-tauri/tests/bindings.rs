@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use hearth_desktop::commands::data::{InventoryDto, StoredFileDto};
 use hearth_desktop::commands::providers::ProviderChange;
 use hearth_desktop::commands::transfer::{
-    ExportDoneDto, ExportFormatDto, ImportDoneDto, PickedFileDto, TransferProgressDto,
+    ExportDoneDto, ExportFormatDto, ImportDoneDto, NotConvertedDto, PickedFileDto,
+    TransferProgressDto,
 };
 use hearth_desktop::commands::vault::Protection;
 use hearth_desktop::dto::{
@@ -73,6 +74,7 @@ fn ipc_types() -> Vec<(&'static str, Export)> {
         ExportDoneDto,
         PickedFileDto,
         ImportDoneDto,
+        NotConvertedDto,
         TransferProgressDto,
         // Providers.
         ProviderDto,

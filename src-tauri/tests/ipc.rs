@@ -603,7 +603,10 @@ fn export_and_import_go_through_dialogs_the_webview_never_names_a_path() {
         "import_picked",
         json!({"token": token, "onProgress": "__CHANNEL__:15"}),
     );
-    assert_eq!(imported, json!({"added": 1, "skipped": 0, "messages": 2}));
+    assert_eq!(
+        imported,
+        json!({"added": 1, "skipped": 0, "messages": 2, "notConverted": []})
+    );
     assert_eq!(
         only_conversation(&other)["messages"][1]["content"],
         "Hello there"
@@ -628,7 +631,10 @@ fn export_and_import_go_through_dialogs_the_webview_never_names_a_path() {
         json!({"token": token, "archivePassphrase": "archive passphrase",
                "onProgress": "__CHANNEL__:17"}),
     );
-    assert_eq!(again, json!({"added": 0, "skipped": 1, "messages": 0}));
+    assert_eq!(
+        again,
+        json!({"added": 0, "skipped": 1, "messages": 0, "notConverted": []})
+    );
     assert_eq!(
         other.kind(
             "import_picked",

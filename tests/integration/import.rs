@@ -128,15 +128,15 @@ fn a_chatgpt_export_shows_what_the_reader_saw_and_keeps_every_branch() {
     let summary = import_ok(&t, &fixture("chatgpt/conversations.json"));
     assert_eq!(
         summary,
-        "Imported 4 conversations (15 messages); 0 already present."
+        "Imported 4 conversations (13 messages); 0 already present."
     );
     assert_eq!(
         titles(&t),
         vec![
             ("Capitals".to_owned(), 5),
-            ("Chart and code".to_owned(), 3),
+            ("Chart and code".to_owned(), 2),
             ("How do I boil an egg?".to_owned(), 2),
-            ("Voice and pictures".to_owned(), 5),
+            ("Voice and pictures".to_owned(), 4),
         ]
     );
 
@@ -168,19 +168,20 @@ fn a_chatgpt_export_shows_what_the_reader_saw_and_keeps_every_branch() {
         "the hidden system message is not in the tree"
     );
 
-    // Picture and text, reasoning, code and tool output left out, the chart kept as a
-    // placeholder, a citation marker removed, and the continuation joined.
+    // The uploaded picture marked once, by name; reasoning kept as reasoning; the code,
+    // its output and its chart, and the reply after them, one turn (as ChatGPT shows it
+    // behind "show work"); a citation marker removed, and the continuation joined.
     assert_eq!(
         visible(&t, CHART),
         pairs(&[
             (
                 "user",
-                "[image]\n\nPlot the numbers in this picture and add them up.\n\n[Attachment: numbers.png]"
+                "[Attachment: numbers.png]\n\nPlot the numbers in this picture and add them up."
             ),
-            ("assistant", "[image]"),
             (
                 "assistant",
-                "The numbers add up to 42, and the chart shows both bars. The larger one is 30. Anything else?"
+                "[Code: python]\n```python\nprint(12 + 30)\n```\n\n[Code output]\n```\n42\n```\n\n[image]\n\n\
+                 The numbers add up to 42, and the chart shows both bars. The larger one is 30. Anything else?"
             ),
         ])
     );
@@ -189,9 +190,9 @@ fn a_chatgpt_export_shows_what_the_reader_saw_and_keeps_every_branch() {
         chart["messages"][1]["reasoning"],
         "Reading the picture\nThe image lists 12 and 30."
     );
-    assert_eq!(chart["messages"][2]["model"], "gpt-4o");
+    assert_eq!(chart["messages"][1]["model"], "gpt-4o");
     let shown = chart.to_string();
-    for noise in ["print(12 + 30)", "Thought for 4 seconds", "turn0search0"] {
+    for noise in ["Thought for 4 seconds", "turn0search0"] {
         assert!(!shown.contains(noise), "`{noise}` leaked into {shown}");
     }
 
@@ -218,8 +219,10 @@ fn a_chatgpt_export_shows_what_the_reader_saw_and_keeps_every_branch() {
             ("user", "Tell me a joke."),
             ("assistant", "Why did the cat sit on the computer?"),
             ("user", "Draw that cat."),
-            ("assistant", "[image: A cat sitting on a laptop]"),
-            ("assistant", "To keep an eye on the mouse!"),
+            (
+                "assistant",
+                "[image: A cat sitting on a laptop]\n\nTo keep an eye on the mouse!"
+            ),
         ])
     );
 }
@@ -386,32 +389,214 @@ fn a_truncated_export_adds_nothing_and_says_so() {
     assert_empty(&t);
 }
 
+/// Asserts an import that added what it could and left conversations out: exit status
+/// 3, the summary line, one line per conversation left out, and the closing `hearth:`
+/// line. Returns the lines naming those left out.
+fn assert_left_out(r: &Run, summary: &str, count: usize) -> Vec<String> {
+    assert_eq!(r.code, Some(3), "{r:?}");
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), count + 3, "{r:?}");
+    assert_eq!(lines[0], summary, "{r:?}");
+    assert_eq!(lines[1], "Left out (could not be converted):", "{r:?}");
+    assert!(
+        lines[count + 2].starts_with(&format!("hearth: {count} conversation")),
+        "{r:?}"
+    );
+    lines[2..count + 2]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect()
+}
+
 #[test]
-fn one_malformed_conversation_in_the_middle_adds_nothing_and_is_named() {
+fn one_odd_conversation_is_left_out_by_name_and_the_others_are_imported() {
     let t = vault();
     let r = import(&t, &fixture("chatgpt-bad-parent.json"), &[]);
-    assert_clear_failure(
+    let named = assert_left_out(
         &r,
-        "chatgpt-bad-parent.json: conversation 2 \"Broken tree\"",
+        "Imported 2 conversations (7 messages); 0 already present.",
+        1,
     );
-    assert_clear_failure(&r, "d9-missing");
-    assert_empty(&t);
+    assert!(
+        named[0].contains("chatgpt-bad-parent.json: conversation 2 \"Broken tree\" (6a1f0c1e-0000-4000-8000-0000000000ee)")
+            && named[0].contains("d9-missing"),
+        "{named:?}"
+    );
+    assert_eq!(list(&t).len(), 2);
+    // Again: nothing added twice, and the odd one named again.
+    let r = import(&t, &fixture("chatgpt-bad-parent.json"), &[]);
+    assert_left_out(
+        &r,
+        "Imported 0 conversations (0 messages); 2 already present.",
+        1,
+    );
+    assert_eq!(list(&t).len(), 2);
 
+    // A well-formed conversation of the wrong shape is left out the same way.
+    let t = vault();
     let r = import(&t, &fixture("chatgpt-bad-shape.json"), &[]);
-    assert_clear_failure(&r, "chatgpt-bad-shape.json");
-    assert_clear_failure(&r, "conversation 2");
-    assert_clear_failure(&r, "line ");
-    assert_empty(&t);
+    let named = assert_left_out(
+        &r,
+        "Imported 2 conversations (9 messages); 0 already present.",
+        1,
+    );
+    assert!(
+        named[0].contains("conversation 2 \"Wrong shape\""),
+        "{named:?}"
+    );
 
+    // So is a Claude.ai conversation that does not convert.
+    let t = vault();
     let r = import(&t, &fixture("claude-bad-parent.json"), &[]);
-    assert_clear_failure(&r, "claude-bad-parent.json: conversation 2 \"Lost parent\"");
-    assert_clear_failure(&r, "not-here");
-    assert_empty(&t);
+    let named = assert_left_out(
+        &r,
+        "Imported 2 conversations (7 messages); 0 already present.",
+        1,
+    );
+    assert!(
+        named[0].contains("claude-bad-parent.json: conversation 2 \"Lost parent\"")
+            && named[0].contains("not-here"),
+        "{named:?}"
+    );
 
-    // The good conversations of those files import once the bad one is fixed: here,
-    // simply from the good files.
-    import_ok(&t, &fixture("chatgpt/conversations.json"));
-    assert_eq!(list(&t).len(), 4);
+    // --strict keeps all or nothing.
+    let t = vault();
+    for file in [
+        "chatgpt-bad-parent.json",
+        "chatgpt-bad-shape.json",
+        "claude-bad-parent.json",
+    ] {
+        let r = import(&t, &fixture(file), &["--strict"]);
+        assert_clear_failure(&r, &format!("{file}: conversation 2"));
+        assert_clear_failure(&r, "nothing was imported");
+        assert_eq!(r.code, Some(1));
+        assert_empty(&t);
+    }
+}
+
+const TOOLS: &str = "chatgpt:6a1f0c1e-0000-4000-8000-00000000000f";
+
+#[test]
+fn canvas_documents_code_and_its_output_are_kept_in_one_turn_and_the_report_is_json() {
+    let t = vault();
+    // The first conversation has no `mapping` (as current exports hold), so the format
+    // is recognised from a later one.
+    let r = import(&t, &fixture("chatgpt-tools.json"), &["--json"]);
+    assert_eq!(r.code, Some(3), "{r:?}");
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["added"], 2);
+    assert_eq!(report["messages"], 6);
+    assert_eq!(report["already_present"], 0);
+    let left_out = report["not_converted"].as_array().unwrap();
+    assert_eq!(left_out.len(), 2);
+    assert_eq!(left_out[0]["number"], 1);
+    assert_eq!(left_out[0]["title"], "Only a stub");
+    assert_eq!(left_out[0]["id"], "6a1f0c1e-0000-4000-8000-0000000000aa");
+    assert!(left_out[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no `mapping`"));
+    assert_eq!(left_out[1]["number"], 3);
+    assert_eq!(left_out[1]["title"], "Wrong shape");
+
+    assert_eq!(
+        visible(&t, TOOLS),
+        pairs(&[
+            ("user", "Make me a packing list."),
+            (
+                "assistant",
+                "[Canvas: Packing list]\n```markdown\n# Packing\n\n- passport\n- charger\n```\n\nThe list is in the canvas."
+            ),
+            ("user", "Add a sun hat, then count the items in Python."),
+            (
+                "assistant",
+                "[Canvas update: Packing list]\nReplace the first match of\n```\n- charger\n```\nwith\n```\n- charger\n- sun hat\n```\n\n\
+                 [Code: python]\n```python\nitems = ['passport', 'charger', 'sun hat']\nlen(items)\n```\n\n\
+                 [Code output]\n```\n3\n```\n\nAdded the hat. There are 3 items."
+            ),
+        ])
+    );
+    let tools = show(&t, TOOLS);
+    // No `model_slug` on the replies: the conversation's default.
+    assert_eq!(tools["messages"][1]["model"], "gpt-5");
+    assert_eq!(tools["messages"][3]["model"], "gpt-5");
+    assert!(!tools.to_string().contains("Successfully created"));
+}
+
+/// A zip of `entry` holding `body`, deflated.
+fn zip_of(path: &Path, entry: &str, body: impl FnOnce(&mut dyn std::io::Write)) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .large_file(true);
+    w.start_file(entry, options).unwrap();
+    body(&mut w);
+    w.finish().unwrap();
+}
+
+#[test]
+fn a_zip_bomb_is_refused_and_nothing_is_imported() {
+    let t = vault();
+    let bomb = t.root.path().join("bomb.zip");
+    // Valid JSON that unpacks to 48 MiB from a zip of about 50 KB: more than the 32 MiB
+    // plus 100 times the zip's size that Hearth reads.
+    let good = std::fs::read(fixture("chatgpt/conversations.json")).unwrap();
+    zip_of(&bomb, "conversations.json", |w| {
+        w.write_all(&good[..good.len() - 2]).unwrap();
+        w.write_all(b",").unwrap();
+        let spaces = vec![b' '; 1 << 20];
+        for _ in 0..48 {
+            w.write_all(&spaces).unwrap();
+        }
+        w.write_all(b"]").unwrap();
+    });
+    let size = std::fs::metadata(&bomb).unwrap().len();
+    assert!(size < 300_000, "{size}");
+    let r = import(&t, &bomb, &[]);
+    assert_clear_failure(&r, "bomb.zip");
+    assert_clear_failure(&r, "zip bomb");
+    assert_clear_failure(&r, "nothing was imported");
+    assert_empty(&t);
+}
+
+#[test]
+fn a_conversation_with_a_huge_title_or_message_is_left_out_by_name() {
+    let t = vault();
+    let good: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(fixture("chatgpt/conversations.json")).unwrap())
+            .unwrap();
+    let huge = "a".repeat(17 << 20);
+    let mut long_title = good[2].clone();
+    long_title["title"] = Value::String(format!("Huge {huge}"));
+    long_title["conversation_id"] = "huge-title".into();
+    let mut long_message = good[1].clone();
+    long_message["conversation_id"] = "huge-message".into();
+    long_message["title"] = "Huge message".into();
+    long_message["mapping"]["b7"]["message"]["content"]["parts"][0] = Value::String(huge);
+    let path = t.root.path().join("conversations.json");
+    let all = vec![good[0].clone(), long_title, long_message, good[3].clone()];
+    std::fs::write(&path, serde_json::to_vec(&all).unwrap()).unwrap();
+
+    let r = import(&t, &path, &[]);
+    let named = assert_left_out(
+        &r,
+        "Imported 2 conversations (9 messages); 0 already present.",
+        2,
+    );
+    assert!(
+        named[0].contains("conversation 2 \"Huge aaaa") && named[0].contains("(huge-title)"),
+        "{named:?}"
+    );
+    assert!(
+        named[1].contains("conversation 3 \"Huge message\" (huge-message)")
+            && named[1].contains("more than 16 MiB"),
+        "{named:?}"
+    );
+    assert!(named.iter().all(|l| l.len() < 400), "{named:?}");
+    let r = import(&vault(), &path, &["--strict"]);
+    assert_clear_failure(&r, "more than 16 MiB");
 }
 
 #[test]
@@ -482,7 +667,7 @@ fn hearth_exports_and_archives_import_back_through_detection() {
     let t = vault();
     assert_eq!(
         import_ok(&t, &json),
-        "Imported 6 conversations (22 messages); 0 already present."
+        "Imported 6 conversations (20 messages); 0 already present."
     );
     assert_eq!(everything(&t), expected);
 
@@ -507,7 +692,7 @@ fn hearth_exports_and_archives_import_back_through_detection() {
     );
     assert_eq!(
         r.stderr.trim(),
-        "Imported 6 conversations (22 messages); 0 already present."
+        "Imported 6 conversations (20 messages); 0 already present."
     );
     assert_eq!(everything(&t), expected);
     // The same conversations from the other apps' exports are already there.

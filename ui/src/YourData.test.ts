@@ -474,7 +474,7 @@ describe('Settings: Your data — import', () => {
     expect(need('import-progress').textContent).toMatch(/1 conversation, 4 messages so far/)
 
     conversations = [summary('c9', Date.now(), false, 'From the archive'), ...conversations]
-    done.resolve({ added: 1, skipped: 2, messages: 4 })
+    done.resolve({ added: 1, skipped: 2, messages: 4, notConverted: [] })
     const result = await until(() => hook('import-result'), 'the result')
     expect(result.textContent).toBe('Imported 1 conversation (4 messages); 2 were already here.')
     await until(() => rowTitles()[0] === 'From the archive', 'the sidebar refreshed')
@@ -523,11 +523,32 @@ describe('Settings: Your data — import', () => {
     expect(hook('import-error')).toBeNull()
   })
 
+  it('names the conversations that were left out, and why', async () => {
+    backend.handlers.pick_import_file = () => ({ token: 'tok-5', name: 'conversations.json', format: 'chatgpt' })
+    backend.handlers.import_picked = () => ({
+      added: 3,
+      skipped: 0,
+      messages: 12,
+      notConverted: [{ number: 2, title: 'Only a stub', id: 'c-2', reason: 'it has no `mapping`' }],
+    })
+    await start()
+    await openDataTab()
+    click(need('import-start'))
+    await until(() => hook('import-confirm'))
+    click(need('import-confirm'))
+    expect((await until(() => hook('import-result'))).textContent).toBe('Imported 3 conversations (12 messages).')
+    const left = need('import-left-out')
+    expect(left.textContent).toContain('1 conversation could not be converted and was left out')
+    expect(left.textContent).toContain('Only a stub')
+    expect(left.textContent).toContain('c-2')
+    expect(left.textContent).toContain('it has no `mapping`')
+  })
+
   it('says so when the archive passphrase is wrong, and lets you try again', async () => {
     backend.handlers.pick_import_file = () => ({ token: 'tok-4', name: 'b.hearth', format: 'hearthArchive' })
     backend.handlers.import_picked = ({ archivePassphrase }) => {
       if (archivePassphrase !== 'right passphrase') throw commandError('WrongPassphrase', 'That passphrase does not open this archive.')
-      return { added: 2, skipped: 0, messages: 8 }
+      return { added: 2, skipped: 0, messages: 8, notConverted: [] }
     }
     await start()
     await openDataTab()

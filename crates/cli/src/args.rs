@@ -230,6 +230,12 @@ pub struct ImportArgs {
     /// The file's format (default: recognised from its contents).
     #[arg(long, value_enum, default_value_t = ImportFormat::Auto)]
     pub format: ImportFormat,
+    /// All or nothing: a conversation that cannot be converted fails the whole import
+    /// (by default it is left out, named, and the others are imported).
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
 }
 
 /// Import formats.

@@ -1,14 +1,39 @@
-//! `hearth import`: one engine call, with progress on a terminal and a summary line.
+//! `hearth import`: one engine call, with progress on a terminal, a summary line, and
+//! the conversations left out (with a distinct exit status).
 
 use std::io::IsTerminal;
 
 use anyhow::{bail, Context as _, Result};
-use hearth_engine::transfer::detect::{is_archive, ImportFormat as Format};
+use hearth_engine::transfer::detect::{is_archive, ImportFormat as Format, ImportOptions};
 use hearth_engine::Passphrase;
+use serde_json::json;
 
 use crate::args::{ImportArgs, ImportFormat};
-use crate::output::{errln, ProgressLine};
+use crate::output::{errln, print_json, ProgressLine};
 use crate::unlock::Context;
+
+/// The exit status when an import added what it could but left conversations out
+/// (documented in docs/CLI.md).
+pub const EXIT_SOME_LEFT_OUT: u8 = 3;
+
+/// The import worked, but these conversations could not be converted and were left
+/// out; `main` exits with [`EXIT_SOME_LEFT_OUT`].
+#[derive(Debug)]
+pub struct SomeLeftOut {
+    /// How many.
+    pub count: usize,
+}
+
+impl std::fmt::Display for SomeLeftOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.count {
+            1 => f.write_str("1 conversation could not be converted and was left out (named above); the others are in the vault"),
+            n => write!(f, "{n} conversations could not be converted and were left out (named above); the others are in the vault"),
+        }
+    }
+}
+
+impl std::error::Error for SomeLeftOut {}
 
 /// Runs `hearth import`.
 pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
@@ -24,8 +49,13 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     } else {
         None
     };
+    let options = ImportOptions {
+        format,
+        archive_passphrase: passphrase.as_ref(),
+        strict: args.strict,
+    };
     let mut progress = ProgressLine::new();
-    let result = engine.import_file_with_passphrase(&args.path, format, passphrase.as_ref(), |r| {
+    let result = engine.import_file_with(&args.path, options, |r| {
         progress.show(|| {
             format!(
                 "Importing: {} conversations ({} messages) so far, {} already present",
@@ -34,14 +64,54 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
         })
     });
     progress.clear();
-    let report = result?;
+    let outcome = result?;
+    let report = outcome.report;
+    if args.json.json {
+        let left_out: Vec<_> = outcome
+            .not_converted
+            .iter()
+            .map(|n| {
+                json!({
+                    "file": n.file,
+                    "number": n.number,
+                    "title": n.title,
+                    "id": n.id,
+                    "reason": n.reason,
+                })
+            })
+            .collect();
+        print_json(&json!({
+            "added": report.added,
+            "messages": report.messages,
+            "already_present": report.skipped,
+            "not_converted": left_out,
+        }))?;
+    }
     errln!(
         "Imported {} conversations ({} messages); {} already present.",
         report.added,
         report.messages,
         report.skipped
     );
-    Ok(())
+    if outcome.not_converted.is_empty() {
+        return Ok(());
+    }
+    errln!("Left out (could not be converted):");
+    for n in &outcome.not_converted {
+        let line = format!(
+            "  {}: conversation {} {}: {}",
+            n.file,
+            n.number,
+            n.label(),
+            n.reason
+        );
+        // Titles and ids come from the file: the writer neutralises them on a terminal.
+        errln!("{}", line.replace(['\r', '\n'], " "));
+    }
+    Err(SomeLeftOut {
+        count: outcome.not_converted.len(),
+    }
+    .into())
 }
 
 /// An encrypted archive's own passphrase: `HEARTH_ARCHIVE_PASSPHRASE`, else asked on

@@ -28,6 +28,10 @@ fn main() -> ExitCode {
         // wanted, so stop quietly, as other Unix tools do.
         Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
+            let status = match err.downcast_ref::<import::SomeLeftOut>() {
+                Some(_) => ExitCode::from(import::EXIT_SOME_LEFT_OUT),
+                None => ExitCode::FAILURE,
+            };
             // One line: the top error and its causes, joined, and what to run about it.
             let mut line = err.to_string();
             for cause in err.chain().skip(1) {
@@ -41,7 +45,7 @@ fn main() -> ExitCode {
             let line = line.replace(['\r', '\n'], " ");
             // Neutralised whatever stderr is: the line may quote a provider or an import.
             output::eprint_text(&format!("hearth: {}\n", output::terminal_safe(&line)));
-            ExitCode::FAILURE
+            status
         }
     }
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use hearth_engine::transfer::detect::ImportFormat;
+use hearth_engine::transfer::detect::{ImportFormat, Piece};
 use hearth_engine::{AppPaths, Engine, KdfParams, KeyProtection, Passphrase};
 use serde_json::{json, Map, Value};
 
@@ -374,9 +374,11 @@ fn main() {
     hearth_engine::transfer::chatgpt::read(
         std::io::BufReader::new(File::open(&path).unwrap()),
         "bench",
-        &mut |tree| {
-            parsed.0 += 1;
-            parsed.1 += tree.messages.len() as u64;
+        &mut |piece| {
+            if let Piece::Tree(tree) = piece {
+                parsed.0 += 1;
+                parsed.1 += tree.messages.len() as u64;
+            }
             Ok(())
         },
     )
@@ -400,7 +402,8 @@ fn main() {
     let started = Instant::now();
     let report = engine
         .import_file(&path, ImportFormat::Auto, |_| {})
-        .unwrap();
+        .unwrap()
+        .report;
     let wall = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds().zip(cpu_start).map(|(b, a)| b - a);
     let peak = peak_rss_kib().unwrap_or(0);

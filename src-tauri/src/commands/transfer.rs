@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use hearth_engine::transfer::detect::{self, ImportFormat};
-use hearth_engine::{Engine, ImportReport, Passphrase};
+use hearth_engine::transfer::detect::{self, ImportFormat, ImportOptions, ImportOutcome};
+use hearth_engine::{Engine, Passphrase};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -62,7 +62,7 @@ pub struct PickedFileDto {
 }
 
 /// A finished import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportDoneDto {
     /// Conversations added.
@@ -71,6 +71,22 @@ pub struct ImportDoneDto {
     pub skipped: u64,
     /// Messages added.
     pub messages: u64,
+    /// Conversations of the file that could not be converted and were left out.
+    pub not_converted: Vec<NotConvertedDto>,
+}
+
+/// A conversation left out of an import, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NotConvertedDto {
+    /// Its position in its file, from 1.
+    pub number: u64,
+    /// Its title, when it has one.
+    pub title: Option<String>,
+    /// Its id in the export, when it has one.
+    pub id: Option<String>,
+    /// What is wrong with it.
+    pub reason: String,
 }
 
 /// The suggested file name for an export (the dialog lets the user change it).
@@ -218,8 +234,8 @@ fn recognise(path: &Path) -> &'static str {
     }
 }
 
-/// Imports the file picked under `token`: all or nothing, skipping conversations
-/// already in the vault.
+/// Imports the file picked under `token`, skipping conversations already in the vault;
+/// conversations that cannot be converted are left out and listed in the result.
 #[tauri::command]
 pub async fn import_picked(
     hearth: State<'_, Hearth>,
@@ -231,8 +247,12 @@ pub async fn import_picked(
     let engine = hearth.engine()?;
     let path = picked.path(&token)?;
     let passphrase = archive_passphrase.map(Passphrase::new);
-    let report: ImportReport = tauri::async_runtime::spawn_blocking(move || {
-        engine.import_file_with_passphrase(&path, ImportFormat::Auto, passphrase.as_ref(), |r| {
+    let outcome: ImportOutcome = tauri::async_runtime::spawn_blocking(move || {
+        let options = ImportOptions {
+            archive_passphrase: passphrase.as_ref(),
+            ..ImportOptions::auto()
+        };
+        engine.import_file_with(&path, options, |r| {
             let _ = on_progress.send(TransferProgressDto {
                 conversations: r.added + r.skipped,
                 messages: r.messages,
@@ -243,9 +263,20 @@ pub async fn import_picked(
     .map_err(|e| CommandError::internal(format!("the import stopped: {e}")))??;
     // Kept after a failure (a mistyped archive passphrase, say) so the user can retry.
     picked.forget(&token);
+    let report = outcome.report;
     Ok(ImportDoneDto {
         added: report.added,
         skipped: report.skipped,
         messages: report.messages,
+        not_converted: outcome
+            .not_converted
+            .into_iter()
+            .map(|n| NotConvertedDto {
+                number: n.number,
+                title: n.title,
+                id: n.id,
+                reason: n.reason,
+            })
+            .collect(),
     })
 }

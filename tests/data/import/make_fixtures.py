@@ -179,6 +179,67 @@ voice = conversation(
 
 CHATGPT = [capitals, chart, untitled, voice]
 
+# Work behind "show work", in the shapes of current exports: a Canvas document made with
+# `canmore.create_textdoc` (its JSON in a `code` message) and changed with
+# `canmore.update_textdoc`, the tools' answers (hidden), Code Interpreter code sent to
+# `python` and its `execution_output`, on the `commentary` channel, and replies with no
+# `model_slug` (the conversation's `default_model_slug` applies).
+CANVAS_DOC = {"name": "Packing list", "type": "document", "content": "# Packing\n\n- passport\n- charger"}
+CANVAS_UPDATE = {"updates": [{"pattern": "- charger", "multiple": False, "replacement": "- charger\n- sun hat"}]}
+tools = conversation(
+    "6a1f0c1e-0000-4000-8000-00000000000f",
+    "Canvas and code",
+    1700004000.0,
+    1700004100.0,
+    "t12",
+    [
+        node("t0", None, ["t1"], None),
+        node("t1", "t0", ["t2"], msg("t1", "user", text("Make me a packing list."), 1700004001.0)),
+        node("t2", "t1", ["t3"], msg("t2", "assistant", {"content_type": "code", "language": "json",
+                                                        "response_format_name": None,
+                                                        "text": json.dumps(CANVAS_DOC)},
+                                     1700004002.0, recipient="canmore.create_textdoc", channel="commentary",
+                                     end_turn=False)),
+        node("t3", "t2", ["t4"], msg("t3", "tool", text("Successfully created text document 'Packing list' which will be referenced in all future messages with the unique identifier textdoc_id: '6767'"),
+                                     1700004003.0, name="canmore.create_textdoc",
+                                     metadata={"canvas": {"textdoc_id": "6767", "textdoc_type": "document",
+                                                          "version": 1, "title": "Packing list"}})),
+        node("t4", "t3", ["t5"], msg("t4", "assistant", text("The list is in the canvas."), 1700004004.0,
+                                     channel="final")),
+        node("t5", "t4", ["t6"], msg("t5", "user", text("Add a sun hat, then count the items in Python."), 1700004005.0)),
+        node("t6", "t5", ["t7"], msg("t6", "assistant", {"content_type": "code", "language": "json",
+                                                        "text": json.dumps(CANVAS_UPDATE)},
+                                     1700004006.0, recipient="canmore.update_textdoc", channel="commentary",
+                                     metadata={"canvas": {"textdoc_id": "6767"}}, end_turn=False)),
+        node("t7", "t6", ["t8"], msg("t7", "tool", text("Successfully updated text document with textdoc_id '6767'"),
+                                     1700004007.0, name="canmore.update_textdoc")),
+        node("t8", "t7", ["t9"], msg("t8", "assistant", {"content_type": "code", "language": "unknown",
+                                                        "text": "items = ['passport', 'charger', 'sun hat']\nlen(items)"},
+                                     1700004008.0, recipient="python", channel="commentary", end_turn=False)),
+        node("t9", "t8", ["t10"], msg("t9", "tool", {"content_type": "execution_output", "text": "3"},
+                                      1700004009.0, name="python", channel="commentary",
+                                      metadata={"aggregate_result": {"status": "success", "messages": [],
+                                                                     "jupyter_messages": []}})),
+        node("t10", "t9", ["t11"], msg("t10", "assistant", {"content_type": "reasoning_recap",
+                                                           "content": "Thought for 2s"}, 1700004010.0)),
+        node("t11", "t10", ["t12"], msg("t11", "assistant", text("Added the hat. There are "), 1700004011.0,
+                                        channel="final", end_turn=False)),
+        node("t12", "t11", [], msg("t12", "assistant", text("3 items."), 1700004012.0, channel="final")),
+    ],
+    default_model_slug="gpt-5",
+)
+
+# A conversation without a `mapping`, as current exports hold.
+no_mapping = {
+    "title": "Only a stub",
+    "create_time": 1700005000.0,
+    "update_time": 1700005000.0,
+    "conversation_id": "6a1f0c1e-0000-4000-8000-0000000000aa",
+    "id": "6a1f0c1e-0000-4000-8000-0000000000aa",
+    "current_node": None,
+    "default_model_slug": "gpt-5",
+}
+
 bad_parent = json.loads(json.dumps(voice))
 bad_parent.update({"conversation_id": "6a1f0c1e-0000-4000-8000-0000000000ee", "id": "6a1f0c1e-0000-4000-8000-0000000000ee",
                    "title": "Broken tree"})
@@ -293,6 +354,7 @@ dump("chatgpt-split/conversations-000.json", CHATGPT[:2])
 dump("chatgpt-split/conversations-001.json", CHATGPT[2:])
 dump("chatgpt-bad-parent.json", [capitals, bad_parent, untitled])
 dump("chatgpt-bad-shape.json", [capitals, bad_shape, voice])
+dump("chatgpt-tools.json", [no_mapping, tools, bad_shape, untitled])
 dump("claude/conversations.json", CLAUDE)
 dump("claude-bad-parent.json", [claude_branches, claude_bad, claude_linear])
 zipped("chatgpt-export.zip", [

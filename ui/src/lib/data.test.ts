@@ -117,11 +117,11 @@ describe('ImportStore', () => {
     report(call, { conversations: 5, messages: 61 })
     expect(transferCounts(imports.progress!)).toBe('5 conversations, 61 messages')
 
-    finished.resolve({ added: 5, skipped: 2, messages: 61 })
+    finished.resolve({ added: 5, skipped: 2, messages: 61, notConverted: [] })
     await running
-    expect(imports.result).toEqual({ added: 5, skipped: 2, messages: 61 })
+    expect(imports.result).toEqual({ added: 5, skipped: 2, messages: 61, notConverted: [] })
     expect(imports.picked).toBeNull()
-    expect(imported).toHaveBeenCalledWith({ added: 5, skipped: 2, messages: 61 })
+    expect(imported).toHaveBeenCalledWith({ added: 5, skipped: 2, messages: 61, notConverted: [] })
   })
 
   it('clears a finished import, but not one that is running', async () => {
@@ -132,7 +132,7 @@ describe('ImportStore', () => {
     const running = imports.run('correct horse')
     imports.clear()
     expect(imports.running).toBe(true)
-    finished.resolve({ added: 1, skipped: 0, messages: 1 })
+    finished.resolve({ added: 1, skipped: 0, messages: 1, notConverted: [] })
     await running
     expect(imports.result).not.toBeNull()
     imports.clear()
@@ -155,7 +155,7 @@ describe('ImportStore', () => {
       import_picked: ({ archivePassphrase }) => {
         attempts++
         if (archivePassphrase !== 'right one') throw commandError('WrongPassphrase', 'That passphrase does not open this archive.')
-        return { added: 1, skipped: 0, messages: 2 }
+        return { added: 1, skipped: 0, messages: 2, notConverted: [] }
       },
     })
     const imports = new ImportStore()
@@ -165,13 +165,13 @@ describe('ImportStore', () => {
     expect(imports.picked).toEqual(archive)
     await imports.run('right one')
     expect(imports.error).toBeNull()
-    expect(imports.result).toEqual({ added: 1, skipped: 0, messages: 2 })
+    expect(imports.result).toEqual({ added: 1, skipped: 0, messages: 2, notConverted: [] })
     expect(attempts).toBe(2)
     expect(backend.called('import_picked')).toHaveLength(2)
   })
 
   it('sends no passphrase for plain files and refuses files it does not recognise', async () => {
-    const backend = fakeBackend({ import_picked: () => ({ added: 0, skipped: 3, messages: 0 }) })
+    const backend = fakeBackend({ import_picked: () => ({ added: 0, skipped: 3, messages: 0, notConverted: [] }) })
     const imports = new ImportStore()
     imports.picked = { token: 't2', name: 'notes.txt', format: 'unknown' }
     expect(await imports.run()).toBeNull()
@@ -209,9 +209,9 @@ describe('ImportStore', () => {
     // A format this UI does not know yet is treated as unrecognised, not imported.
     expect(importFormat({ format: 'gemini' })).toBe('unknown')
     expect(importFormat({ format: 'claude' })).toBe('claude')
-    expect(importSummary({ added: 3, skipped: 2, messages: 41 })).toBe('Imported 3 conversations (41 messages); 2 were already here.')
-    expect(importSummary({ added: 1, skipped: 1, messages: 1 })).toBe('Imported 1 conversation (1 message); 1 was already here.')
-    expect(importSummary({ added: 1200, skipped: 0, messages: 56000 })).toBe('Imported 1,200 conversations (56,000 messages).')
+    expect(importSummary({ added: 3, skipped: 2, messages: 41, notConverted: [] })).toBe('Imported 3 conversations (41 messages); 2 were already here.')
+    expect(importSummary({ added: 1, skipped: 1, messages: 1, notConverted: [] })).toBe('Imported 1 conversation (1 message); 1 was already here.')
+    expect(importSummary({ added: 1200, skipped: 0, messages: 56000, notConverted: [] })).toBe('Imported 1,200 conversations (56,000 messages).')
   })
 })
 

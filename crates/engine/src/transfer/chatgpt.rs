@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
+use std::rc::Rc;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -24,9 +25,10 @@ use serde_json::Value;
 
 use hearth_vault::{Conversation, ConversationTree, Message, MessageStatus, Role};
 
-use super::detect::stream_array;
+use super::budget::MAX_CONVERSATION_BYTES;
+use super::detect::{stream_array, Piece, Rejected};
 use crate::chat::title_from;
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 
 /// The `source` of conversations imported from ChatGPT.
 pub const SOURCE: &str = "chatgpt";
@@ -43,17 +45,25 @@ const HIDDEN_CONTENT: &[&str] = &[
     "system_error",
 ];
 
-/// Reads one ChatGPT export file and hands each conversation, converted, to `each`, in
-/// file order. `file` names the file in errors.
+/// Reads one ChatGPT export file and hands each conversation, converted (or, if it
+/// cannot be, named with the reason), to `each`, in file order. `file` names the file
+/// in errors.
 pub fn read(
     reader: impl Read,
     file: &str,
-    each: &mut dyn FnMut(ConversationTree) -> Result<()>,
+    each: &mut dyn FnMut(Piece) -> Result<()>,
 ) -> Result<()> {
-    stream_array(reader, file, "ChatGPT", |raw: RawConversation, index| {
-        let tree = convert(raw).map_err(|e| e.locate(file, index))?;
-        each(tree)
-    })
+    stream_array(
+        reader,
+        file,
+        "ChatGPT",
+        |raw: std::result::Result<RawConversation, Rejected>, index| {
+            each(match raw.and_then(convert) {
+                Ok(tree) => Piece::Tree(tree),
+                Err(rejected) => Piece::NotConverted(rejected.locate(file, index)),
+            })
+        },
+    )
 }
 
 /// A conversation as the export has it. Unknown keys are ignored.
@@ -73,7 +83,10 @@ pub(crate) struct RawConversation {
     current_node: Option<String>,
     #[serde(default)]
     is_archived: Option<bool>,
-    mapping: Mapping,
+    #[serde(default)]
+    default_model_slug: Option<Value>,
+    #[serde(default)]
+    mapping: Option<Mapping>,
 }
 
 /// The `mapping` object, in file order (the order decides nothing, but keeps output
@@ -135,6 +148,8 @@ struct RawMessage {
 struct Author {
     #[serde(default)]
     role: Option<String>,
+    #[serde(default)]
+    name: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -165,6 +180,8 @@ struct Metadata {
     attachments: Option<Value>,
     #[serde(default)]
     aggregate_result: Option<Value>,
+    #[serde(default)]
+    canvas: Option<Value>,
 }
 
 /// A Unix time in seconds: a float, an integer, a numeric string, or null.
@@ -211,26 +228,6 @@ impl<'de> Deserialize<'de> for Seconds {
     }
 }
 
-/// A problem with one conversation; [`Problem::locate`] says where it is.
-pub(crate) struct Problem {
-    /// What is wrong.
-    pub(crate) why: String,
-    /// The conversation's title and id, as far as they are known.
-    pub(crate) label: String,
-}
-
-impl Problem {
-    /// The error for the user: file, position, conversation, and what is wrong.
-    pub(crate) fn locate(self, file: &str, index: usize) -> EngineError {
-        EngineError::Invalid(format!(
-            "{file}: conversation {} {}: {}; nothing was imported",
-            index + 1,
-            self.label,
-            self.why
-        ))
-    }
-}
-
 /// `"Title" (id)`, for errors.
 pub(crate) fn label(title: Option<&str>, id: Option<&str>) -> String {
     let title = title.filter(|t| !t.trim().is_empty()).map(|t| {
@@ -253,6 +250,64 @@ enum Turn {
     Skipped { reasoning: Option<String> },
 }
 
+/// Reasoning waiting for the next kept message: each skipped node adds its own piece in
+/// front of what it inherited, so a long chain of reasoning steps holds each text once
+/// (copying the text so far into every step made a 2.4 MB export take 2 GB).
+pub(crate) struct Reasoning {
+    text: String,
+    before: Option<Rc<Reasoning>>,
+}
+
+impl Reasoning {
+    /// `text` after `before`.
+    pub(crate) fn after(
+        before: Option<Rc<Reasoning>>,
+        text: Option<String>,
+    ) -> Option<Rc<Reasoning>> {
+        match text {
+            Some(text) => Some(Rc::new(Reasoning { text, before })),
+            None => before,
+        }
+    }
+
+    /// The pieces, oldest first, joined by blank lines.
+    pub(crate) fn joined(&self) -> String {
+        let mut pieces = Vec::new();
+        let mut at = Some(self);
+        while let Some(r) = at {
+            pieces.push(r.text.as_str());
+            at = r.before.as_deref();
+        }
+        pieces.reverse();
+        pieces.join("\n\n")
+    }
+
+    /// The bytes this piece holds itself.
+    #[cfg(test)]
+    fn own_bytes(&self) -> usize {
+        self.text.len()
+    }
+}
+
+impl Drop for Reasoning {
+    /// Unlinks the chain a piece at a time: dropping it recursively would overflow the
+    /// stack on a long one.
+    fn drop(&mut self) {
+        let mut next = self.before.take();
+        while let Some(piece) = next {
+            match Rc::try_unwrap(piece) {
+                Ok(mut piece) => next = piece.before.take(),
+                // Still shared: whoever else holds it drops the rest.
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// The most text one converted conversation may hold, in bytes: reasoning shared by many
+/// branches is copied into each, so a small hostile file could otherwise expand a lot.
+const MAX_CONVERTED_BYTES: usize = 2 * MAX_CONVERSATION_BYTES as usize;
+
 struct Kept {
     role: Role,
     content: String,
@@ -265,20 +320,30 @@ struct Kept {
 }
 
 /// Converts one conversation.
-fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Problem> {
+fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Rejected> {
     let source_id = raw
         .conversation_id
         .clone()
         .or_else(|| raw.id.clone())
         .filter(|id| !id.trim().is_empty());
-    let problem = |why: String| Problem {
+    let problem = |why: String| Rejected {
         why,
-        label: label(raw.title.as_deref(), source_id.as_deref()),
+        title: raw.title.as_deref().map(|t| t.chars().take(200).collect()),
+        id: source_id.clone(),
+    };
+    let Some(mapping) = raw.mapping else {
+        return Err(problem(
+            "it has no `mapping` (the tree of its messages)".into(),
+        ));
     };
     let Some(source_id) = source_id.clone() else {
         return Err(problem("it has no `conversation_id` or `id`".into()));
     };
-    let (keys, mut nodes): (Vec<String>, Vec<RawNode>) = raw.mapping.0.into_iter().unzip();
+    let default_model = string(raw.default_model_slug.as_ref())
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned);
+    let (keys, mut nodes): (Vec<String>, Vec<RawNode>) = mapping.0.into_iter().unzip();
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
     for (i, key) in keys.iter().enumerate() {
         if index.insert(key.as_str(), i).is_some() {
@@ -319,69 +384,110 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Proble
 
     let id_of = |key: &str| format!("{SOURCE}:{source_id}:{key}");
     let mut out: Vec<Message> = Vec::new();
-    // For each output message: its parent's position in `out`, and how it may continue.
+    // For each output message: its parent's position in `out`, and whether its last
+    // piece is assistant text (and on which channel), which a following text continues.
     let mut out_parent: Vec<Option<usize>> = Vec::new();
     let mut out_continuable: Vec<(bool, Option<String>)> = Vec::new();
     let mut unknown_time: Vec<bool> = Vec::new();
-    // For each node: the output message it became (or joined), the output message that
-    // stands for it in the tree (itself, or its nearest kept ancestor), and reasoning
-    // waiting for the next kept message.
-    let mut own: Vec<Option<usize>> = vec![None; nodes.len()];
+    let mut out_bytes = 0usize;
+    // For each node: the output message that stands for it in the tree (itself, the one
+    // it joined, or its nearest kept ancestor), the assistant message a following
+    // assistant or tool step on the same unbranched path joins (one turn in ChatGPT),
+    // and reasoning waiting for the next kept message.
     let mut anchor: Vec<Option<usize>> = vec![None; nodes.len()];
-    let mut pending: Vec<Option<String>> = vec![None; nodes.len()];
+    let mut turn: Vec<Option<usize>> = vec![None; nodes.len()];
+    let mut pending: Vec<Option<Rc<Reasoning>>> = vec![None; nodes.len()];
+    let mut canvas = CanvasNames::default();
 
     for &i in &order {
         let p = parent[i];
         let above = p.and_then(|p| anchor[p]);
+        // A step joins the turn above only if it is that node's one child: siblings are
+        // regenerations, each its own reply.
+        let joins = p.filter(|&p| child_count[p] == 1).and_then(|p| turn[p]);
         let inherited = p.and_then(|p| pending[p].clone());
-        match classify(nodes[i].message.take()) {
+        match classify(nodes[i].message.take(), &mut canvas) {
             Turn::Skipped { reasoning } => {
                 anchor[i] = above;
-                pending[i] = join_reasoning(inherited, reasoning);
+                turn[i] = joins;
+                pending[i] = Reasoning::after(inherited, reasoning);
             }
             Turn::Kept(kept) => {
-                let continues = p
-                    .filter(|&p| child_count[p] == 1)
-                    .and_then(|p| own[p])
-                    .filter(|&o| out_continuable[o].0 && kept.continuable && inherited.is_none());
-                if let Some(o) = continues {
-                    let sep = if out_continuable[o].1 == kept.channel {
-                        ""
-                    } else {
-                        "\n\n"
-                    };
-                    let message = &mut out[o];
-                    message.content.push_str(sep);
-                    message.content.push_str(&kept.content);
-                    if let Some(f) = kept.finished.or(kept.created) {
-                        message.finished_at = Some(f);
-                    }
-                    out_continuable[o].1 = kept.channel;
-                    own[i] = Some(o);
-                    anchor[i] = Some(o);
+                let reasoning = inherited.map(|r| r.joined());
+                out_bytes += kept.content.len() + reasoning.as_ref().map_or(0, String::len);
+                if out_bytes > MAX_CONVERTED_BYTES {
+                    return Err(problem(format!(
+                        "it expands to more than {} MiB of text",
+                        MAX_CONVERTED_BYTES >> 20
+                    )));
+                }
+                let model = if kept.role == Role::Assistant {
+                    kept.model.or_else(|| default_model.clone())
                 } else {
-                    let o = out.len();
-                    unknown_time.push(kept.created.is_none());
-                    out.push(Message {
-                        id: id_of(&keys[i]),
-                        conversation_id: format!("{SOURCE}:{source_id}"),
-                        parent_id: above.map(|a| out[a].id.clone()),
-                        role: kept.role,
-                        content: kept.content,
-                        reasoning: inherited,
-                        status: MessageStatus::Complete,
-                        error: None,
-                        provider_id: None,
-                        model: kept.model,
-                        tokens_in: None,
-                        tokens_out: None,
-                        created_at: kept.created.unwrap_or(0),
-                        finished_at: kept.finished.or(kept.created),
-                    });
-                    out_parent.push(above);
-                    out_continuable.push((kept.continuable, kept.channel));
-                    own[i] = Some(o);
-                    anchor[i] = Some(o);
+                    None
+                };
+                match joins.filter(|_| kept.role == Role::Assistant) {
+                    Some(o) => {
+                        let (text_before, channel_before) = &out_continuable[o];
+                        let sep = if *text_before
+                            && kept.continuable
+                            && reasoning.is_none()
+                            && *channel_before == kept.channel
+                        {
+                            ""
+                        } else {
+                            "\n\n"
+                        };
+                        let message = &mut out[o];
+                        message.content.push_str(sep);
+                        message.content.push_str(&kept.content);
+                        if let Some(r) = reasoning {
+                            match &mut message.reasoning {
+                                Some(before) => {
+                                    before.push_str("\n\n");
+                                    before.push_str(&r);
+                                }
+                                None => message.reasoning = Some(r),
+                            }
+                        }
+                        if message.model.is_none() {
+                            message.model = model;
+                        }
+                        if let Some(f) = kept.finished.or(kept.created) {
+                            message.finished_at = Some(f);
+                        }
+                        if unknown_time[o] && kept.created.is_some() {
+                            message.created_at = kept.created.unwrap_or(0);
+                            unknown_time[o] = false;
+                        }
+                        out_continuable[o] = (kept.continuable, kept.channel);
+                        anchor[i] = Some(o);
+                        turn[i] = Some(o);
+                    }
+                    None => {
+                        let o = out.len();
+                        unknown_time.push(kept.created.is_none());
+                        out.push(Message {
+                            id: id_of(&keys[i]),
+                            conversation_id: format!("{SOURCE}:{source_id}"),
+                            parent_id: above.map(|a| out[a].id.clone()),
+                            role: kept.role,
+                            content: kept.content,
+                            reasoning,
+                            status: MessageStatus::Complete,
+                            error: None,
+                            provider_id: None,
+                            model,
+                            tokens_in: None,
+                            tokens_out: None,
+                            created_at: kept.created.unwrap_or(0),
+                            finished_at: kept.finished.or(kept.created),
+                        });
+                        out_parent.push(above);
+                        out_continuable.push((kept.continuable, kept.channel));
+                        anchor[i] = Some(o);
+                        turn[i] = (kept.role == Role::Assistant).then_some(o);
+                    }
                 }
             }
         }
@@ -549,13 +655,6 @@ pub(crate) fn parents_first(
     Err(at)
 }
 
-fn join_reasoning(a: Option<String>, b: Option<String>) -> Option<String> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(format!("{a}\n\n{b}")),
-        (a, b) => a.or(b),
-    }
-}
-
 fn string(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
 }
@@ -564,15 +663,33 @@ fn is_true(v: Option<&Value>) -> bool {
     matches!(v, Some(Value::Bool(true)))
 }
 
+/// The names of the Canvas documents made so far in a conversation, for labelling
+/// their updates (an update names only the document's id, or nothing).
+#[derive(Default)]
+struct CanvasNames {
+    by_id: HashMap<String, String>,
+    last: Option<String>,
+}
+
+/// Tools whose work ChatGPT shows behind "show work": the code sent to them and what it
+/// printed are kept.
+const CODE_TOOLS: &[&str] = &["python", "python_user_visible"];
+
 /// Decides whether a node is shown, and renders it.
-fn classify(message: Option<RawMessage>) -> Turn {
+fn classify(message: Option<RawMessage>, canvas: &mut CanvasNames) -> Turn {
     let skipped = Turn::Skipped { reasoning: None };
     let Some(m) = message else {
         return skipped;
     };
     let meta = m.metadata.unwrap_or_default();
     let content = m.content.unwrap_or_default();
-    let role = m.author.and_then(|a| a.role).unwrap_or_default();
+    let (role, author_name) = match m.author {
+        Some(a) => (
+            a.role.unwrap_or_default(),
+            string(a.name.as_ref()).map(str::to_owned),
+        ),
+        None => (String::new(), None),
+    };
     let kind = content.content_type.as_deref().unwrap_or("text");
     if kind == "thoughts" {
         return Turn::Skipped {
@@ -585,40 +702,116 @@ fn classify(message: Option<RawMessage>) -> Turn {
     if role == "system" && !is_true(meta.is_user_system_message.as_ref()) {
         return skipped;
     }
-    if m.recipient.as_deref().is_some_and(|r| r != "all") {
-        return skipped;
+    let created = m.create_time.ms().or(m.update_time.ms());
+    let assistant_step = |text: String| {
+        if text.trim().is_empty() {
+            return Turn::Skipped { reasoning: None };
+        }
+        Turn::Kept(Kept {
+            role: Role::Assistant,
+            content: text,
+            model: string(meta.model_slug.as_ref()).map(str::to_owned),
+            created,
+            finished: m.update_time.ms().or(created),
+            continuable: false,
+            channel: None,
+        })
+    };
+    match m.recipient.as_deref() {
+        None | Some("all") => {}
+        // The assistant talking to a tool: kept only where ChatGPT shows it.
+        Some(tool) if role == "assistant" => {
+            let text = string(content.text.as_ref()).unwrap_or("");
+            if text.trim().is_empty() {
+                return skipped;
+            }
+            return if CODE_TOOLS.contains(&tool) {
+                let language = string(content.language.as_ref())
+                    .filter(|l| !l.is_empty() && *l != "unknown")
+                    .unwrap_or("python");
+                assistant_step(format!("[Code: {language}]\n{}", fenced(language, text)))
+            } else if tool == "canmore.create_textdoc" {
+                assistant_step(canvas.created(text))
+            } else if tool == "canmore.update_textdoc" {
+                let id = meta
+                    .canvas
+                    .as_ref()
+                    .and_then(|c| c.get("textdoc_id"))
+                    .and_then(Value::as_str);
+                assistant_step(canvas.updated(text, id))
+            } else {
+                skipped
+            };
+        }
+        Some(_) => return skipped,
     }
     let images = tool_images(&content, meta.aggregate_result.as_ref());
+    if role == "tool" {
+        if kind == "execution_output"
+            && author_name
+                .as_deref()
+                .is_some_and(|n| CODE_TOOLS.contains(&n))
+        {
+            let mut text = match string(content.text.as_ref()).filter(|t| !t.trim().is_empty()) {
+                Some(t) => format!("[Code output]\n{}", fenced("", t)),
+                None => String::new(),
+            };
+            for _ in 0..images {
+                if !text.is_empty() {
+                    text.push_str("\n\n");
+                }
+                text.push_str("[image]");
+            }
+            return assistant_step(text);
+        }
+        // The tool's answer to a new Canvas document gives its id, which updates name.
+        if author_name.as_deref() == Some("canmore.create_textdoc") {
+            let id = meta
+                .canvas
+                .as_ref()
+                .and_then(|c| c.get("textdoc_id"))
+                .and_then(Value::as_str);
+            if let (Some(id), Some(name)) = (id, canvas.last.clone()) {
+                canvas.name(id, &name);
+            }
+        }
+        // Other tool output is noise, except the images it made (DALL·E, charts).
+        if images == 0 || HIDDEN_CONTENT.contains(&kind) {
+            return skipped;
+        }
+        let text = if kind == "execution_output" {
+            vec!["[image]"; images].join("\n\n")
+        } else {
+            render(kind, &content, &mut Vec::new())
+        };
+        return assistant_step(strip_citations(&text).into_owned());
+    }
     let role = match role.as_str() {
         "user" => Role::User,
         "assistant" => Role::Assistant,
         "system" => Role::System,
-        // Tool output is noise, except the images it made (DALL·E, charts).
-        "tool" if images > 0 => Role::Assistant,
         _ => return skipped,
     };
     if HIDDEN_CONTENT.contains(&kind) {
         return skipped;
     }
-    let mut text = if kind == "execution_output" {
-        vec!["[image]"; images].join("\n\n")
+    let mut attachments = if role == Role::User {
+        attachments(meta.attachments.as_ref())
     } else {
-        render(kind, &content)
+        Vec::new()
     };
-    if role == Role::User {
-        for name in attachment_names(meta.attachments.as_ref()) {
-            if !text.is_empty() {
-                text.push_str("\n\n");
-            }
-            text.push_str(&format!("[Attachment: {name}]"));
+    let mut text = render(kind, &content, &mut attachments);
+    for a in attachments.iter().filter(|a| !a.used) {
+        if !text.is_empty() {
+            text.push_str("\n\n");
         }
+        text.push_str(&format!("[Attachment: {}]", a.name));
     }
     // Outer whitespace stays until continuations are joined ("It is a " + "cat.").
     let text = strip_citations(&text).into_owned();
     if text.trim().is_empty() {
         return skipped;
     }
-    let created = m.create_time.ms().or(m.update_time.ms());
     Turn::Kept(Kept {
         continuable: role == Role::Assistant && kind == "text",
         role,
@@ -632,9 +825,131 @@ fn classify(message: Option<RawMessage>) -> Turn {
     })
 }
 
+impl CanvasNames {
+    /// A new Canvas document (`{"name", "type", "content"}`), labelled with its name.
+    fn created(&mut self, text: &str) -> String {
+        let Ok(doc) = serde_json::from_str::<Value>(text) else {
+            return format!("[Canvas]\n{}", fenced("", text));
+        };
+        let name = string(doc.get("name"))
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or("Untitled")
+            .to_owned();
+        let body = string(doc.get("content")).unwrap_or("");
+        let info = canvas_language(string(doc.get("type")));
+        self.last = Some(name.clone());
+        format!("[Canvas: {name}]\n{}", fenced(info, body))
+    }
+
+    /// Changes to a Canvas document (`{"updates": [{"pattern", "replacement",
+    /// "multiple"}]}`): a full rewrite (pattern `.*`) shows the new text; others show
+    /// what was replaced by what.
+    fn updated(&mut self, text: &str, id: Option<&str>) -> String {
+        let name = id
+            .and_then(|id| self.by_id.get(id))
+            .or(self.last.as_ref())
+            .map(|n| format!("[Canvas update: {n}]"))
+            .unwrap_or_else(|| "[Canvas update]".into());
+        let updates = serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|v| v.get("updates").and_then(Value::as_array).cloned());
+        let Some(updates) = updates else {
+            return format!("{name}\n{}", fenced("", text));
+        };
+        let mut out = name;
+        for u in &updates {
+            let pattern = string(u.get("pattern")).unwrap_or("");
+            let replacement = string(u.get("replacement")).unwrap_or("");
+            if pattern == ".*" {
+                out.push_str(&format!("\n{}", fenced("", replacement)));
+            } else {
+                let every = if is_true(u.get("multiple")) {
+                    "every match of"
+                } else {
+                    "the first match of"
+                };
+                out.push_str(&format!(
+                    "\nReplace {every}\n{}\nwith\n{}",
+                    fenced("", pattern),
+                    fenced("", replacement)
+                ));
+            }
+        }
+        out
+    }
+
+    /// Remembers the name of the document with `id` (from the tool's answer).
+    fn name(&mut self, id: &str, name: &str) {
+        self.by_id.insert(id.to_owned(), name.to_owned());
+    }
+}
+
+/// The fence info for a Canvas document's `type`: `document` is Markdown, `code/rust`
+/// is Rust.
+fn canvas_language(kind: Option<&str>) -> &str {
+    match kind {
+        Some("document") | None => "markdown",
+        Some(k) => k.strip_prefix("code/").unwrap_or(k),
+    }
+}
+
+/// A file attached to a user message (the file itself is not in the export).
+struct Attached<'a> {
+    id: Option<&'a str>,
+    name: &'a str,
+    image: bool,
+    /// Already shown where its image part is.
+    used: bool,
+}
+
+/// The files attached to a message.
+fn attachments(attachments: Option<&Value>) -> Vec<Attached<'_>> {
+    attachments
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|a| {
+                    let name = a.get("name").and_then(Value::as_str)?.trim();
+                    (!name.is_empty()).then(|| Attached {
+                        id: a
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .filter(|i| !i.is_empty()),
+                        name,
+                        image: a
+                            .get("mime_type")
+                            .and_then(Value::as_str)
+                            .is_some_and(|m| m.starts_with("image/")),
+                        used: false,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The marker for an uploaded image: the attachment it is (by id, else the next image
+/// attachment not yet shown), by name, once.
+fn image_marker(pointer: Option<&str>, attachments: &mut [Attached<'_>]) -> Cow<'static, str> {
+    let by_id = pointer.and_then(|p| {
+        attachments
+            .iter()
+            .position(|a| !a.used && a.id.is_some_and(|id| p.ends_with(id)))
+    });
+    let found = by_id.or_else(|| attachments.iter().position(|a| !a.used && a.image));
+    match found {
+        Some(i) => {
+            attachments[i].used = true;
+            Cow::Owned(format!("[Attachment: {}]", attachments[i].name))
+        }
+        None => Cow::Borrowed("[image]"),
+    }
+}
+
 /// A message's text: `parts` for text and multimodal messages, a fenced block for code,
 /// and for anything else `text`, then `result`, then a marker naming the type.
-fn render(kind: &str, content: &RawContent) -> String {
+fn render(kind: &str, content: &RawContent, attachments: &mut [Attached<'_>]) -> String {
     match (kind, &content.parts) {
         ("text", Some(parts)) if parts.iter().all(|p| p.is_string() || p.is_null()) => {
             parts.iter().filter_map(Value::as_str).collect()
@@ -658,7 +973,10 @@ fn render(kind: &str, content: &RawContent) -> String {
                                     .filter(|p| !p.is_empty());
                                 pieces.push(match prompt {
                                     Some(p) => Cow::Owned(format!("[image: {p}]")),
-                                    None => Cow::Borrowed("[image]"),
+                                    None => image_marker(
+                                        o.get("asset_pointer").and_then(Value::as_str),
+                                        attachments,
+                                    ),
                                 });
                             }
                             Some(
@@ -740,43 +1058,54 @@ fn tool_images(content: &RawContent, aggregate: Option<&Value>) -> usize {
     in_parts + in_output
 }
 
-/// The names of the files attached to a message (the files are not in the export).
-fn attachment_names(attachments: Option<&Value>) -> Vec<&str> {
-    attachments
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|a| a.get("name").and_then(Value::as_str))
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Removes citation markers a reader would see as garbage: the private-use
 /// `U+E200 … U+E201` spans of newer exports and the `【12†source】` marks of older ones.
+///
+/// One pass: where the next closing mark is, is remembered rather than searched for
+/// again at every opening one (searching made 300,000 unclosed markers take 14 s).
 fn strip_citations(text: &str) -> Cow<'_, str> {
     if !text.contains(['\u{e200}', '\u{e201}', '\u{e202}', '【']) {
         return Cow::Borrowed(text);
     }
+    /// The next `mark` at or after `from`, reusing `cached` while it is still ahead.
+    fn next_at(
+        text: &str,
+        mark: char,
+        from: usize,
+        cached: &mut Option<Option<usize>>,
+    ) -> Option<usize> {
+        match *cached {
+            Some(Some(at)) if at >= from => Some(at),
+            // None found before: there is none further on either.
+            Some(None) => None,
+            _ => {
+                let found = text[from..].find(mark).map(|i| i + from);
+                *cached = Some(found);
+                found
+            }
+        }
+    }
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
+    let mut close_span: Option<Option<usize>> = None;
+    let mut close_mark: Option<Option<usize>> = None;
+    let mut at = 0;
+    while let Some(c) = text[at..].chars().next() {
+        let after = at + c.len_utf8();
         match c {
             '\u{e200}' => {
-                rest = match rest.find('\u{e201}') {
-                    Some(end) => &rest[end + '\u{e201}'.len_utf8()..],
-                    None => &rest[c.len_utf8()..],
+                at = match next_at(text, '\u{e201}', after, &mut close_span) {
+                    Some(end) => end + '\u{e201}'.len_utf8(),
+                    None => after,
                 };
                 continue;
             }
             '\u{e201}' | '\u{e202}' => {}
             '【' => {
-                if let Some(end) = rest.find('】') {
-                    let inner = &rest[c.len_utf8()..end];
-                    if inner.contains('†') && inner.chars().count() <= 80 {
-                        rest = &rest[end + '】'.len_utf8()..];
+                if let Some(end) = next_at(text, '】', after, &mut close_mark) {
+                    // At most 80 characters of at most 4 bytes; longer is no citation.
+                    let inner = &text[after..end];
+                    if inner.len() <= 320 && inner.contains('†') && inner.chars().count() <= 80 {
+                        at = end + '】'.len_utf8();
                         continue;
                     }
                 }
@@ -784,7 +1113,7 @@ fn strip_citations(text: &str) -> Cow<'_, str> {
             }
             _ => out.push(c),
         }
-        rest = &rest[c.len_utf8()..];
+        at = after;
     }
     Cow::Owned(out)
 }
@@ -840,7 +1169,7 @@ mod tests {
 
     fn convert_json(v: Value) -> std::result::Result<ConversationTree, String> {
         let raw: RawConversation = serde_json::from_value(v).unwrap();
-        convert(raw).map_err(|p| p.locate("c.json", 0).to_string())
+        convert(raw).map_err(|p| p.locate("c.json", 0).to_error().to_string())
     }
 
     fn visible(tree: &ConversationTree) -> Vec<(Role, String)> {
@@ -899,7 +1228,7 @@ mod tests {
     }
 
     #[test]
-    fn tool_turns_are_skipped_and_the_tree_goes_through_them() {
+    fn code_and_its_output_are_kept_in_the_reply_and_the_tree_goes_through_hidden_steps() {
         let code = json!({
             "author": {"role": "assistant"}, "recipient": "python", "create_time": 2.0,
             "content": {"content_type": "code", "language": "python", "text": "print(1+1)"}
@@ -929,8 +1258,266 @@ mod tests {
             Some("chatgpt:conv-1:u")
         );
         assert_eq!(
+            tree.messages[1].content,
+            "[Code: python]\n```python\nprint(1+1)\n```\n\n[Code output]\n```\n2\n```\n\nIt is 2."
+        );
+        assert_eq!(
             tree.messages[1].reasoning.as_deref(),
             Some("Adding\none plus one")
+        );
+    }
+
+    fn step(role: &str, recipient: &str, content: Value, time: f64) -> Value {
+        json!({
+            "author": {"role": role, "name": if role == "tool" { json!(recipient) } else { Value::Null }},
+            "create_time": time, "recipient": if role == "tool" { "all" } else { recipient },
+            "content": content, "metadata": {}
+        })
+    }
+
+    #[test]
+    fn canvas_documents_and_their_updates_are_kept_with_their_title() {
+        let doc = json!({"name": "Trip plan", "type": "document", "content": "# Lisbon\n\nDay 1: Alfama"});
+        let update = json!({"updates": [
+            {"pattern": ".*", "multiple": false, "replacement": "# Lisbon\n\nDay 1: Belém"},
+            {"pattern": "Belém", "multiple": true, "replacement": "Sintra"}
+        ]});
+        let code_doc = json!({"name": "fib", "type": "code/rust", "content": "fn fib() {}"});
+        let tree = convert_json(conversation(
+            vec![
+                node("u", None, &["c"], msg("user", "Plan a trip", 1.0)),
+                node("c", Some("u"), &["r"], step("assistant", "canmore.create_textdoc",
+                    json!({"content_type": "code", "language": "json", "text": doc.to_string()}), 2.0)),
+                node("r", Some("c"), &["a"], {
+                    let mut r = step("tool", "canmore.create_textdoc",
+                        json!({"content_type": "text", "parts": ["Successfully created text document 'Trip plan'"]}), 3.0);
+                    r["metadata"] = json!({"canvas": {"textdoc_id": "doc-1"}});
+                    r
+                }),
+                node("a", Some("r"), &["u2"], msg("assistant", "I drafted it.", 4.0)),
+                node("u2", Some("a"), &["e"], msg("user", "Go to Belém, then Sintra", 5.0)),
+                node("e", Some("u2"), &["k"], {
+                    let mut e = step("assistant", "canmore.update_textdoc",
+                        json!({"content_type": "code", "text": update.to_string()}), 6.0);
+                    e["metadata"] = json!({"canvas": {"textdoc_id": "doc-1"}});
+                    e
+                }),
+                node("k", Some("e"), &[], step("assistant", "canmore.create_textdoc",
+                    json!({"content_type": "code", "text": code_doc.to_string()}), 7.0)),
+            ],
+            "k",
+        ))
+        .unwrap();
+        let path = visible(&tree);
+        assert_eq!(path.len(), 4, "{path:?}");
+        assert_eq!(
+            path[1].1,
+            "[Canvas: Trip plan]\n```markdown\n# Lisbon\n\nDay 1: Alfama\n```\n\nI drafted it."
+        );
+        assert_eq!(
+            path[3].1,
+            "[Canvas update: Trip plan]\n```\n# Lisbon\n\nDay 1: Belém\n```\n\
+             Replace every match of\n```\nBelém\n```\nwith\n```\nSintra\n```\n\n\
+             [Canvas: fib]\n```rust\nfn fib() {}\n```"
+        );
+        assert!(tree
+            .messages
+            .iter()
+            .all(|m| !m.content.contains("Successfully created")));
+    }
+
+    #[test]
+    fn a_tool_step_and_the_text_after_it_are_one_turn_and_branches_stay_apart() {
+        let dalle = json!({
+            "author": {"role": "tool", "name": "dalle.text2im"}, "create_time": 3.0, "recipient": "all",
+            "content": {"content_type": "multimodal_text", "parts": [
+                {"content_type": "image_asset_pointer", "asset_pointer": "file-service://f", "metadata": {"dalle": {"prompt": "A cat"}}}
+            ]}
+        });
+        let tree = convert_json(conversation(
+            vec![
+                node("u", None, &["alt", "d"], msg("user", "Draw a cat", 1.0)),
+                node(
+                    "alt",
+                    Some("u"),
+                    &[],
+                    msg("assistant", "I cannot draw.", 1.5),
+                ),
+                node(
+                    "d",
+                    Some("u"),
+                    &["i"],
+                    step(
+                        "assistant",
+                        "dalle.text2im",
+                        json!({"content_type": "code", "text": "{\"prompt\": \"A cat\"}"}),
+                        2.0,
+                    ),
+                ),
+                node("i", Some("d"), &["t2"], dalle),
+                node(
+                    "t2",
+                    Some("i"),
+                    &["u2"],
+                    msg("assistant", "Here is your cat.", 5.0),
+                ),
+                node("u2", Some("t2"), &["x"], msg("user", "Thanks", 6.0)),
+                node(
+                    "x",
+                    Some("u2"),
+                    &[],
+                    msg("assistant", "You're welcome.", 7.0),
+                ),
+            ],
+            "x",
+        ))
+        .unwrap();
+        assert_eq!(
+            visible(&tree),
+            vec![
+                (Role::User, "Draw a cat".into()),
+                (
+                    Role::Assistant,
+                    "[image: A cat]\n\nHere is your cat.".into()
+                ),
+                (Role::User, "Thanks".into()),
+                (Role::Assistant, "You're welcome.".into()),
+            ]
+        );
+        // The other reply to the question stays its own branch beside the turn.
+        let under: Vec<&str> = tree
+            .messages
+            .iter()
+            .filter(|m| m.parent_id.as_deref() == Some("chatgpt:conv-1:u"))
+            .map(|m| m.content.as_str())
+            .collect();
+        assert_eq!(
+            under,
+            vec!["I cannot draw.", "[image: A cat]\n\nHere is your cat."]
+        );
+        assert_eq!(tree.messages.len(), 5);
+        // No two assistant messages in a row on any path.
+        let by_id: HashMap<&str, &Message> =
+            tree.messages.iter().map(|m| (m.id.as_str(), m)).collect();
+        for m in &tree.messages {
+            if let Some(p) = m.parent_id.as_deref() {
+                assert!(
+                    !(m.role == Role::Assistant && by_id[p].role == Role::Assistant),
+                    "{m:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn replies_without_a_model_get_the_conversations_default() {
+        let mut no_model = msg("assistant", "Hi there", 2.0);
+        no_model["metadata"] = json!({});
+        let mut c = conversation(
+            vec![
+                node("u", None, &["a"], msg("user", "Hi", 1.0)),
+                node("a", Some("u"), &[], no_model),
+            ],
+            "a",
+        );
+        c["default_model_slug"] = json!("gpt-4-turbo");
+        let tree = convert_json(c).unwrap();
+        assert_eq!(tree.messages[1].model.as_deref(), Some("gpt-4-turbo"));
+        assert_eq!(tree.messages[0].model, None, "a user message has no model");
+    }
+
+    #[test]
+    fn an_uploaded_image_is_marked_once_with_its_name() {
+        let upload = json!({
+            "author": {"role": "user"}, "create_time": 1.0, "recipient": "all",
+            "content": {"content_type": "multimodal_text", "parts": [
+                {"content_type": "image_asset_pointer", "asset_pointer": "sediment://file_b2"},
+                {"content_type": "image_asset_pointer", "asset_pointer": "file-service://file-a1"},
+                "Compare these"
+            ]},
+            "metadata": {"attachments": [
+                {"id": "file-a1", "name": "first.png", "mime_type": "image/png"},
+                {"id": "file_b2", "name": "second.jpg", "mime_type": "image/jpeg"},
+                {"id": "file-c3", "name": "notes.pdf", "mime_type": "application/pdf"}
+            ]}
+        });
+        let tree = convert_json(conversation(vec![node("u", None, &[], upload)], "u")).unwrap();
+        assert_eq!(
+            tree.messages[0].content,
+            "[Attachment: second.jpg]\n\n[Attachment: first.png]\n\nCompare these\n\n[Attachment: notes.pdf]"
+        );
+    }
+
+    #[test]
+    fn a_long_reasoning_chain_keeps_each_text_once() {
+        // 20,000 reasoning steps of 200 bytes: copying the text so far into every step
+        // held 40 GB; each step now holds its own text only.
+        const STEPS: usize = 20_000;
+        let piece = "x".repeat(190);
+        let mut nodes = vec![node("u", None, &["t0"], msg("user", "Think hard", 1.0))];
+        for k in 0..STEPS {
+            let next = if k + 1 < STEPS {
+                format!("t{}", k + 1)
+            } else {
+                "a".into()
+            };
+            nodes.push(node(
+                &format!("t{k}"),
+                Some(&if k == 0 { "u".into() } else { format!("t{}", k - 1) }),
+                &[next.as_str()],
+                json!({
+                    "author": {"role": "assistant"}, "recipient": "all", "create_time": 2.0,
+                    "content": {"content_type": "thoughts", "thoughts": [{"summary": format!("{k:06}"), "content": piece}]}
+                }),
+            ));
+        }
+        nodes.push(node(
+            "a",
+            Some(&format!("t{}", STEPS - 1)),
+            &[],
+            msg("assistant", "Done.", 3.0),
+        ));
+        let tree = convert_json(conversation(nodes, "a")).unwrap();
+        let reasoning = tree.messages[1].reasoning.as_deref().unwrap();
+        let one = format!("000000\n{piece}").len();
+        assert_eq!(reasoning.len(), STEPS * one + (STEPS - 1) * 2);
+        assert!(reasoning.starts_with("000000\n") && reasoning.contains("\n\n019999\n"));
+
+        // The pending chain itself: every step holds only its own piece.
+        let mut chain = None;
+        for k in 0..STEPS {
+            chain = Reasoning::after(chain, Some(format!("{k:06}")));
+        }
+        let mut held = 0;
+        let mut at = chain.as_deref();
+        while let Some(r) = at {
+            held += r.own_bytes();
+            at = r.before.as_deref();
+        }
+        assert_eq!(held, STEPS * 6);
+    }
+
+    #[test]
+    fn citations_are_removed_in_one_pass_however_many_markers_are_unclosed() {
+        // A million opening markers with no closing one: each is dropped, the text kept.
+        let text = "a\u{e200}b".repeat(1_000_000);
+        assert_eq!(strip_citations(&text), "ab".repeat(1_000_000));
+        let text = "a【b".repeat(1_000_000);
+        assert_eq!(strip_citations(&text), text);
+        // Unclosed markers before real citations do not hide them.
+        assert_eq!(
+            strip_citations("Paris\u{e200}cite\u{e202}t1\u{e201} big【3†source】! x\u{e200}y【z"),
+            "Paris big! xy【z"
+        );
+        assert_eq!(
+            strip_citations("【1†a】【2†b】 and 【no】 and 【x】"),
+            " and 【no】 and 【x】"
+        );
+        let long = format!("【{}†】", "y".repeat(100));
+        assert_eq!(
+            strip_citations(&long),
+            long,
+            "longer than 80 characters: not a citation"
         );
     }
 
@@ -958,7 +1545,7 @@ mod tests {
             vec![
                 (
                     Role::User,
-                    "[image]\n\nwhat is this?\n\n[Attachment: photo.png]".into()
+                    "[Attachment: photo.png]\n\nwhat is this?".into()
                 ),
                 (Role::Assistant, "It is a cat.".into())
             ]

@@ -19,24 +19,32 @@ use serde_json::Value;
 
 use hearth_vault::{Conversation, ConversationTree, Message, MessageStatus, Role};
 
-use super::chatgpt::{fenced, label, latest_leaf, parents_first, title_from_path, Problem, Times};
-use super::detect::stream_array;
+use super::chatgpt::{fenced, latest_leaf, parents_first, title_from_path, Times};
+use super::detect::{stream_array, Piece, Rejected};
 use crate::error::Result;
 
 /// The `source` of conversations imported from Claude.ai.
 pub const SOURCE: &str = "claude";
 
-/// Reads one Claude.ai export file and hands each conversation, converted, to `each`, in
-/// file order. `file` names the file in errors.
+/// Reads one Claude.ai export file and hands each conversation, converted (or, if it
+/// cannot be, named with the reason), to `each`, in file order. `file` names the file
+/// in errors.
 pub fn read(
     reader: impl Read,
     file: &str,
-    each: &mut dyn FnMut(ConversationTree) -> Result<()>,
+    each: &mut dyn FnMut(Piece) -> Result<()>,
 ) -> Result<()> {
-    stream_array(reader, file, "Claude.ai", |raw: RawConversation, index| {
-        let tree = convert(raw).map_err(|e| e.locate(file, index))?;
-        each(tree)
-    })
+    stream_array(
+        reader,
+        file,
+        "Claude.ai",
+        |raw: std::result::Result<RawConversation, Rejected>, index| {
+            each(match raw.and_then(convert) {
+                Ok(tree) => Piece::Tree(tree),
+                Err(rejected) => Piece::NotConverted(rejected.locate(file, index)),
+            })
+        },
+    )
 }
 
 /// A conversation as the export has it. Unknown keys are ignored.
@@ -89,11 +97,12 @@ struct Attachment {
 }
 
 /// Converts one conversation.
-fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Problem> {
+fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Rejected> {
     let uuid = raw.uuid.clone().filter(|u| !u.trim().is_empty());
-    let problem = |why: String| Problem {
+    let problem = |why: String| Rejected {
         why,
-        label: label(raw.name.as_deref(), uuid.as_deref()),
+        title: raw.name.as_deref().map(|t| t.chars().take(200).collect()),
+        id: uuid.clone(),
     };
     let Some(uuid) = uuid.clone() else {
         return Err(problem("it has no `uuid`".into()));
@@ -355,7 +364,7 @@ mod tests {
 
     fn convert_json(v: Value) -> std::result::Result<ConversationTree, String> {
         let raw: RawConversation = serde_json::from_value(v).unwrap();
-        convert(raw).map_err(|p| p.locate("c.json", 2).to_string())
+        convert(raw).map_err(|p| p.locate("c.json", 2).to_error().to_string())
     }
 
     fn visible(tree: &ConversationTree) -> Vec<String> {

@@ -7,19 +7,24 @@
 //! bounded channel hands it from the parsing thread to the thread writing the vault (which
 //! also lets parsing and writing use two cores).
 
+use std::cell::Cell;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use hearth_vault::{ConversationTree, ImportReport, Passphrase};
 
+use super::budget::{too_large, GuardState, Inflated, JsonGuard, TooLarge};
 use crate::error::{EngineError, Result};
 use crate::Engine;
 
@@ -47,29 +52,118 @@ impl fmt::Display for ImportFormat {
     }
 }
 
+/// How to import a file.
+#[derive(Clone, Copy)]
+pub struct ImportOptions<'a> {
+    /// Which export the file holds.
+    pub format: ImportFormat,
+    /// The passphrase of an encrypted Hearth archive (not used for other files).
+    pub archive_passphrase: Option<&'a Passphrase>,
+    /// All or nothing: a conversation that cannot be converted fails the whole import,
+    /// instead of being left out and named in [`ImportOutcome::not_converted`].
+    pub strict: bool,
+}
+
+impl ImportOptions<'_> {
+    /// Recognise the format, no passphrase, not strict.
+    pub fn auto() -> Self {
+        ImportOptions {
+            format: ImportFormat::Auto,
+            archive_passphrase: None,
+            strict: false,
+        }
+    }
+}
+
+/// What an import did: the counts, and the conversations of a well-formed export that
+/// could not be converted and were left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    /// Conversations added, already present, and messages added.
+    pub report: ImportReport,
+    /// Conversations left out, in file order (always empty for Hearth's own exports and
+    /// for strict imports).
+    pub not_converted: Vec<NotConverted>,
+}
+
+/// A conversation of an export that could not be converted, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotConverted {
+    /// The file (or zip entry) holding it.
+    pub file: String,
+    /// Its position in that file, from 1.
+    pub number: u64,
+    /// Its title, as far as it could be read (at most 200 characters).
+    pub title: Option<String>,
+    /// Its id in the export, as far as it could be read.
+    pub id: Option<String>,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl NotConverted {
+    /// `"Title" (id)`, as far as they are known.
+    pub fn label(&self) -> String {
+        super::chatgpt::label(self.title.as_deref(), self.id.as_deref())
+    }
+
+    /// The error a strict import (or one where no conversation converted) fails with.
+    pub fn to_error(&self) -> EngineError {
+        EngineError::Invalid(format!(
+            "{}: conversation {} {}: {}; nothing was imported",
+            self.file,
+            self.number,
+            self.label(),
+            self.reason
+        ))
+    }
+}
+
+/// One item an export reader hands over.
+pub enum Piece {
+    /// A converted conversation.
+    Tree(ConversationTree),
+    /// A conversation left out.
+    NotConverted(NotConverted),
+}
+
 impl Engine {
-    /// Imports every conversation in the file or folder at `path`: all or nothing, and
-    /// skipping conversations already in the vault (so importing twice adds nothing).
-    /// `progress` is called after each conversation with the counts so far. An
-    /// encrypted Hearth archive needs [`Engine::import_file_with_passphrase`].
+    /// Imports every conversation in the file or folder at `path` (see
+    /// [`Engine::import_file_with`]), recognising its format if `format` is
+    /// [`ImportFormat::Auto`]. An encrypted Hearth archive needs
+    /// [`Engine::import_file_with`] and its passphrase.
     pub fn import_file(
         &self,
         path: &Path,
         format: ImportFormat,
         progress: impl FnMut(&ImportReport),
-    ) -> Result<ImportReport> {
-        self.import_file_with_passphrase(path, format, None, progress)
+    ) -> Result<ImportOutcome> {
+        self.import_file_with(
+            path,
+            ImportOptions {
+                format,
+                ..ImportOptions::auto()
+            },
+            progress,
+        )
     }
 
-    /// As [`Engine::import_file`], with the passphrase that opens an encrypted Hearth
-    /// archive (see [`is_archive`]); it is not used for other files.
-    pub fn import_file_with_passphrase(
+    /// Imports every conversation in the file or folder at `path`, skipping those
+    /// already in the vault (so importing twice adds nothing), in one transaction.
+    /// `progress` is called after each conversation with the counts so far.
+    ///
+    /// A file that is not valid JSON, is cut short, is not an export, or breaks a limit
+    /// of [`budget`](super::budget) adds nothing. In a well-formed export, a conversation
+    /// that cannot be converted is left out and named in the outcome, and the others
+    /// are imported; with [`ImportOptions::strict`] it fails the whole import instead.
+    /// If no conversation converts at all, the import fails with the first one's reason.
+    pub fn import_file_with(
         &self,
         path: &Path,
-        format: ImportFormat,
-        archive_passphrase: Option<&Passphrase>,
+        options: ImportOptions<'_>,
         progress: impl FnMut(&ImportReport),
-    ) -> Result<ImportReport> {
+    ) -> Result<ImportOutcome> {
+        let format = options.format;
         let sources = Sources::find(path)?;
         if let Sources::Archive(archive) = &sources {
             if !matches!(format, ImportFormat::Auto | ImportFormat::Hearth) {
@@ -78,7 +172,7 @@ impl Engine {
                     archive.display()
                 )));
             }
-            let Some(passphrase) = archive_passphrase else {
+            let Some(passphrase) = options.archive_passphrase else {
                 return Err(EngineError::Invalid(format!(
                     "{}: this is an encrypted Hearth archive and needs its passphrase; nothing was imported",
                     archive.display()
@@ -87,6 +181,7 @@ impl Engine {
             let file = File::open(archive).map_err(|e| cannot_read(archive, &e))?;
             return self
                 .import_hearth_archive(file, passphrase, progress)
+                .map(whole)
                 .map_err(|e| name_file(e, archive));
         }
         let format = match format {
@@ -94,16 +189,18 @@ impl Engine {
             chosen => chosen,
         };
         match format {
-            ImportFormat::ChatGpt => self.import_trees(
+            ImportFormat::ChatGpt => self.import_pieces(
                 pipe(move |each| {
                     sources.read_each(|reader, file| super::chatgpt::read(reader, file, each))
                 }),
+                options.strict,
                 progress,
             ),
-            ImportFormat::Claude => self.import_trees(
+            ImportFormat::Claude => self.import_pieces(
                 pipe(move |each| {
                     sources.read_each(|reader, file| super::claude::read(reader, file, each))
                 }),
+                options.strict,
                 progress,
             ),
             ImportFormat::Hearth | ImportFormat::Auto => match &sources {
@@ -111,6 +208,7 @@ impl Engine {
                     let json = &files[0];
                     let file = File::open(json).map_err(|e| cannot_read(json, &e))?;
                     self.import_hearth_json(file, progress)
+                        .map(whole)
                         .map_err(|e| name_file(e, json))
                 }
                 _ => Err(EngineError::Invalid(format!(
@@ -119,6 +217,46 @@ impl Engine {
                 ))),
             },
         }
+    }
+
+    /// Adds the trees of `pieces`, collecting those left out (or, when `strict`,
+    /// failing on the first).
+    fn import_pieces(
+        &self,
+        pieces: Pipe,
+        strict: bool,
+        progress: impl FnMut(&ImportReport),
+    ) -> Result<ImportOutcome> {
+        let mut not_converted = Vec::new();
+        let trees = pieces.filter_map(|piece| match piece {
+            Ok(Piece::Tree(tree)) => Some(Ok(tree)),
+            Ok(Piece::NotConverted(n)) if strict => Some(Err(n.to_error())),
+            Ok(Piece::NotConverted(n)) => {
+                not_converted.push(n);
+                None
+            }
+            Err(e) => Some(Err(e)),
+        });
+        let report = self.import_trees(trees, progress)?;
+        if report.added == 0 && report.skipped == 0 {
+            if let Some(first) = not_converted.first() {
+                // Nothing in the file converted: it is most likely not this kind of
+                // export at all, and nothing was added.
+                return Err(first.to_error());
+            }
+        }
+        Ok(ImportOutcome {
+            report,
+            not_converted,
+        })
+    }
+}
+
+/// The outcome of an import that is all or nothing by nature (Hearth's own exports).
+fn whole(report: ImportReport) -> ImportOutcome {
+    ImportOutcome {
+        report,
+        not_converted: Vec::new(),
     }
 }
 
@@ -157,12 +295,13 @@ pub const MAX_ZIP_ENTRY_BYTES: u64 = 32 << 30;
 /// than this ratio (plus some slack for tiny entries) is lying about its size.
 const MAX_DEFLATE_RATIO: u64 = 1100;
 
+/// How many conversations recognising an export looks at, at most, for one with the
+/// key that says whose export it is.
+const SNIFF_CONVERSATIONS: usize = 16;
+
 /// Conversations handed from the parsing thread to the vault writer at most this far
 /// ahead, so memory stays bounded however fast the parser is.
 const PIPE_DEPTH: usize = 32;
-
-/// Bytes read from a file or zip entry at a time.
-const READ_BUFFER: usize = 1 << 16;
 
 /// Where the conversation JSON of an export lives.
 #[derive(Debug, Clone)]
@@ -252,11 +391,18 @@ impl Sources {
             }
             Sources::Zip { path, entries } => {
                 let file = File::open(path).map_err(|e| cannot_read(path, &e))?;
+                let zip_len = file.metadata().map_err(|e| cannot_read(path, &e))?.len();
+                let budget = super::budget::zip_inflate_budget(zip_len);
+                let left = Rc::new(Cell::new(budget));
                 let mut archive = zip::ZipArchive::new(file).map_err(|e| bad_zip(path, &e))?;
                 for name in entries {
                     let label = format!("{name} in {}", path.display());
                     let entry = archive.by_name(name).map_err(|e| bad_zip(path, &e))?;
-                    let mut reader = checked_entry(entry, &label)?;
+                    let mut reader = Inflated {
+                        inner: checked_entry(entry, &label)?,
+                        left: left.clone(),
+                        budget,
+                    };
                     read(&mut reader, &label)?;
                 }
                 Ok(())
@@ -358,6 +504,17 @@ fn conversation_files<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> 
     found.into_iter().map(|f| f.2).collect()
 }
 
+/// The error for a read that failed below the JSON parser: a limit, or the file.
+fn read_failed(file: &str, e: serde_json::Error) -> EngineError {
+    let e = io::Error::from(e);
+    match too_large(&e) {
+        Some(limit) => EngineError::Invalid(format!("{file}: {limit}; nothing was imported")),
+        None => EngineError::Invalid(format!(
+            "{file}: cannot read it ({e}); nothing was imported"
+        )),
+    }
+}
+
 fn cannot_read(path: &Path, e: &io::Error) -> EngineError {
     EngineError::Invalid(format!("cannot read {}: {e}", path.display()))
 }
@@ -378,7 +535,8 @@ fn sniff(sources: &Sources) -> Result<ImportFormat> {
         if found.is_some() {
             return Ok(());
         }
-        let mut de = serde_json::Deserializer::from_reader(BufReader::new(reader));
+        let (guarded, _) = JsonGuard::new(reader);
+        let mut de = serde_json::Deserializer::from_reader(guarded);
         let mut seen = Sniffed::Nothing;
         // The sniffer stops as soon as it knows, which serde_json reports as an error;
         // only an error before anything was recognised matters.
@@ -395,6 +553,7 @@ fn sniff(sources: &Sources) -> Result<ImportFormat> {
         (_, Some((file, e))) if e.is_eof() => Err(EngineError::Invalid(format!(
             "{file}: the file ends early ({e}); nothing was imported"
         ))),
+        (_, Some((file, e))) if e.is_io() => Err(read_failed(&file, e)),
         (_, Some((file, e))) => Err(EngineError::Invalid(format!(
             "{file}: not a ChatGPT, Claude.ai or Hearth export: {e}; nothing was imported"
         ))),
@@ -444,11 +603,18 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let first = seq.next_element_seed(FirstConversation {
-            seen: &mut *self.seen,
-        })?;
-        if first.is_none() {
-            *self.seen = Sniffed::Empty;
+        // A conversation can lack the telling key (ChatGPT exports hold some without a
+        // `mapping`), so a few are looked at.
+        for _ in 0..SNIFF_CONVERSATIONS {
+            let next = seq.next_element_seed(FirstConversation {
+                seen: &mut *self.seen,
+            })?;
+            match next {
+                None if *self.seen == Sniffed::Nothing => *self.seen = Sniffed::Empty,
+                Some(()) if *self.seen == Sniffed::Unknown => continue,
+                _ => {}
+            }
+            break;
         }
         Err(de::Error::custom("recognised"))
     }
@@ -567,9 +733,12 @@ impl<'de> Visitor<'de> for FirstConversation<'_> {
 }
 
 /// Streams the conversations of one export file: a top-level array, or an object with a
-/// `"conversations"` array (other keys are skipped). Each element is deserialized as `T`
-/// and handed to `each` with its position, then dropped, so memory holds one
-/// conversation at a time. Errors name `file` and, for JSON errors, the line and column.
+/// `"conversations"` array (other keys are skipped). Each element is read whole (within
+/// the limits of [`budget`](super::budget)), then deserialized as `T` and handed to
+/// `each` with its position, then dropped, so memory holds one conversation at a time.
+/// An element of the wrong shape, or holding a string past the limit, is handed over as
+/// a [`Rejected`] instead. Errors (invalid JSON, a file cut short, a limit) name `file`
+/// and, for JSON errors, the line and column.
 pub(crate) fn stream_array<T, F>(
     reader: impl Read,
     file: &str,
@@ -578,18 +747,18 @@ pub(crate) fn stream_array<T, F>(
 ) -> Result<()>
 where
     T: for<'de> Deserialize<'de>,
-    F: FnMut(T, usize) -> Result<()>,
+    F: FnMut(std::result::Result<T, Rejected>, usize) -> Result<()>,
 {
+    let (guarded, guard) = JsonGuard::new(reader);
     let mut state = StreamState {
         each: &mut each,
         failure: None,
         index: 0,
         found: false,
+        guard,
         item: PhantomData,
     };
-    // serde_json reads byte by byte; a concrete BufReader makes each byte a buffer read.
-    let mut de =
-        serde_json::Deserializer::from_reader(BufReader::with_capacity(READ_BUFFER, reader));
+    let mut de = serde_json::Deserializer::from_reader(guarded);
     let parsed = de
         .deserialize_any(Stream { state: &mut state })
         .and_then(|()| de.end());
@@ -601,6 +770,17 @@ where
         Ok(()) => Err(EngineError::Invalid(format!(
             "{file}: not a {what} export: expected an array of conversations; nothing was imported"
         ))),
+        Err(e) if e.is_io() => {
+            let e = io::Error::from(e);
+            Err(EngineError::Invalid(match too_large(&e) {
+                Some(limit @ TooLarge::Conversation) => format!(
+                    "{file}: conversation {}: {limit}; nothing was imported",
+                    state.index + 1
+                ),
+                Some(limit) => format!("{file}: {limit}; nothing was imported"),
+                None => format!("{file}: cannot read it ({e}); nothing was imported"),
+            }))
+        }
         Err(e) => {
             let position = if e.is_eof() {
                 format!("the file ends early ({e})")
@@ -615,6 +795,81 @@ where
     }
 }
 
+/// A conversation that was read but cannot be used: why, and its title and id as far
+/// as they could be read.
+pub(crate) struct Rejected {
+    /// What is wrong.
+    pub(crate) why: String,
+    /// Its title.
+    pub(crate) title: Option<String>,
+    /// Its id.
+    pub(crate) id: Option<String>,
+}
+
+impl Rejected {
+    /// As the user sees it: `file`, its position `index` (from 0), and the reason.
+    pub(crate) fn locate(self, file: &str, index: usize) -> NotConverted {
+        NotConverted {
+            file: file.to_owned(),
+            number: index as u64 + 1,
+            title: self.title,
+            id: self.id,
+            reason: self.why,
+        }
+    }
+}
+
+/// The keys that name a conversation, in any export, read leniently.
+#[derive(Deserialize)]
+struct Naming {
+    #[serde(default)]
+    title: Option<serde_json::Value>,
+    #[serde(default)]
+    name: Option<serde_json::Value>,
+    #[serde(default)]
+    conversation_id: Option<serde_json::Value>,
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    #[serde(default)]
+    uuid: Option<serde_json::Value>,
+}
+
+/// The longest title kept to name a conversation that was left out.
+const NAMING_TITLE_CHARS: usize = 200;
+
+/// A [`Rejected`] for `raw`, with whatever title and id it has.
+fn rejected(raw: &RawValue, why: String) -> Rejected {
+    let naming = serde_json::from_str::<Naming>(raw.get()).ok();
+    let text = |v: Option<serde_json::Value>| match v? {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s),
+        _ => None,
+    };
+    let (title, id) = match naming {
+        Some(n) => (
+            text(n.title).or_else(|| text(n.name)),
+            text(n.conversation_id)
+                .or_else(|| text(n.id))
+                .or_else(|| text(n.uuid)),
+        ),
+        None => (None, None),
+    };
+    Rejected {
+        why,
+        title: title.map(|t| t.chars().take(NAMING_TITLE_CHARS).collect()),
+        id: id.map(|t| t.chars().take(NAMING_TITLE_CHARS).collect()),
+    }
+}
+
+/// A serde error about one conversation's shape, without its position inside the
+/// conversation (which would read as a position in the file).
+fn shape_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rsplit_once(" at line ") {
+        Some((what, _)) => format!("it has an unexpected shape ({what})"),
+        None => format!("it has an unexpected shape ({text})"),
+    }
+}
+
 struct StreamState<'a, T, F> {
     each: &'a mut F,
     /// An error from `each`, which serde only sees as "stopped".
@@ -623,6 +878,8 @@ struct StreamState<'a, T, F> {
     index: usize,
     /// Whether an array of conversations was found.
     found: bool,
+    /// What the reader under the parser saw.
+    guard: Rc<GuardState>,
     item: PhantomData<fn() -> T>,
 }
 
@@ -633,7 +890,7 @@ struct Stream<'s, 'a, T, F> {
 impl<'de, T, F> Visitor<'de> for Stream<'_, '_, T, F>
 where
     T: for<'x> Deserialize<'x>,
-    F: FnMut(T, usize) -> Result<()>,
+    F: FnMut(std::result::Result<T, Rejected>, usize) -> Result<()>,
 {
     type Value = ();
 
@@ -643,7 +900,23 @@ where
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.state.found = true;
-        while let Some(item) = seq.next_element::<T>()? {
+        loop {
+            let cut = self.state.guard.begin();
+            let raw = seq.next_element::<Box<RawValue>>();
+            let was_cut = self.state.guard.cut_since(cut);
+            let Some(raw) = raw? else { break };
+            let item = if was_cut {
+                Err(rejected(
+                    &raw,
+                    format!(
+                        "it holds a text of more than {} MiB, far beyond any real message or title",
+                        super::budget::MAX_STRING_BYTES >> 20
+                    ),
+                ))
+            } else {
+                serde_json::from_str::<T>(raw.get()).map_err(|e| rejected(&raw, shape_error(&e)))
+            };
+            drop(raw);
             let index = self.state.index;
             if let Err(e) = (self.state.each)(item, index) {
                 self.state.failure = Some(e);
@@ -675,7 +948,7 @@ struct StreamSeed<'s, 'a, T, F> {
 impl<'de, T, F> DeserializeSeed<'de> for StreamSeed<'_, '_, T, F>
 where
     T: for<'x> Deserialize<'x>,
-    F: FnMut(T, usize) -> Result<()>,
+    F: FnMut(std::result::Result<T, Rejected>, usize) -> Result<()>,
 {
     type Value = ();
 
@@ -689,14 +962,17 @@ where
 /// early (an error in the vault), the producer's next hand-over fails and it stops.
 pub(crate) fn pipe<P>(produce: P) -> Pipe
 where
-    P: FnOnce(&mut dyn FnMut(ConversationTree) -> Result<()>) -> Result<()> + Send + 'static,
+    P: FnOnce(&mut dyn FnMut(Piece) -> Result<()>) -> Result<()> + Send + 'static,
 {
-    let (tx, rx) = sync_channel::<Result<ConversationTree>>(PIPE_DEPTH);
+    let (tx, rx) = sync_channel::<Result<Piece>>(PIPE_DEPTH);
+    let in_flight = Arc::new(InFlight::default());
+    let producer_side = in_flight.clone();
     let handle = std::thread::Builder::new()
         .name("hearth-import".into())
         .spawn(move || {
-            let mut hand_over = |tree: ConversationTree| {
-                tx.send(Ok(tree))
+            let mut hand_over = |piece: Piece| {
+                producer_side.reserve(piece_bytes(&piece))?;
+                tx.send(Ok(piece))
                     .map_err(|_| EngineError::Invalid("the import was stopped".into()))
             };
             if let Err(e) = produce(&mut hand_over) {
@@ -709,6 +985,7 @@ where
             rx: Some(rx),
             handle: Some(handle),
             failed_to_start: None,
+            in_flight,
         },
         Err(e) => Pipe {
             rx: None,
@@ -716,25 +993,90 @@ where
             failed_to_start: Some(EngineError::Invalid(format!(
                 "cannot start reading the export: {e}"
             ))),
+            in_flight,
         },
+    }
+}
+
+/// Bytes of conversation text handed from the parsing thread to the vault writer and
+/// not yet taken, at most (one conversation is always let through): with
+/// [`PIPE_DEPTH`] alone, 32 large conversations could wait in memory at once.
+const PIPE_BYTES: u64 = 32 << 20;
+
+/// Roughly what a piece holds in memory.
+fn piece_bytes(piece: &Piece) -> u64 {
+    match piece {
+        Piece::Tree(tree) => tree
+            .messages
+            .iter()
+            .map(|m| {
+                (m.content.len() + m.reasoning.as_ref().map_or(0, String::len) + m.id.len() * 3)
+                    as u64
+            })
+            .sum::<u64>()
+            .saturating_add(tree.conversation.title.len() as u64),
+        Piece::NotConverted(n) => n.reason.len() as u64,
+    }
+}
+
+/// The bytes in the pipe, shared by both ends.
+#[derive(Default)]
+struct InFlight {
+    state: Mutex<(u64, bool)>,
+    changed: Condvar,
+}
+
+impl InFlight {
+    /// Waits until `bytes` more fit (or the pipe is empty), then counts them.
+    fn reserve(&self, bytes: u64) -> Result<()> {
+        let stopped = || EngineError::Invalid("the import was stopped".into());
+        let mut state = self.state.lock().map_err(|_| stopped())?;
+        while state.0 > 0 && state.0.saturating_add(bytes) > PIPE_BYTES && !state.1 {
+            state = self.changed.wait(state).map_err(|_| stopped())?;
+        }
+        if state.1 {
+            return Err(stopped());
+        }
+        state.0 = state.0.saturating_add(bytes);
+        Ok(())
+    }
+
+    /// Uncounts `bytes` taken from the pipe.
+    fn release(&self, bytes: u64) {
+        if let Ok(mut state) = self.state.lock() {
+            state.0 = state.0.saturating_sub(bytes);
+        }
+        self.changed.notify_all();
+    }
+
+    /// The consumer is gone: a waiting producer stops.
+    fn close(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.1 = true;
+        }
+        self.changed.notify_all();
     }
 }
 
 /// The receiving end of [`pipe`].
 pub(crate) struct Pipe {
-    rx: Option<Receiver<Result<ConversationTree>>>,
+    rx: Option<Receiver<Result<Piece>>>,
     handle: Option<JoinHandle<()>>,
     failed_to_start: Option<EngineError>,
+    in_flight: Arc<InFlight>,
 }
 
 impl Iterator for Pipe {
-    type Item = Result<ConversationTree>;
+    type Item = Result<Piece>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(e) = self.failed_to_start.take() {
             return Some(Err(e));
         }
         if let Some(item) = self.rx.as_ref().and_then(|rx| rx.recv().ok()) {
+            if let Ok(piece) = &item {
+                self.in_flight.release(piece_bytes(piece));
+            }
             return Some(item);
         }
         self.rx = None;
@@ -752,6 +1094,7 @@ impl Drop for Pipe {
     fn drop(&mut self) {
         // Closing the channel makes the producer's next hand-over fail, so it ends soon.
         self.rx = None;
+        self.in_flight.close();
         if let Some(handle) = self.handle.take() {
             let _ = handle.join();
         }
@@ -838,12 +1181,26 @@ mod tests {
     }
 
     fn stream(text: &str) -> (Vec<(u32, usize)>, Result<()>) {
+        let (got, rejected, result) = stream_all(text);
+        assert!(rejected.is_empty(), "{rejected:?}");
+        (got, result)
+    }
+
+    /// What [`stream_all`] saw: the items read, the reasons and titles of those
+    /// rejected, and the result.
+    type Streamed = (Vec<(u32, usize)>, Vec<(String, Option<String>)>, Result<()>);
+
+    fn stream_all(text: &str) -> Streamed {
         let mut got = Vec::new();
+        let mut rejected = Vec::new();
         let result = stream_array::<Item, _>(text.as_bytes(), "f.json", "test", |item, i| {
-            got.push((item.n, i));
+            match item {
+                Ok(item) => got.push((item.n, i)),
+                Err(r) => rejected.push((r.why, r.title)),
+            }
             Ok(())
         });
-        (got, result)
+        (got, rejected, result)
     }
 
     #[test]
@@ -855,8 +1212,17 @@ mod tests {
         result.unwrap();
         assert_eq!(got, vec![(7, 0)]);
 
-        let (got, result) = stream("[{\"n\":1},\n{\"n\":\"two\"}]");
-        assert_eq!(got.len(), 1);
+        // Valid JSON of the wrong shape is one rejected item; the stream goes on.
+        let (got, rejected, result) =
+            stream_all("[{\"n\":1},\n{\"n\":\"two\",\"title\":\"Odd\"},{\"n\":3}]");
+        result.unwrap();
+        assert_eq!(got, vec![(1, 0), (3, 2)]);
+        assert_eq!(rejected.len(), 1);
+        assert!(rejected[0].0.contains("invalid type"), "{rejected:?}");
+        assert_eq!(rejected[0].1.as_deref(), Some("Odd"));
+
+        // Invalid JSON stops everything, with the line.
+        let (_, result) = stream("[{\"n\":1},\n{\"n\":tw}]");
         let err = result.unwrap_err().to_string();
         assert!(err.starts_with("f.json: "), "{err}");
         assert!(
@@ -885,7 +1251,7 @@ mod tests {
             "test",
             |item, _| {
                 seen += 1;
-                if item.n == 2 {
+                if item.is_ok_and(|item| item.n == 2) {
                     return Err(EngineError::Invalid("conversation two is bad".into()));
                 }
                 Ok(())
@@ -899,7 +1265,7 @@ mod tests {
     fn the_pipe_yields_in_order_then_the_error() {
         let items: Vec<_> = pipe(|each| {
             for _ in 0..100 {
-                each(sample_tree())?;
+                each(Piece::Tree(sample_tree()))?;
             }
             Err(EngineError::Invalid("late failure".into()))
         })
@@ -910,7 +1276,7 @@ mod tests {
 
         // Dropping the consumer early stops the producer.
         let mut pipe = pipe(|each| loop {
-            each(sample_tree())?;
+            each(Piece::Tree(sample_tree()))?;
         });
         assert!(pipe.next().unwrap().is_ok());
         drop(pipe);

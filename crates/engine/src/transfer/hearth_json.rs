@@ -22,6 +22,7 @@ use serde_json::value::RawValue;
 
 use hearth_vault::{Conversation, ConversationTree, ImportReport, Message, MessageStatus, Role};
 
+use super::budget::{GuardState, JsonGuard, MAX_STRING_BYTES};
 use crate::error::{EngineError, Result};
 use crate::Engine;
 
@@ -298,8 +299,11 @@ pub fn read(
     mut each: impl FnMut(ConversationTree) -> Result<()>,
 ) -> Result<ExportInfo> {
     let line = Rc::new(Cell::new(1u64));
+    // The same limits as other apps' exports (one string, one conversation), so a
+    // hostile file cannot exhaust memory; here a text past the limit fails the import.
+    let (guarded, guard) = JsonGuard::new(reader);
     let counting = LineCounting {
-        inner: reader,
+        inner: guarded,
         buf: vec![0; READ_BUFFER],
         start: 0,
         end: 0,
@@ -314,6 +318,7 @@ pub fn read(
         conversations_seen: false,
         in_conversations: false,
         line,
+        guard,
     };
     let mut de = serde_json::Deserializer::from_reader(counting);
     let parsed = de
@@ -323,6 +328,10 @@ pub fn read(
         return Err(failure);
     }
     match parsed {
+        Ok(()) if state.guard.cut.get() > 0 => Err(EngineError::Invalid(format!(
+            "not a valid Hearth export: it holds a text of more than {} MiB",
+            MAX_STRING_BYTES >> 20
+        ))),
         Ok(()) if !state.format_seen => Err(not_hearth("it has no `format`")),
         Ok(()) if !state.conversations_seen => Err(EngineError::Invalid(
             "not a valid Hearth export: it has no `conversations`".into(),
@@ -538,6 +547,8 @@ struct ReadState<'a, F> {
     /// Whether the parser is inside the `conversations` array.
     in_conversations: bool,
     line: Rc<Cell<u64>>,
+    /// What the reader under the line counter saw (strings cut, conversation sizes).
+    guard: Rc<GuardState>,
 }
 
 impl<F> ReadState<'_, F> {
@@ -692,8 +703,18 @@ where
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
         let state = self.state;
         state.in_conversations = true;
-        while let Some(raw) = seq.next_element::<ConversationIn>()? {
+        loop {
+            let cut = state.guard.begin();
+            let raw = seq.next_element::<ConversationIn>();
+            let was_cut = state.guard.cut_since(cut);
+            let Some(raw) = raw? else { break };
             let position = state.info.conversations + 1;
+            if was_cut {
+                return Err(state.stop(EngineError::Invalid(format!(
+                    "not a valid Hearth export: conversation {position} holds a text of more than {} MiB, far beyond any real message",
+                    MAX_STRING_BYTES >> 20
+                ))));
+            }
             let line = state.line.get();
             let tree = match raw.into_tree() {
                 Ok(tree) => tree,
@@ -1137,6 +1158,25 @@ mod tests {
         assert!(e.contains("ends early"), "{e}");
         let e = err(b"{\"format\":\"hearth-export\",\"version\":1,\"conversations\":[]} extra");
         assert!(e.contains("trailing"), "{e}");
+    }
+
+    #[test]
+    fn a_text_of_more_than_16_mib_fails_the_import_without_being_held() {
+        let mut huge = sample("c2");
+        huge.messages[0].content = "a".repeat((16 << 20) + 10);
+        let bytes = export(&[sample("c1"), huge, sample("c3")]);
+        let mut seen = 0;
+        let e = read(&bytes[..], |_| {
+            seen += 1;
+            Ok(())
+        })
+        .unwrap_err()
+        .to_string();
+        assert_eq!(seen, 1);
+        assert!(
+            e.contains("conversation 2 holds a text of more than 16 MiB"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ export type { MessageDto } from "./MessageDto";
 export type { MessageErrorDto } from "./MessageErrorDto";
 export type { MessageStatusDto } from "./MessageStatusDto";
 export type { ModelDto } from "./ModelDto";
+export type { NotConvertedDto } from "./NotConvertedDto";
 export type { PickedFileDto } from "./PickedFileDto";
 export type { Protection } from "./Protection";
 export type { ProviderChange } from "./ProviderChange";
