@@ -51,7 +51,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(f) => status(&ctx, f.json),
         Command::Retention { days } => retention(&ctx, days.as_deref()),
         Command::Check => check(&ctx),
-        Command::List { all, json } => list(&ctx, all, json.json),
+        Command::List { archived, json } => list(&ctx, archived, json.json),
         Command::Show { id, format } => show(&ctx, &id, format),
         Command::Search { query, limit, json } => search(&ctx, &query, limit, json.json),
         Command::Rename { id, title } => {
@@ -62,6 +62,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Pin { id, off } => {
             ctx.open()?.set_pinned(&id, !off)?;
             eprintln!("{} {id}.", if off { "Unpinned" } else { "Pinned" });
+            Ok(())
+        }
+        Command::Archive { id, off } => {
+            ctx.open()?.set_archived(&id, !off)?;
+            eprintln!("{} {id}.", if off { "Restored" } else { "Archived" });
             Ok(())
         }
         Command::Delete { id } => {
@@ -160,7 +165,11 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
                 "database": ctx.paths.database().display().to_string(),
                 "header": ctx.paths.header().display().to_string(),
             },
-            "counts": { "conversations": s.conversations, "messages": s.messages },
+            "counts": {
+                "conversations": s.conversations,
+                "archived_conversations": s.archived_conversations,
+                "messages": s.messages,
+            },
             "versions": {
                 "hearth": env!("CARGO_PKG_VERSION"),
                 "schema": s.schema_version,
@@ -179,8 +188,8 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
     println!("Vault      {} ({})", s.vault_id, s.mode);
     println!("Data       {dir}");
     println!(
-        "Contents   {} conversations, {} messages",
-        s.conversations, s.messages
+        "Contents   {} conversations ({} archived), {} messages",
+        s.conversations, s.archived_conversations, s.messages
     );
     println!(
         "Versions   hearth {}, schema {}, SQLCipher {}, SQLite {}",
@@ -255,9 +264,22 @@ fn check(ctx: &Context) -> Result<()> {
     )
 }
 
-fn list(ctx: &Context, all: bool, as_json: bool) -> Result<()> {
+fn list(ctx: &Context, archived: bool, as_json: bool) -> Result<()> {
     let engine = ctx.open()?;
-    let rows = engine.list_conversations(all, hearth_engine::MAX_PAGE, 0)?;
+    let rows = engine.list_conversations(archived, hearth_engine::MAX_PAGE, 0)?;
+    // Say what the list leaves out, on stderr so scripts reading stdout are unaffected:
+    // an import can bring hundreds of archived conversations that would otherwise seem lost.
+    let hidden = if archived {
+        0
+    } else {
+        engine.count_archived_conversations()?
+    };
+    if hidden > 0 {
+        eprintln!(
+            "{hidden} archived conversation{} not shown; use --archived",
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
     if as_json {
         let items: Vec<_> = rows
             .iter()
@@ -270,7 +292,7 @@ fn list(ctx: &Context, all: bool, as_json: bool) -> Result<()> {
             .collect();
         return print_json(&items);
     }
-    if rows.is_empty() {
+    if rows.is_empty() && hidden == 0 {
         eprintln!("No conversations yet.");
     }
     for c in rows {
@@ -280,8 +302,9 @@ fn list(ctx: &Context, all: bool, as_json: bool) -> Result<()> {
             &c.title
         };
         let pin = if c.pinned { "*" } else { " " };
+        let mark = if c.archived { "  (archived)" } else { "" };
         print_text(&format!(
-            "{}{pin} {}  {:>4} msgs  {}\n",
+            "{}{pin} {}  {:>4} msgs  {}{mark}\n",
             c.id,
             format_time(c.updated_at),
             c.message_count,
@@ -366,6 +389,7 @@ fn search(ctx: &Context, query: &str, limit: u32, as_json: bool) -> Result<()> {
                     "role": h.role.map(|r| r.as_str()).unwrap_or("title"),
                     "snippet": h.snippet.text,
                     "highlights": h.snippet.highlights,
+                    "archived": h.archived,
                 })
             })
             .collect();
@@ -404,7 +428,8 @@ fn search(ctx: &Context, query: &str, limit: u32, as_json: bool) -> Result<()> {
             marked.push_str(off);
         }
         let role = h.role.map(|r| r.as_str()).unwrap_or("title");
-        println!("{}  {role:<9}  {marked}", h.conversation_id);
+        let mark = if h.archived { "  (archived)" } else { "" };
+        println!("{}  {role:<9}  {marked}{mark}", h.conversation_id);
     }
     Ok(())
 }
