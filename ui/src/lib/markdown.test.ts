@@ -246,7 +246,8 @@ describe('streaming', () => {
       const prefix = doc.slice(0, end)
       expect(violations(renderMarkdown(prefix)), prefix).toEqual([])
     }
-  })
+    // Hundreds of renders, each a jsdom document for DOMPurify: seconds on a busy machine.
+  }, 60_000)
 
   it('random concatenations of hostile fragments are safe', () => {
     const fragments = [
@@ -271,7 +272,7 @@ describe('streaming', () => {
       expect(violations(sanitizeHtml(source)), source).toEqual([])
     }
     // 800 renders: seconds on a busy machine, so a longer limit than the default 5 s.
-  }, 60_000)
+  }, 180_000)
 })
 
 describe('pathological shapes', () => {
@@ -313,7 +314,7 @@ describe('robustness', () => {
       const once = renderMarkdown(source)
       expect(parse(sanitizeHtml(once)).isEqualNode(parse(once)), source).toBe(true)
     }
-  })
+  }, 60_000)
 
   it('keeps its hooks off the shared DOMPurify instance', () => {
     renderMarkdown('![a](https://evil.example/x.png)')
