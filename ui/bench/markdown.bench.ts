@@ -4,7 +4,8 @@
 // the ratio of the two largest sizes, which stays near 2 (4 or more means quadratic).
 //
 // HEARTH_BENCH_KB=10,40 limits the sizes (the default is 10, 40, 80 and 160 KB);
-// HEARTH_BENCH_RUNS sets the timed runs per size (default 2, after one warm-up run).
+// HEARTH_BENCH_RUNS sets the timed runs per size (default 2) and HEARTH_BENCH_WARMUP the
+// untimed runs before them (default 1).
 
 import { afterAll, bench, describe } from 'vitest'
 import { renderMarkdown } from '../src/lib/markdown'
@@ -18,6 +19,7 @@ const sizes: number[] = env.HEARTH_BENCH_KB
   : BENCH_SIZES
 
 const runs = Number(env.HEARTH_BENCH_RUNS ?? 2)
+const warmups = Number(env.HEARTH_BENCH_WARMUP ?? 1)
 
 /** Fastest time seen per shape and size, in milliseconds. */
 const fastest = new Map<string, Map<number, number>>()
@@ -40,7 +42,7 @@ for (const shape of HOSTILE_SHAPES) {
           record(shape.name, bytes, performance.now() - start)
         },
         // Few runs each: in jsdom an element-heavy 160 KB document takes seconds.
-        { iterations: runs, time: 0, warmupIterations: 1, warmupTime: 0 },
+        { iterations: runs, time: 0, warmupIterations: warmups, warmupTime: 0 },
       )
     }
   })
