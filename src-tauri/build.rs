@@ -15,6 +15,8 @@ const COMMANDS: &[&str] = &[
     "search_conversations",
     "rename_conversation",
     "pin_conversation",
+    "archive_conversation",
+    "list_archived_conversations",
     "delete_conversation",
     "select_branch",
     "set_system_prompt",

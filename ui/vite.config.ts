@@ -11,5 +11,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
     setupFiles: ['src/test/setup.ts'],
+    // `npm run bench`: timings live in benchmarks, never in tests.
+    benchmark: { include: ['bench/**/*.bench.ts'] },
   },
 })

@@ -295,6 +295,8 @@ pub struct SearchHitDto {
     pub snippet: String,
     /// Highlighted ranges as `[start, end)` character offsets into `snippet`.
     pub highlights: Vec<[usize; 2]>,
+    /// The conversation is archived (search covers those too; the sidebar's default list does not).
+    pub archived: bool,
 }
 
 impl From<SearchHit> for SearchHitDto {
@@ -305,6 +307,7 @@ impl From<SearchHit> for SearchHitDto {
             role: h.role.map(Into::into),
             highlights: h.snippet.highlights.iter().map(|&(s, e)| [s, e]).collect(),
             snippet: h.snippet.text,
+            archived: h.archived,
         }
     }
 }

@@ -70,6 +70,8 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::conversations::search_conversations,
             commands::conversations::rename_conversation,
             commands::conversations::pin_conversation,
+            commands::conversations::archive_conversation,
+            commands::conversations::list_archived_conversations,
             commands::conversations::delete_conversation,
             commands::conversations::select_branch,
             commands::conversations::set_system_prompt,

@@ -217,6 +217,9 @@ fn open_external_refuses_everything_but_web_and_mail_links() {
         "hearth-evil://run",
         "ms-msdt:/id PCWDiagnostic",
         "https://user@example.com/",
+        // Recipients that smuggle header fields past the subject/body filter.
+        "mailto:a@b.c%3Fattach=/etc/passwd",
+        "mailto:a@b.c%0D%0ABcc:%20x@evil.example",
     ] {
         assert_eq!(
             app.kind("open_external", json!({"url": url})),
@@ -378,6 +381,52 @@ fn the_branch_switcher_sees_alternatives_and_selects_them() {
     assert_eq!(only_conversation(&app)["messages"][1]["id"], first_reply);
     assert_eq!(
         app.kind("select_branch", json!({"messageId": "no-such-message"})),
+        "NotFound"
+    );
+}
+
+#[test]
+fn archived_conversations_are_listed_apart_counted_found_and_restored() {
+    let app = harness();
+    app.create_passphrase_vault();
+    app.add_provider(&provider(hello));
+    app.ok(
+        "send_message",
+        json!({"requestId": "r1", "text": "Hi about kumquats", "onEvent": "__CHANNEL__:7"}),
+    );
+    let id = settled(&app)["conversation"]["id"].clone();
+
+    app.ok("archive_conversation", json!({"id": id, "archived": true}));
+    let page = app.ok("list_conversations", json!({"limit": 10, "offset": 0}));
+    assert_eq!(page, json!([]), "archived ones leave the default list");
+    let archived = app.ok(
+        "list_archived_conversations",
+        json!({"limit": 10, "offset": 0}),
+    );
+    assert_eq!(archived[0]["id"], id);
+    assert_eq!(archived[0]["archived"], true);
+    let hits = app.ok("search_conversations", json!({"query": "kumquats"}));
+    assert_eq!(hits[0]["conversationId"], id);
+    assert_eq!(hits[0]["archived"], true);
+    let inventory = app.ok("data_inventory", json!({}));
+    assert_eq!(inventory["conversations"], 1);
+    assert_eq!(inventory["archivedConversations"], 1);
+
+    app.ok("archive_conversation", json!({"id": id, "archived": false}));
+    let page = app.ok("list_conversations", json!({"limit": 10, "offset": 0}));
+    assert_eq!(page[0]["id"], id);
+    assert_eq!(
+        app.ok(
+            "list_archived_conversations",
+            json!({"limit": 10, "offset": 0})
+        ),
+        json!([])
+    );
+    assert_eq!(
+        app.kind(
+            "archive_conversation",
+            json!({"id": "nope", "archived": true})
+        ),
         "NotFound"
     );
 }

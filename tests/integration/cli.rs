@@ -74,6 +74,67 @@ fn json(r: &Run) -> serde_json::Value {
 }
 
 #[test]
+fn list_hides_archived_conversations_says_how_many_and_search_marks_them() {
+    let (t, bread, trip) = vault_with_two_conversations();
+    run_ok(hearth(&t).args(["archive", &bread]));
+
+    let r = run_ok(hearth(&t).args(["list", "--json"]));
+    let ids: Vec<_> = json(&r)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(ids, [trip.as_str()]);
+    assert!(
+        r.stderr
+            .contains("1 archived conversation not shown; use --archived"),
+        "{r:?}"
+    );
+    let text = run_ok(hearth(&t).arg("list"));
+    assert!(!text.stdout.contains(&bread), "{text:?}");
+    assert!(
+        text.stderr.contains("1 archived conversation not shown"),
+        "{text:?}"
+    );
+
+    let r = run_ok(hearth(&t).args(["list", "--archived", "--json"]));
+    assert!(!r.stderr.contains("not shown"), "{r:?}");
+    let all = json(&r);
+    let archived: Vec<_> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                c["archived"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(archived.contains(&(bread.clone(), true)), "{archived:?}");
+    assert!(archived.contains(&(trip.clone(), false)), "{archived:?}");
+    let text = run_ok(hearth(&t).args(["list", "--archived"]));
+    let line = text.stdout.lines().find(|l| l.starts_with(&bread)).unwrap();
+    assert!(line.ends_with("(archived)"), "{line}");
+
+    let hits = json(&run_ok(hearth(&t).args(["search", "sourdough", "--json"])));
+    assert_eq!(hits[0]["conversation_id"], bread.as_str());
+    assert_eq!(hits[0]["archived"], true);
+    let hits = json(&run_ok(hearth(&t).args(["search", "lyon", "--json"])));
+    assert_eq!(hits[0]["archived"], false);
+
+    let status = json(&run_ok(hearth(&t).args(["status", "--json"])));
+    assert_eq!(status["counts"]["conversations"], 2);
+    assert_eq!(status["counts"]["archived_conversations"], 1);
+
+    run_ok(hearth(&t).args(["archive", "--off", &bread]));
+    let r = run_ok(hearth(&t).args(["list", "--json"]));
+    assert_eq!(json(&r).as_array().unwrap().len(), 2);
+    assert!(!r.stderr.contains("not shown"), "{r:?}");
+}
+
+#[test]
 fn list_search_show_and_delete() {
     let (t, bread, trip) = vault_with_two_conversations();
     let list = json(&run_ok(hearth(&t).args(["list", "--json"])));

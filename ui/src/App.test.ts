@@ -200,6 +200,74 @@ describe('the sidebar', () => {
     expect(backend.called('delete_conversation')[0].args).toEqual({ id: 'c2' })
   })
 
+  it('archives a conversation, shows it under Archived, and restores it', async () => {
+    const rows = [summary('c1', 10, false, 'Zebras'), summary('c2', 5, false, 'Giraffes'), { ...summary('c3', 1, false, 'Old okapis'), archived: true }]
+    backend = unlockedBackend()
+    backend.handlers.list_conversations = ({ limit, offset }) =>
+      rows.filter((c) => !c.archived).slice(offset, offset + limit)
+    backend.handlers.list_archived_conversations = ({ limit, offset }) =>
+      rows.filter((c) => c.archived).slice(offset, offset + limit)
+    backend.handlers.archive_conversation = ({ id, archived }) => {
+      const row = rows.find((c) => c.id === id)!
+      row.archived = archived as boolean
+      return null
+    }
+    await start()
+    await until(() => hook('conversation-item'))
+    const ids = () => hooks('conversation-item').map((row) => row.dataset.id)
+    expect(ids()).toEqual(['c1', 'c2'])
+
+    const giraffes = hooks('conversation-item').find((row) => row.dataset.id === 'c2')!
+    expect(hook('conversation-restore', giraffes)).toBeNull()
+    click(need('conversation-archive', giraffes))
+    await until(() => ids().length === 1, 'the archived row gone from the list')
+    expect(backend.called('archive_conversation')[0].args).toEqual({ id: 'c2', archived: true })
+    expect(ids()).toEqual(['c1'])
+
+    const toggle = need('archived-toggle')
+    expect(toggle.getAttribute('aria-pressed')).toBe('false')
+    click(toggle)
+    await until(() => hook('archived-heading'), 'the Archived view')
+    expect(toggle.getAttribute('aria-pressed')).toBe('true')
+    await until(() => ids().length === 2, 'the archived conversations')
+    expect(ids()).toEqual(['c2', 'c3'])
+    const okapis = hooks('conversation-item').find((row) => row.dataset.id === 'c3')!
+    expect(hook('conversation-archive', okapis)).toBeNull()
+    click(need('conversation-restore', okapis))
+    await until(() => ids().length === 1, 'the restored row gone from Archived')
+    expect(backend.called('archive_conversation')[1].args).toEqual({ id: 'c3', archived: false })
+
+    click(toggle)
+    await until(() => hook('archived-heading') === null, 'the default list again')
+    await until(() => ids().length === 2, 'the restored conversation back in the list')
+    expect(ids()).toEqual(['c1', 'c3'])
+  })
+
+  it('says when there are no archived conversations', async () => {
+    backend = unlockedBackend()
+    backend.handlers.list_archived_conversations = () => []
+    await start()
+    await until(() => hook('conversation-item'))
+    click(need('archived-toggle'))
+    const empty = await until(() => hook('archived-empty'), 'the empty Archived view')
+    expect(empty.textContent?.trim()).toBe('No archived conversations.')
+  })
+
+  it('marks search results from archived conversations', async () => {
+    backend = unlockedBackend()
+    backend.handlers.search_conversations = () => [
+      { conversationId: 'c1', messageId: null, role: null, snippet: 'Zebras', highlights: [[0, 6]], archived: false },
+      { conversationId: 'c9', messageId: 'm9', role: 'user', snippet: 'zebras long ago', highlights: [[0, 6]], archived: true },
+    ]
+    await start()
+    await until(() => hook('conversation-item'))
+    type(need('search-input'), 'zebras')
+    await until(() => hooks('search-result').length === 2, 'both results')
+    const [current, old] = hooks('search-result')
+    expect(hook('search-result-archived', current)).toBeNull()
+    expect(need('search-result-archived', old).textContent).toBe('archived')
+  })
+
   it('searches as you type and marks matches with <mark> built from text', async () => {
     backend = unlockedBackend({
       views: {
@@ -219,6 +287,7 @@ describe('the sidebar', () => {
               role: 'assistant',
               snippet: '<img src=x onerror=alert(1)> 🦒 Giraffes are tall',
               highlights: [[31, 39]],
+              archived: false,
             },
           ]
     await start()

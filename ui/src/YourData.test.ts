@@ -35,6 +35,7 @@ const SAVING = [
   'set_system_prompt',
   'rename_conversation',
   'pin_conversation',
+  'archive_conversation',
 ]
 
 function inventory(changes: Partial<InventoryDto> = {}): InventoryDto {
@@ -51,6 +52,7 @@ function inventory(changes: Partial<InventoryDto> = {}): InventoryDto {
     keychainError: null,
     providersWithKeys: ['openai'],
     conversations: 2,
+    archivedConversations: 0,
     messages: 14,
     sqlcipherVersion: '4.6.1 community',
     schemaVersion: 3,
@@ -277,6 +279,15 @@ describe('Settings: Privacy', () => {
     expect(text).toContain('Provider API keys are kept in your system keychain.')
     expect(need('inventory-providers').textContent).toBe('Openai.')
     expect(inventory.textContent).toContain('SQLCipher 4.6.1 community · database schema version 3')
+  })
+
+  it('counts archived conversations with the rest', async () => {
+    backend.handlers.data_inventory = () => inventory({ conversations: 491, archivedConversations: 418 })
+    await start()
+    click(need('settings'))
+    click(need('settings-tab-about'))
+    const inventory_ = await until(() => hook('inventory'), 'the inventory')
+    expect(inventory_.textContent?.replace(/\s+/g, ' ')).toContain('It holds 491 conversations, 418 archived, and 14 messages.')
   })
 
   it('says why the keychain could not be listed', async () => {

@@ -74,9 +74,9 @@ pub enum Command {
     Check,
     /// List conversations, pinned first, then newest.
     List {
-        /// Include archived conversations.
-        #[arg(long)]
-        all: bool,
+        /// Include archived conversations (also `--all`).
+        #[arg(long, alias = "all")]
+        archived: bool,
         #[command(flatten)]
         json: JsonFlag,
     },
@@ -110,6 +110,14 @@ pub enum Command {
         /// Conversation id.
         id: String,
         /// Unpin instead.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Archive a conversation: it leaves the default list but is kept and still found by search (restore it with --off).
+    Archive {
+        /// Conversation id.
+        id: String,
+        /// Restore instead.
         #[arg(long)]
         off: bool,
     },

@@ -54,7 +54,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(f) => status(&ctx, f.json),
         Command::Retention { days } => retention(&ctx, days.as_deref()),
         Command::Check => check(&ctx),
-        Command::List { all, json } => list(&ctx, all, json.json),
+        Command::List { archived, json } => list(&ctx, archived, json.json),
         Command::Show { id, format } => show(&ctx, &id, format),
         Command::Search { query, limit, json } => search(&ctx, &query, limit, json.json),
         Command::Rename { id, title } => {
@@ -65,6 +65,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Pin { id, off } => {
             ctx.open()?.set_pinned(&id, !off)?;
             errln!("{} {id}.", if off { "Unpinned" } else { "Pinned" });
+            Ok(())
+        }
+        Command::Archive { id, off } => {
+            ctx.open()?.set_archived(&id, !off)?;
+            errln!("{} {id}.", if off { "Restored" } else { "Archived" });
             Ok(())
         }
         Command::Delete { id } => {
@@ -163,7 +168,11 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
                 "database": ctx.paths.database().display().to_string(),
                 "header": ctx.paths.header().display().to_string(),
             },
-            "counts": { "conversations": s.conversations, "messages": s.messages },
+            "counts": {
+                "conversations": s.conversations,
+                "archived_conversations": s.archived_conversations,
+                "messages": s.messages,
+            },
             "versions": {
                 "hearth": env!("CARGO_PKG_VERSION"),
                 "schema": s.schema_version,
@@ -182,8 +191,9 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
     outln!("Vault      {} ({})", s.vault_id, s.mode)?;
     outln!("Data       {dir}")?;
     outln!(
-        "Contents   {} conversations, {} messages",
+        "Contents   {} conversations ({} archived), {} messages",
         s.conversations,
+        s.archived_conversations,
         s.messages
     )?;
     outln!(
@@ -259,9 +269,22 @@ fn check(ctx: &Context) -> Result<()> {
     )
 }
 
-fn list(ctx: &Context, all: bool, as_json: bool) -> Result<()> {
+fn list(ctx: &Context, archived: bool, as_json: bool) -> Result<()> {
     let engine = ctx.open()?;
-    let rows = engine.list_conversations(all, hearth_engine::MAX_PAGE, 0)?;
+    let rows = engine.list_conversations(archived, hearth_engine::MAX_PAGE, 0)?;
+    // Say what the list leaves out, on stderr so scripts reading stdout are unaffected:
+    // an import can bring hundreds of archived conversations that would otherwise seem lost.
+    let hidden = if archived {
+        0
+    } else {
+        engine.count_archived_conversations()?
+    };
+    if hidden > 0 {
+        errln!(
+            "{hidden} archived conversation{} not shown; use --archived",
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
     if as_json {
         let items: Vec<_> = rows
             .iter()
@@ -274,7 +297,7 @@ fn list(ctx: &Context, all: bool, as_json: bool) -> Result<()> {
             .collect();
         return print_json(&items);
     }
-    if rows.is_empty() {
+    if rows.is_empty() && hidden == 0 {
         errln!("No conversations yet.");
     }
     for c in rows {
@@ -284,8 +307,9 @@ fn list(ctx: &Context, all: bool, as_json: bool) -> Result<()> {
             &c.title
         };
         let pin = if c.pinned { "*" } else { " " };
+        let mark = if c.archived { "  (archived)" } else { "" };
         print_text(&format!(
-            "{}{pin} {}  {:>4} msgs  {}\n",
+            "{}{pin} {}  {:>4} msgs  {}{mark}\n",
             c.id,
             format_time(c.updated_at),
             c.message_count,
@@ -370,6 +394,7 @@ fn search(ctx: &Context, query: &str, limit: u32, as_json: bool) -> Result<()> {
                     "role": h.role.map(|r| r.as_str()).unwrap_or("title"),
                     "snippet": h.snippet.text,
                     "highlights": h.snippet.highlights,
+                    "archived": h.archived,
                 })
             })
             .collect();
@@ -408,10 +433,11 @@ fn search(ctx: &Context, query: &str, limit: u32, as_json: bool) -> Result<()> {
             marked.push_str(off);
         }
         let role = h.role.map(|r| r.as_str()).unwrap_or("title");
+        let mark = if h.archived { "  (archived)" } else { "" };
         // The id came from the vault (an import may have chosen it): neutralised like the
         // snippet, and the line written as it is so the highlighting stays.
         print_marked(&format!(
-            "{}  {role:<9}  {marked}\n",
+            "{}  {role:<9}  {marked}{mark}\n",
             terminal_safe(&h.conversation_id)
         ))?;
     }

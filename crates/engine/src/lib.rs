@@ -242,6 +242,28 @@ impl Engine {
             .list_conversations(include_archived, limit.min(MAX_PAGE), offset)?)
     }
 
+    /// A page of archived conversations only, pinned first then newest.
+    pub fn list_archived_conversations(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<ConversationSummary>> {
+        Ok(self
+            .vault()?
+            .list_archived_conversations(limit.min(MAX_PAGE), offset)?)
+    }
+
+    /// How many conversations are archived (and so left out of the default list).
+    pub fn count_archived_conversations(&self) -> Result<i64> {
+        Ok(self.vault()?.count_archived_conversations()?)
+    }
+
+    /// Archives a conversation (`true`) or restores it (`false`). Neither changes its
+    /// recency, and search finds it either way.
+    pub fn set_archived(&self, id: &str, archived: bool) -> Result<()> {
+        Ok(self.vault()?.set_archived(id, archived)?)
+    }
+
     /// One conversation.
     pub fn conversation(&self, id: &str) -> Result<Conversation> {
         Ok(self.vault()?.conversation(id)?)

@@ -132,23 +132,49 @@ impl Vault {
             .ok_or_else(|| VaultError::ConversationNotFound(id.to_owned()))
     }
 
-    /// A page of conversations: pinned first, then most recently changed.
+    /// A page of conversations: pinned first, then most recently changed. Archived ones
+    /// are left out unless `include_archived`.
     pub fn list_conversations(
         &self,
         include_archived: bool,
         limit: u32,
         offset: u32,
     ) -> Result<Vec<ConversationSummary>> {
-        let mut stmt = self.conn.prepare_cached(
+        let filter = if include_archived {
+            ""
+        } else {
+            "WHERE c.archived = 0"
+        };
+        self.list_page(filter, limit, offset)
+    }
+
+    /// A page of archived conversations only, in the same order as
+    /// [`Vault::list_conversations`]: what a front end's "Archived" view shows.
+    pub fn list_archived_conversations(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<ConversationSummary>> {
+        self.list_page("WHERE c.archived = 1", limit, offset)
+    }
+
+    /// One page of summaries; `filter` is a fixed `WHERE` clause chosen by the callers above.
+    fn list_page(
+        &self,
+        filter: &'static str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<ConversationSummary>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT c.id, c.title, c.updated_at,
                     (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id),
                     c.pinned, c.archived
              FROM conversations c
-             WHERE ?1 OR c.archived = 0
+             {filter}
              ORDER BY c.pinned DESC, c.updated_at DESC, c.seq DESC
-             LIMIT ?2 OFFSET ?3",
-        )?;
-        let rows = stmt.query_map(params![include_archived, limit, offset], |r| {
+             LIMIT ?1 OFFSET ?2"
+        ))?;
+        let rows = stmt.query_map(params![limit, offset], |r| {
             Ok(ConversationSummary {
                 id: r.get(0)?,
                 title: r.get(1)?,
@@ -166,6 +192,15 @@ impl Vault {
         Ok(self
             .conn
             .query_row("SELECT count(*) FROM conversations", [], |r| r.get(0))?)
+    }
+
+    /// Number of archived conversations (those the default list leaves out).
+    pub fn count_archived_conversations(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM conversations WHERE archived = 1",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Runs an UPDATE on one conversation (`?1` = value, `?2` = now, `?3` = id).
@@ -298,6 +333,53 @@ mod tests {
         assert_eq!(all.len(), 3);
         vault.rename_conversation(&c.id, "renamed").unwrap();
         assert_eq!(vault.conversation(&c.id).unwrap().title, "renamed");
+    }
+
+    #[test]
+    fn archived_conversations_are_listed_counted_and_restored() {
+        let (_d, _p, _s, vault) = temp_vault();
+        let ids: Vec<String> = ["a", "b", "c"]
+            .into_iter()
+            .map(|title| {
+                vault
+                    .create_conversation(NewConversation {
+                        title: title.into(),
+                        ..Default::default()
+                    })
+                    .unwrap()
+                    .id
+            })
+            .collect();
+        vault.set_archived(&ids[0], true).unwrap();
+        vault.set_archived(&ids[2], true).unwrap();
+        assert_eq!(vault.count_conversations().unwrap(), 3);
+        assert_eq!(vault.count_archived_conversations().unwrap(), 2);
+        let status = vault.status().unwrap();
+        assert_eq!(
+            (status.conversations, status.archived_conversations),
+            (3, 2)
+        );
+        let archived: Vec<_> = vault
+            .list_archived_conversations(50, 0)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.title, s.archived))
+            .collect();
+        assert_eq!(archived, [("c".into(), true), ("a".into(), true)]);
+
+        let updated = vault.conversation(&ids[0]).unwrap().updated_at;
+        vault.set_archived(&ids[0], false).unwrap();
+        assert_eq!(vault.count_archived_conversations().unwrap(), 1);
+        let active: Vec<_> = vault
+            .list_conversations(false, 50, 0)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.title)
+            .collect();
+        assert_eq!(active, ["b", "a"]);
+        // Restoring does not make an old conversation look new.
+        assert_eq!(vault.conversation(&ids[0]).unwrap().updated_at, updated);
+        assert!(vault.set_archived("nope", true).is_err());
     }
 
     #[test]

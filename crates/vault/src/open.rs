@@ -67,8 +67,10 @@ pub struct VaultStatus {
     pub sqlcipher_version: String,
     /// The SQLite version under SQLCipher.
     pub sqlite_version: String,
-    /// Number of conversations.
+    /// Number of conversations, archived ones included.
     pub conversations: i64,
+    /// How many of them are archived.
+    pub archived_conversations: i64,
     /// Number of messages.
     pub messages: i64,
     /// Every file in the data directory with its size in bytes.
@@ -277,6 +279,7 @@ impl Vault {
                 .conn
                 .query_row("SELECT sqlite_version()", [], |r| r.get(0))?,
             conversations: q("SELECT count(*) FROM conversations")?,
+            archived_conversations: q("SELECT count(*) FROM conversations WHERE archived = 1")?,
             messages: q("SELECT count(*) FROM messages")?,
             files: list_files(self.paths.dir())?,
         })

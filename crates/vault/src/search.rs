@@ -63,6 +63,9 @@ pub struct SearchHit {
     pub snippet: Snippet,
     /// FTS5's bm25 score: lower is better.
     pub score: f64,
+    /// Whether the conversation is archived: search covers archived conversations too,
+    /// and a front end marks them so the user knows why the sidebar does not show them.
+    pub archived: bool,
 }
 
 /// Turns what a user typed into an FTS5 query that cannot be a syntax error: every word
@@ -125,7 +128,8 @@ impl Vault {
         };
         let mut detail = self.conn.prepare_cached(
             "SELECT m.conversation_id, m.id, m.role,
-                    snippet(messages_fts, 0, char(57344), char(57345), '…', 16)
+                    snippet(messages_fts, 0, char(57344), char(57345), '…', 16),
+                    (SELECT c.archived FROM conversations c WHERE c.id = m.conversation_id)
              FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
              WHERE messages_fts MATCH ?1 AND messages_fts.rowid = ?2",
         )?;
@@ -139,13 +143,15 @@ impl Vault {
                         role: role.parse().ok(),
                         snippet: Snippet::from_marked(&r.get::<_, String>(3)?),
                         score,
+                        archived: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
                     })
                 })
                 .optional()?;
             hits.extend(hit);
         }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT c.id, snippet(titles_fts, 0, char(57344), char(57345), '…', 16), bm25(titles_fts) AS score
+            "SELECT c.id, snippet(titles_fts, 0, char(57344), char(57345), '…', 16), bm25(titles_fts) AS score,
+                    c.archived
              FROM titles_fts JOIN conversations c ON c.seq = titles_fts.rowid
              WHERE titles_fts MATCH ?1
              ORDER BY score LIMIT ?2",
@@ -157,6 +163,7 @@ impl Vault {
                 role: None,
                 snippet: Snippet::from_marked(&r.get::<_, String>(1)?),
                 score: r.get(2)?,
+                archived: r.get(3)?,
             })
         })?;
         for row in rows {
@@ -201,6 +208,33 @@ mod tests {
         let newest = vault.search_within("apple", 2, 3).unwrap();
         let found: Vec<_> = newest.iter().filter_map(|h| h.message_id.clone()).collect();
         assert_eq!(found, [ids[9].clone(), ids[8].clone()]);
+    }
+
+    #[test]
+    fn archived_conversations_are_found_and_marked() {
+        let (_d, _p, _s, mut vault) = temp_vault();
+        let mut conversation = |title: &str, text: &str| {
+            let c = vault
+                .create_conversation(NewConversation {
+                    title: title.into(),
+                    ..Default::default()
+                })
+                .unwrap();
+            vault
+                .append_message(NewMessage::complete(&c.id, None, Role::User, text))
+                .unwrap();
+            c.id
+        };
+        let kept = conversation("Kept kumquat", "a kumquat today");
+        let archived = conversation("Old kumquat", "a kumquat last year");
+        vault.set_archived(&archived, true).unwrap();
+        let hits = vault.search("kumquat", 10).unwrap();
+        // A title hit and a message hit for each conversation, each marked.
+        assert_eq!(hits.len(), 4, "{hits:?}");
+        for hit in &hits {
+            assert_eq!(hit.archived, hit.conversation_id == archived, "{hit:?}");
+        }
+        assert!(hits.iter().any(|h| h.conversation_id == kept));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The sidebar and an open conversation: list, open, search, rename, pin, delete.
+//! The sidebar and an open conversation: list, open, search, rename, pin, archive, delete.
 
 use tauri::State;
 
@@ -20,6 +20,20 @@ pub async fn list_conversations(
         hearth
             .engine()?
             .list_conversations(include_archived.unwrap_or(false), limit, offset)?;
+    Ok(page.into_iter().map(Into::into).collect())
+}
+
+/// A page of archived conversations only (the sidebar's Archived view), pinned first,
+/// then newest.
+#[tauri::command]
+pub async fn list_archived_conversations(
+    hearth: State<'_, Hearth>,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<ConversationSummaryDto>, CommandError> {
+    let page = hearth
+        .engine()?
+        .list_archived_conversations(limit, offset)?;
     Ok(page.into_iter().map(Into::into).collect())
 }
 
@@ -107,6 +121,16 @@ pub async fn pin_conversation(
     pinned: bool,
 ) -> Result<(), CommandError> {
     Ok(hearth.engine()?.set_pinned(&id, pinned)?)
+}
+
+/// Archives a conversation (`archived: true`) or restores it (`false`).
+#[tauri::command]
+pub async fn archive_conversation(
+    hearth: State<'_, Hearth>,
+    id: String,
+    archived: bool,
+) -> Result<(), CommandError> {
+    Ok(hearth.engine()?.set_archived(&id, archived)?)
 }
 
 /// Deletes a conversation for good.

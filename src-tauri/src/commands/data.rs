@@ -41,6 +41,8 @@ pub struct InventoryDto {
     pub providers_with_keys: Vec<String>,
     /// Conversations in the vault.
     pub conversations: i64,
+    /// How many of those are archived (hidden from the sidebar's default list).
+    pub archived_conversations: i64,
     /// Messages in the vault.
     pub messages: i64,
     /// SQLCipher's version.
@@ -74,6 +76,7 @@ pub async fn data_inventory(hearth: State<'_, Hearth>) -> Result<InventoryDto, C
         keychain_error: inventory.keychain_error,
         providers_with_keys: inventory.providers_with_keys,
         conversations: s.conversations,
+        archived_conversations: s.archived_conversations,
         messages: s.messages,
         sqlcipher_version: s.sqlcipher_version,
         schema_version: s.schema_version,

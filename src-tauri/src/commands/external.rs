@@ -13,8 +13,13 @@ use crate::error::CommandError;
 /// whatever receives it.
 const MAX_URL_LEN: usize = 8 * 1024;
 
+/// The header fields a `mailto:` link keeps. Everything else a mail client may honour
+/// (`attach`, `cc`, `bcc`, `to`, `from`, `in-reply-to`...) could send a file or a copy
+/// somewhere the user did not see in the dialog, so it is dropped.
+const MAILTO_FIELDS: [&str; 2] = ["subject", "body"];
+
 /// Parses `raw` and accepts only `http`, `https` (with a host, without user info, which
-/// could disguise the real host) and `mailto`.
+/// could disguise the real host) and `mailto` (rebuilt by [`checked_mailto`]).
 pub fn checked_external_url(raw: &str) -> Result<Url, CommandError> {
     let refuse =
         |why: &str| CommandError::invalid(format!("Hearth does not open this link: {why}"));
@@ -34,9 +39,65 @@ pub fn checked_external_url(raw: &str) -> Result<Url, CommandError> {
             }
             Ok(url)
         }
-        "mailto" => Ok(url),
+        "mailto" => checked_mailto(&url).ok_or_else(|| refuse("its mail address is malformed")),
         _ => Err(refuse("only web (http, https) and mailto links open")),
     }
+}
+
+/// Rebuilds a parsed `mailto:` link from its recipients and at most one `subject` and one
+/// `body`, dropping every other header field and the fragment. None when the recipients,
+/// once percent-decoded, hold a control character or a `?` or `&`, which a mail client
+/// could read as the start of more header fields.
+fn checked_mailto(url: &Url) -> Option<Url> {
+    let recipients = url.path();
+    if percent_decoded(recipients)?
+        .iter()
+        .any(|&byte| byte.is_ascii_control() || byte == b'?' || byte == b'&')
+    {
+        return None;
+    }
+    let mut kept: Vec<(&str, &str)> = Vec::new();
+    // Pairs are compared still percent-encoded: a field name spelled with escapes is not
+    // one we keep, and values go back exactly as the URL parser normalised them.
+    for pair in url.query().unwrap_or("").split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = name.to_ascii_lowercase();
+        if let Some(field) = MAILTO_FIELDS.iter().find(|field| **field == name) {
+            if !kept.iter().any(|(seen, _)| seen == field) {
+                kept.push((field, value));
+            }
+        }
+    }
+    let mut rebuilt = format!("mailto:{recipients}");
+    for (i, (field, value)) in kept.iter().enumerate() {
+        rebuilt.push(if i == 0 { '?' } else { '&' });
+        rebuilt.push_str(field);
+        rebuilt.push('=');
+        rebuilt.push_str(value);
+    }
+    Url::parse(&rebuilt).ok()
+}
+
+/// The bytes `text` stands for once its `%XX` escapes are decoded; None for a `%` that
+/// does not start a valid escape.
+fn percent_decoded(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
 }
 
 /// Opens a web or mail link in the user's default application, after the UI's
@@ -73,6 +134,51 @@ mod tests {
             "about:blank",
             "not a url",
             "",
+        ] {
+            assert!(checked_external_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mailto_keeps_only_subject_and_body() {
+        let opened = |raw: &str| checked_external_url(raw).map(|url| url.to_string());
+        assert_eq!(
+            opened("mailto:a@b.c?attach=~/.ssh/id_rsa").ok().as_deref(),
+            Some("mailto:a@b.c")
+        );
+        assert_eq!(
+            opened("mailto:a@b.c?cc=spy@evil.example&Subject=Hi%20there&attach=/etc/passwd&bcc=x@evil.example&body=Line%0Aone&to=more@evil.example#frag")
+                .ok()
+                .as_deref(),
+            Some("mailto:a@b.c?subject=Hi%20there&body=Line%0Aone")
+        );
+        // A second subject cannot sneak past the one the dialog showed.
+        assert_eq!(
+            opened("mailto:a@b.c?subject=one&subject=two")
+                .ok()
+                .as_deref(),
+            Some("mailto:a@b.c?subject=one")
+        );
+        // Field names spelled with escapes are not the fields we keep.
+        assert_eq!(
+            opened("mailto:a@b.c?%61ttach=/etc/passwd&sub%6Aect=x")
+                .ok()
+                .as_deref(),
+            Some("mailto:a@b.c")
+        );
+        assert_eq!(
+            opened("mailto:someone@example.com").ok().as_deref(),
+            Some("mailto:someone@example.com")
+        );
+    }
+
+    #[test]
+    fn mailto_recipients_cannot_smuggle_fields() {
+        for bad in [
+            "mailto:a@b.c%3Fattach=/etc/passwd",
+            "mailto:a@b.c%26attach=/etc/passwd",
+            "mailto:a@b.c%0D%0ABcc:%20x@evil.example",
+            "mailto:a@b.c%zz",
         ] {
             assert!(checked_external_url(bad).is_err(), "{bad}");
         }

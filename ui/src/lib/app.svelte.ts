@@ -3,7 +3,7 @@
 
 import { ChatStore } from './chat.svelte'
 import type { ChatSurface } from './chat-surface'
-import { ConversationListStore } from './conversations.svelte'
+import { ConversationListStore, PAGE_SIZE } from './conversations.svelte'
 import { IdleTimer } from './idle'
 import * as ipc from './ipc'
 import { ProvidersStore } from './providers.svelte'
@@ -21,6 +21,8 @@ export const ERASE_WORD = 'erase'
 
 export class Hearth {
   readonly list = new ConversationListStore()
+  /** The sidebar's Archived view: loaded when it is shown. */
+  readonly archivedList = new ConversationListStore(PAGE_SIZE, true)
   readonly search = new SearchStore()
   readonly providers = new ProvidersStore()
   readonly chat = new ChatStore({ list: this.list, providers: () => this.providers.list })
@@ -47,6 +49,8 @@ export class Hearth {
   exportTarget = $state<ConversationDto | null>(null)
   /** What to do once the user agrees to discard the temporary chat (the dialog is open). */
   temporaryLeave = $state<(() => void | Promise<void>) | null>(null)
+  /** The sidebar shows archived conversations instead of the default list. */
+  showArchived = $state(false)
   /** The sidebar on narrow windows, where it slides over the chat. */
   sidebarOpen = $state(false)
   /** Bumped to ask the sidebar to focus its search box (Ctrl/Cmd+K). */
@@ -136,10 +140,38 @@ export class Hearth {
     this.chat.patchConversation(id, { pinned })
   }
 
+  /** Switches the sidebar between the default list and the archived conversations. */
+  toggleArchived(): void {
+    this.showArchived = !this.showArchived
+    if (this.showArchived) {
+      // Fresh each time: conversations may have been archived since it was last shown.
+      this.archivedList.reset()
+      void this.archivedList.loadMore()
+    }
+  }
+
+  /**
+   * Archives a conversation (it leaves the default list, search still finds it) or
+   * restores it (back into the list in its place by recency).
+   */
+  async archive(id: string, archived: boolean): Promise<void> {
+    const summary = this.list.find(id) ?? this.archivedList.find(id)
+    await ipc.archiveConversation(id, archived)
+    if (archived) {
+      this.list.forget(id)
+      if (summary !== undefined) this.archivedList.upsert({ ...summary, archived })
+    } else {
+      this.archivedList.forget(id)
+      if (summary !== undefined) this.list.upsert({ ...summary, archived })
+    }
+    this.chat.patchConversation(id, { archived })
+  }
+
   async confirmDelete(): Promise<void> {
     const target = this.deleteTarget
     if (target === null) return
     await this.list.remove(target.id)
+    this.archivedList.forget(target.id)
     this.deleteTarget = null
     this.chat.forget(target.id)
   }
@@ -150,7 +182,9 @@ export class Hearth {
    */
   async reloadConversations(): Promise<void> {
     this.list.reset()
-    await Promise.all([this.list.loadMore(), this.chat.verifyOpen()])
+    this.archivedList.reset()
+    const archived = this.showArchived ? this.archivedList.loadMore() : Promise.resolve()
+    await Promise.all([this.list.loadMore(), archived, this.chat.verifyOpen()])
   }
 
   closeConversationExport(): void {
@@ -191,12 +225,14 @@ export class Hearth {
     this.exportTarget = null
     this.temporaryLeave = null
     this.sidebarOpen = false
+    this.showArchived = false
     this.temporary.discard()
     this.exports.reset()
     this.imports.reset()
     this.search.clear()
     this.chat.reset()
     this.list.reset()
+    this.archivedList.reset()
     this.providers.reset()
     this.settings.reset()
   }

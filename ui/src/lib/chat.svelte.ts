@@ -324,7 +324,7 @@ export class ChatStore implements ChatSurface {
   }
 
   /** A conversation was renamed or pinned elsewhere (the sidebar). */
-  patchConversation(id: string, changes: Partial<Pick<ConversationDto, 'title' | 'pinned'>>): void {
+  patchConversation(id: string, changes: Partial<Pick<ConversationDto, 'title' | 'pinned' | 'archived'>>): void {
     if (this.conversation?.id === id) this.conversation = { ...this.conversation, ...changes }
   }
 

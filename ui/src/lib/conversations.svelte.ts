@@ -1,5 +1,6 @@
 // The sidebar's conversations: loaded a page at a time as the list scrolls, kept in the
-// engine's order through renames, pins, deletes and new messages.
+// engine's order through renames, pins, archiving, deletes and new messages. One store
+// holds the default list (archived ones left out), another the Archived view.
 
 import {
   appendPage,
@@ -22,7 +23,18 @@ export class ConversationListStore {
   /** Bumped by reset, so a page that arrives after a lock is thrown away. */
   private generation = 0
 
-  constructor(private readonly pageSize = PAGE_SIZE) {}
+  /**
+   * `archived`: this store lists the archived conversations only (the sidebar's
+   * Archived view) rather than the default list, which leaves them out.
+   */
+  constructor(
+    private readonly pageSize = PAGE_SIZE,
+    readonly archived = false,
+  ) {}
+
+  private fetchPage(limit: number, offset: number): Promise<ConversationSummaryDto[]> {
+    return this.archived ? ipc.listArchivedConversations(limit, offset) : ipc.listConversations(limit, offset)
+  }
 
   /** Loads the next page, unless one is loading or none is left. */
   async loadMore(): Promise<void> {
@@ -30,7 +42,7 @@ export class ConversationListStore {
     const generation = this.generation
     this.loading = true
     try {
-      const page = await ipc.listConversations(this.pageSize, this.items.length)
+      const page = await this.fetchPage(this.pageSize, this.items.length)
       if (generation !== this.generation) return
       this.items = appendPage(this.items, page)
       this.hasMore = page.length === this.pageSize
@@ -52,7 +64,7 @@ export class ConversationListStore {
     const generation = ++this.generation
     this.loading = true
     try {
-      const page = await ipc.listConversations(this.pageSize, 0)
+      const page = await this.fetchPage(this.pageSize, 0)
       if (generation !== this.generation) return null
       this.items = page
       this.hasMore = page.length === this.pageSize
@@ -93,6 +105,11 @@ export class ConversationListStore {
 
   async remove(id: string): Promise<void> {
     await ipc.deleteConversation(id)
+    this.forget(id)
+  }
+
+  /** Drops a row without asking the engine (it moved to the other list, or is gone). */
+  forget(id: string): void {
     this.items = removeSummary(this.items, id)
   }
 

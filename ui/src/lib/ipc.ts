@@ -115,6 +115,12 @@ export const setSettings = (settings: SettingsDto) => call<SettingsDto>('set_set
 export const listConversations = (limit: number, offset: number) =>
   call<ConversationSummaryDto[]>('list_conversations', { limit, offset })
 
+export const listArchivedConversations = (limit: number, offset: number) =>
+  call<ConversationSummaryDto[]>('list_archived_conversations', { limit, offset })
+
+export const archiveConversation = (id: string, archived: boolean) =>
+  call<null>('archive_conversation', { id, archived })
+
 export const openConversation = (id: string) => call<ConversationViewDto>('open_conversation', { id })
 
 export const searchConversations = (query: string, limit: number) =>

@@ -3,6 +3,7 @@
 
 import DOMPurify from 'dompurify'
 import { describe, expect, it } from 'vitest'
+import { HOSTILE_SHAPES } from '../test/hostile-markdown'
 import { renderMarkdown, sanitizeHtml } from './markdown'
 
 const HTML_NS = 'http://www.w3.org/1999/xhtml'
@@ -245,7 +246,8 @@ describe('streaming', () => {
       const prefix = doc.slice(0, end)
       expect(violations(renderMarkdown(prefix)), prefix).toEqual([])
     }
-  })
+    // Hundreds of renders, each a jsdom document for DOMPurify: seconds on a busy machine.
+  }, 60_000)
 
   it('random concatenations of hostile fragments are safe', () => {
     const fragments = [
@@ -270,7 +272,32 @@ describe('streaming', () => {
       expect(violations(sanitizeHtml(source)), source).toEqual([])
     }
     // 800 renders: seconds on a busy machine, so a longer limit than the default 5 s.
-  }, 60_000)
+  }, 180_000)
+})
+
+describe('pathological shapes', () => {
+  /** Letters and digits only: what no markdown reading may drop, whatever it makes of the punctuation. */
+  const words = (text: string): string => text.replace(/[^A-Za-z0-9]/g, '')
+
+  // The same shapes the benchmark times, at a size that is quick in jsdom. Deep nesting
+  // here is past the renderer's limit, so it also covers the plain-text fallback.
+  it.each(HOSTILE_SHAPES.map((shape): [string, string] => [shape.name, shape.make(4 * 1024)]))(
+    '%s renders safely and keeps its text',
+    (_, source) => {
+      const root = render(source)
+      expect(words(root.textContent ?? '')).toBe(words(source))
+    },
+    60_000,
+  )
+
+  it('shows a document nested past the limit as its text, line breaks kept', () => {
+    const source = `${'>'.repeat(300)} deep\nsecond <img src=x onerror=alert(1)>`
+    const root = render(source)
+    expect(root.querySelector('blockquote')).toBeNull()
+    expect(root.querySelector('br')).not.toBeNull()
+    expect(root.textContent).toContain('deep')
+    expect(root.textContent).toContain('second <img src=x onerror=alert(1)>')
+  })
 })
 
 describe('robustness', () => {
@@ -287,7 +314,7 @@ describe('robustness', () => {
       const once = renderMarkdown(source)
       expect(parse(sanitizeHtml(once)).isEqualNode(parse(once)), source).toBe(true)
     }
-  })
+  }, 60_000)
 
   it('keeps its hooks off the shared DOMPurify instance', () => {
     renderMarkdown('![a](https://evil.example/x.png)')
@@ -403,6 +430,32 @@ describe('links', () => {
     const links = [...render('[mail](mailto:someone@example.com) and other@example.org').querySelectorAll('a')]
     expect(links.map((a) => a.getAttribute('href'))).toEqual(['mailto:someone@example.com', 'mailto:other@example.org'])
     expect(links.every((a) => a.hasAttribute('data-external-link'))).toBe(true)
+  })
+
+  it.each([
+    ['mailto:a@b.c?attach=~/.ssh/id_rsa', 'mailto:a@b.c'],
+    [
+      'mailto:a@b.c?cc=spy@evil.example&Subject=Hi%20there&attach=/etc/passwd&bcc=x@evil.example&body=Line%0Aone&to=more@evil.example#frag',
+      'mailto:a@b.c?subject=Hi%20there&body=Line%0Aone',
+    ],
+    ['mailto:a@b.c?subject=one&subject=two', 'mailto:a@b.c?subject=one'],
+    ['mailto:a@b.c?%61ttach=/etc/passwd', 'mailto:a@b.c'],
+  ])('keeps only the recipients, subject and body of %s', (href, kept) => {
+    const a = render(`[mail](${href})`).querySelector('a')
+    expect(a?.getAttribute('href')).toBe(kept)
+    expect(a?.hasAttribute('data-external-link')).toBe(true)
+  })
+
+  it.each([
+    'mailto:a@b.c%3Fattach=/etc/passwd',
+    'mailto:a@b.c%26attach=/etc/passwd',
+    'mailto:a@b.c%0D%0ABcc:%20x@evil.example',
+    'mailto:a@b.c%zz',
+  ])('drops a mailto whose recipients smuggle fields: %s', (href) => {
+    const html = sanitizeHtml(`<a href="${href}">mail</a>`)
+    const a = parse(html).querySelector('a')
+    expect(a?.hasAttribute('href')).toBe(false)
+    expect(a?.hasAttribute('data-external-link')).toBe(false)
   })
 
   it.each([

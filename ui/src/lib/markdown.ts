@@ -7,15 +7,15 @@
  * webview fetch anything (images become links the user may choose to open).
  *
  * Two layers, each sufficient for the script rule on its own:
- * 1. marked turns markdown into HTML, escaping any raw HTML in the source.
+ * 1. markdown-it turns markdown into HTML, escaping any raw HTML in the source.
  * 2. A private DOMPurify instance with an allow-list and two hooks enforces
  *    the link and image rules on whatever HTML layer 1 produced.
  */
 
 import DOMPurify from 'dompurify'
 import type { Config } from 'dompurify'
-import { Marked } from 'marked'
-import type { Tokens } from 'marked'
+import MarkdownIt from 'markdown-it'
+import type { RendererRule, Token } from 'markdown-it'
 import hljs from 'highlight.js/lib/core'
 import bash from 'highlight.js/lib/languages/bash'
 import c from 'highlight.js/lib/languages/c'
@@ -108,9 +108,42 @@ function absoluteUrl(raw: string | null, protocols: ReadonlySet<string>): string
     return null
   }
   if (!protocols.has(url.protocol)) return null
+  if (url.protocol === 'mailto:') return checkedMailto(url)
   // Store the serialised form, so the attribute literally starts with the
   // scheme we checked and nothing downstream can parse it differently.
   return url.href
+}
+
+/**
+ * Header fields a `mailto:` link keeps. Anything else a mail client may honour
+ * (`attach`, `cc`, `bcc`, `to`...) could send a file or a copy somewhere the
+ * user never saw; the shell's `open_external` applies the same rule.
+ */
+const MAILTO_FIELDS = new Set(['subject', 'body'])
+
+/**
+ * A `mailto:` URL rebuilt from its recipients and at most one subject and one
+ * body, or null when the recipients hide a `?`, `&` or control character in
+ * escapes (a mail client could read those as more header fields).
+ */
+function checkedMailto(url: URL): string | null {
+  let recipients: string
+  try {
+    recipients = decodeURIComponent(url.pathname)
+  } catch {
+    return null
+  }
+  if (/[?&\u0000-\u001f\u007f]/.test(recipients)) return null
+  const kept = new Map<string, string>()
+  // Compared still percent-encoded: a field name spelled with escapes is not one
+  // we keep, and values go back exactly as the URL parser normalised them.
+  for (const pair of url.search.slice(1).split('&')) {
+    const at = pair.indexOf('=')
+    const name = (at === -1 ? pair : pair.slice(0, at)).toLowerCase()
+    if (MAILTO_FIELDS.has(name) && !kept.has(name)) kept.set(name, at === -1 ? '' : pair.slice(at + 1))
+  }
+  const query = [...kept].map(([name, value]) => `${name}=${value}`).join('&')
+  return `mailto:${url.pathname}${query ? `?${query}` : ''}`
 }
 
 /** Sets the attributes every vetted outbound link carries. */
@@ -139,38 +172,103 @@ function fenceLanguage(info: string | undefined): string {
   return FENCE_LANGUAGE.test(word) ? word : ''
 }
 
-const markdown = new Marked({
-  gfm: true,
+/**
+ * How deep blocks (quotes, lists) and inline spans may nest. markdown-it stops
+ * parsing past this depth, which keeps hostile input like 100,000 `>` from
+ * recursing; a document that reaches it is shown as plain text instead, so
+ * nothing past the limit is silently dropped.
+ */
+const MAX_NESTING = 100
+
+/** A GFM task-list marker at the start of a list item's first paragraph. */
+const TASK_MARKER = /^\[([ xX])\](?:[ \t]+|$)/
+
+// markdown-it rather than a regex-driven parser: its block and inline passes
+// are linear in the input, including on pathological emphasis, brackets,
+// backticks and nesting (docs/PERFORMANCE.md has the measurements).
+const markdown = new MarkdownIt('default', {
+  // Raw HTML is never trusted: with html off it is parsed as text and escaped,
+  // which also keeps the markup DOMPurify sees to what the renderer produces.
+  html: false,
+  // Bare www. addresses, URLs and e-mail addresses become links, as in GFM.
+  linkify: true,
+  typographer: false,
   breaks: false,
-  async: false,
-  renderer: {
-    // Raw HTML is never trusted: show it as the text the model wrote. This
-    // also keeps the markup DOMPurify sees to what marked itself produces.
-    html({ text, block }: Tokens.HTML | Tokens.Tag): string {
-      return block ? `<p>${escapeHtml(text)}</p>\n` : escapeHtml(text)
-    },
-
-    // highlight.js escapes the code it wraps in spans; its output still goes
-    // through the sanitizer like everything else. `data-code` on the <pre> is
-    // where the chat view will attach its copy button.
-    code({ text, lang }: Tokens.Code): string {
-      const language = fenceLanguage(lang)
-      const code = text.replace(/\n$/, '')
-      const body = language && hljs.getLanguage(language)
-        ? hljs.highlight(code, { language, ignoreIllegals: true }).value
-        : escapeHtml(code)
-      const langAttr = language ? ` data-lang="${escapeHtml(language)}"` : ''
-      const codeClass = language ? `hljs language-${escapeHtml(language)}` : 'hljs'
-      return `<pre data-code${langAttr}><code class="${codeClass}">${body}</code></pre>\n`
-    },
-
-    // Task-list checkboxes would be <input> elements, which the sanitizer
-    // forbids; show the state as text the stylesheet can dress up.
-    checkbox({ checked }: Tokens.Checkbox): string {
-      return `<span data-task="${checked ? 'done' : 'open'}">[${checked ? 'x' : ' '}]</span> `
-    },
-  },
+  xhtmlOut: false,
+  maxNesting: MAX_NESTING,
 })
+
+// Every URL is judged once, by the URL parser in the sanitizer hook below, so
+// a link with a rejected scheme still renders as an inert <a> around its label
+// rather than as markdown punctuation.
+markdown.validateLink = () => true
+
+// GFM's extended autolinks include bare `www.` addresses; linkify-it only finds
+// them when fuzzy links are on.
+markdown.linkify.set({ fuzzyLink: true })
+
+// highlight.js escapes the code it wraps in spans; its output still goes
+// through the sanitizer like everything else. `data-code` on the <pre> is
+// where the chat view attaches its copy button.
+function renderCode(code: string, info: string): string {
+  const language = fenceLanguage(info)
+  const text = code.replace(/\n$/, '')
+  const body = language && hljs.getLanguage(language)
+    ? hljs.highlight(text, { language, ignoreIllegals: true }).value
+    : escapeHtml(text)
+  const langAttr = language ? ` data-lang="${escapeHtml(language)}"` : ''
+  const codeClass = language ? `hljs language-${escapeHtml(language)}` : 'hljs'
+  return `<pre data-code${langAttr}><code class="${codeClass}">${body}</code></pre>\n`
+}
+
+const rules = markdown.renderer.rules
+rules.fence = (tokens, idx) => {
+  const token = tokens[idx]
+  return renderCode(token.content, markdown.utils.unescapeAll(token.info))
+}
+rules.code_block = (tokens, idx) => renderCode(tokens[idx].content, '')
+
+// Strikethrough as <del>, the element the sanitizer and stylesheet expect.
+rules.s_open = () => '<del>'
+rules.s_close = () => '</del>'
+
+// Column alignment as the align attribute: the sanitizer removes every style.
+const renderCell: RendererRule = (tokens, idx, options, _env, self) => {
+  const token = tokens[idx]
+  const align = /^text-align:(left|center|right)$/.exec(String(token.attrGet('style') ?? ''))?.[1]
+  token.attrs = (token.attrs ?? []).filter(([name]) => name !== 'style')
+  if (align !== undefined) token.attrSet('align', align)
+  return self.renderToken(tokens, idx, options)
+}
+rules.th_open = renderCell
+rules.td_open = renderCell
+
+// Task-list checkboxes would be <input> elements, which the sanitizer
+// forbids; show the state as text the stylesheet can dress up.
+rules.task_marker = (tokens, idx) => {
+  const checked = tokens[idx].meta?.checked === true
+  return `<span data-task="${checked ? 'done' : 'open'}">[${checked ? 'x' : ' '}]</span> `
+}
+markdown.core.ruler.before('inline', 'task_marker', (state) => {
+  const tokens = state.tokens
+  for (let i = 2; i < tokens.length; i++) {
+    const inline = tokens[i]
+    if (inline.type !== 'inline' || tokens[i - 1].type !== 'paragraph_open') continue
+    if (tokens[i - 2].type !== 'list_item_open') continue
+    const match = TASK_MARKER.exec(inline.content)
+    if (match === null) continue
+    inline.content = inline.content.slice(match[0].length)
+    const marker = new state.Token('task_marker', '', 0)
+    marker.meta = { checked: match[1] !== ' ' }
+    tokens.splice(i, 0, marker)
+    i++
+  }
+})
+
+/** Whether the block structure reached MAX_NESTING, past which markdown-it drops content. */
+function reachesNestingLimit(tokens: Token[]): boolean {
+  return tokens.some((token) => token.level >= MAX_NESTING - 1)
+}
 
 // A private instance: hooks on the default export would leak into any other
 // code that imports DOMPurify. Without a window (plain Node) it reports
@@ -198,7 +296,7 @@ const FORBIDDEN_ATTRS = [
 const PLAIN_ATTRS = ['align', 'start', 'data-code', 'data-lang', 'data-task', 'data-image']
 
 const SANITIZE_CONFIG: Config = {
-  // Exactly what marked (with the renderer above) and highlight.js emit.
+  // Exactly what markdown-it (with the rules above) and highlight.js emit.
   ALLOWED_TAGS: [
     'a', 'blockquote', 'br', 'code', 'del', 'em', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'li',
     'ol', 'p', 'pre', 'span', 'strong', 'table', 'tbody', 'td', 'th', 'thead', 'tr', 'ul',
@@ -296,8 +394,21 @@ export function sanitizeHtml(html: string): string {
 export function renderMarkdown(source: string): string {
   const text = typeof source === 'string' ? source : String(source ?? '')
   try {
-    return sanitizeHtml(markdown.parse(text, { async: false }))
+    const tokens = markdown.parse(text, {})
+    if (reachesNestingLimit(tokens)) return plainText(text)
+    return sanitizeHtml(markdown.renderer.render(tokens, markdown.options, {}))
   } catch {
-    return text === '' ? '' : `<p>${escapeHtml(text)}</p>`
+    return plainText(text)
+  }
+}
+
+/** `text` as escaped paragraphs with its line breaks, for input the parser will not take. */
+function plainText(text: string): string {
+  if (text === '') return ''
+  const html = `<p>${escapeHtml(text).replace(/\n/g, '<br>\n')}</p>`
+  try {
+    return sanitizeHtml(html)
+  } catch {
+    return html
   }
 }

@@ -136,6 +136,7 @@ describe('SearchStore', () => {
     role: 'user',
     snippet: 'giraffes',
     highlights: [[0, 8]],
+    archived: false,
   })
 
   it('asks once typing pauses for 150 ms, with the latest query', async () => {

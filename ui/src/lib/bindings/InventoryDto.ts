@@ -38,6 +38,10 @@ providersWithKeys: Array<string>,
  */
 conversations: number, 
 /**
+ * How many of those are archived (hidden from the sidebar's default list).
+ */
+archivedConversations: number, 
+/**
  * Messages in the vault.
  */
 messages: number, 

@@ -24,4 +24,8 @@ snippet: string,
 /**
  * Highlighted ranges as `[start, end)` character offsets into `snippet`.
  */
-highlights: Array<[number, number]>, };
+highlights: Array<[number, number]>, 
+/**
+ * The conversation is archived (search covers those too; the sidebar's default list does not).
+ */
+archived: boolean, };
