@@ -385,26 +385,37 @@ fn vault_with_a_hostile_import() -> (TestDir, String) {
     (t, id)
 }
 
-/// Runs `hearth ARGS` on a pseudo-terminal (util-linux `script`), stdout and stderr both
-/// going to it, and returns what the terminal received.
-/// `$ID` in `args` is the hostile id, passed through the environment.
-fn on_a_terminal(t: &TestDir, id: &str, args: &str) -> String {
-    let out = std::process::Command::new("script")
-        .args([
-            "-qec",
-            &format!("{} {args}", hearth_bin().display()),
-            "/dev/null",
-        ])
+/// `program ARGS` (a wrapper that runs `hearth` itself) on the passphrase vault in `t`,
+/// with no keychain and nothing on stdin.
+fn through(t: &TestDir, program: &str, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args)
         .env("HEARTH_DATA_DIR", &t.data)
         .env("HEARTH_PASSPHRASE", PASS)
-        .env("ID", id)
         .env(
             "DBUS_SESSION_BUS_ADDRESS",
             "unix:path=/nonexistent/hearth-test-bus",
         )
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// Runs `hearth ARGS` on a pseudo-terminal (util-linux `script`), stdout and stderr both
+/// going to it, and returns what the terminal received.
+/// `$ID` in `args` is the hostile id, passed through the environment.
+fn on_a_terminal(t: &TestDir, id: &str, args: &str) -> String {
+    let out = through(
+        t,
+        "script",
+        &[
+            "-qec",
+            &format!("{} {args}", hearth_bin().display()),
+            "/dev/null",
+        ],
+    )
+    .env("ID", id)
+    .output()
+    .unwrap();
     assert!(out.status.success(), "{out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -493,23 +504,19 @@ fn a_closed_pipe_ends_the_command_quietly() {
         "list".to_owned(),
     ] {
         // `head -c 10` reads ten bytes and exits; bash reports hearth's own status.
-        let out = std::process::Command::new("bash")
-            .args([
+        let out = through(
+            &t,
+            "bash",
+            &[
                 "-c",
                 &format!(
                     "{} {args} | head -c 10 >/dev/null; exit ${{PIPESTATUS[0]}}",
                     hearth_bin().display()
                 ),
-            ])
-            .env("HEARTH_DATA_DIR", &t.data)
-            .env("HEARTH_PASSPHRASE", PASS)
-            .env(
-                "DBUS_SESSION_BUS_ADDRESS",
-                "unix:path=/nonexistent/hearth-test-bus",
-            )
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
+            ],
+        )
+        .output()
+        .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{args}: {stderr}");
         assert!(stderr.trim().is_empty(), "{args}: {stderr}");

@@ -118,9 +118,8 @@ fn without_a_keychain_init_refuses_and_points_to_passphrase_mode() {
     }
 }
 
-#[test]
-fn erase_removes_every_file_and_every_keychain_entry() {
-    require_secret_service();
+/// A new keychain vault holding a Groq key, with the vault's id.
+fn keychain_vault_with_a_provider_key() -> (TestDir, String) {
     let t = TestDir::new();
     run_ok(t.hearth().arg("init"));
     let id = vault_id(&t);
@@ -129,6 +128,13 @@ fn erase_removes_every_file_and_every_keychain_entry() {
         b"gsk_0123456789abcdef",
     );
     assert!(r.ok(), "{r:?}");
+    (t, id)
+}
+
+#[test]
+fn erase_removes_every_file_and_every_keychain_entry() {
+    require_secret_service();
+    let (t, id) = keychain_vault_with_a_provider_key();
     let mine = |a: &String| a.contains(&id);
     // The data key, the provider key, and the record of the vault's folder.
     assert_eq!(secret_tool_accounts().iter().filter(|a| mine(a)).count(), 3);
@@ -183,14 +189,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 #[test]
 fn erasing_a_copy_of_a_keychain_vault_keeps_the_originals_keys() {
     require_secret_service();
-    let t = TestDir::new();
-    run_ok(t.hearth().arg("init"));
-    let id = vault_id(&t);
-    let r = run_with_input(
-        t.hearth().args(["key", "set", "groq"]),
-        b"gsk_0123456789abcdef",
-    );
-    assert!(r.ok(), "{r:?}");
+    let (t, id) = keychain_vault_with_a_provider_key();
     let mine = |a: &String| a.contains(&id);
     let before: Vec<String> = secret_tool_accounts().into_iter().filter(mine).collect();
 

@@ -332,9 +332,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn keychain_vault_keeps_provider_keys_in_the_keychain() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A new keychain vault in `dir`, with the in-memory keychain it uses.
+    fn keychain_engine(dir: &tempfile::TempDir) -> (Engine, Arc<MemoryStore>) {
         let store = Arc::new(MemoryStore::new());
         let engine = Engine::create_with_kdf(
             &AppPaths::new(dir.path()),
@@ -343,6 +342,13 @@ mod tests {
             fast(),
         )
         .unwrap();
+        (engine, store)
+    }
+
+    #[test]
+    fn keychain_vault_keeps_provider_keys_in_the_keychain() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, store) = keychain_engine(&dir);
         assert_eq!(
             engine
                 .set_api_key("openai", " sk-test-canary-1234abcd\n")
@@ -428,14 +434,7 @@ mod tests {
     #[test]
     fn a_keychain_that_fails_keeps_the_old_address() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(MemoryStore::new());
-        let engine = Engine::create_with_kdf(
-            &AppPaths::new(dir.path()),
-            store.clone(),
-            KeyProtection::Keychain,
-            fast(),
-        )
-        .unwrap();
+        let (engine, store) = keychain_engine(&dir);
         engine
             .set_api_key("openai", "sk-test-canary-1234abcd")
             .unwrap();
@@ -476,13 +475,7 @@ mod tests {
     #[test]
     fn custom_providers_need_a_kind_and_a_safe_url() {
         let dir = tempfile::tempdir().unwrap();
-        let engine = Engine::create_with_kdf(
-            &AppPaths::new(dir.path()),
-            Arc::new(MemoryStore::new()),
-            KeyProtection::Keychain,
-            fast(),
-        )
-        .unwrap();
+        let (engine, _) = keychain_engine(&dir);
         let bare = ProviderUpdate {
             id: "mybox".into(),
             ..Default::default()

@@ -409,8 +409,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_header_asking_for_too_much_work_is_refused_on_read_before_any_derivation() {
+    /// Reads back a passphrase header whose parameters `edit` changed, and returns the error.
+    fn read_with_edited_params(edit: impl FnOnce(&mut KdfParams)) -> String {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("vault.json");
         let key = DataKey::generate().unwrap();
@@ -418,31 +418,25 @@ mod tests {
         h.set_passphrase(&key, &Passphrase::new("correct horse"), fast())
             .unwrap();
         if let Some(w) = h.passphrase.as_mut() {
-            w.params.memory_kib = 4 * 1024 * 1024;
-            w.params.iterations = 64;
-            w.params.parallelism = 16;
+            edit(&mut w.params);
         }
         h.write(&path).unwrap();
-        let err = VaultHeader::read(&path).unwrap_err();
-        assert!(
-            err.to_string().contains("more than Hearth will spend"),
-            "{err}"
-        );
+        VaultHeader::read(&path).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_header_asking_for_too_much_work_is_refused_on_read_before_any_derivation() {
+        let err = read_with_edited_params(|p| {
+            p.memory_kib = 4 * 1024 * 1024;
+            p.iterations = 64;
+            p.parallelism = 16;
+        });
+        assert!(err.contains("more than Hearth will spend"), "{err}");
     }
 
     #[test]
     fn a_header_with_weak_parameters_is_refused_on_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("vault.json");
-        let key = DataKey::generate().unwrap();
-        let mut h = header();
-        h.set_passphrase(&key, &Passphrase::new("correct horse"), fast())
-            .unwrap();
-        if let Some(w) = h.passphrase.as_mut() {
-            w.params.memory_kib = 8;
-        }
-        h.write(&path).unwrap();
-        let err = VaultHeader::read(&path).unwrap_err();
-        assert!(err.to_string().contains("below the minimum"), "{err}");
+        let err = read_with_edited_params(|p| p.memory_kib = 8);
+        assert!(err.contains("below the minimum"), "{err}");
     }
 }

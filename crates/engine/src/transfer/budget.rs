@@ -226,12 +226,7 @@ impl<R: Read> Read for JsonGuard<R> {
                 }
                 self.settle()?;
                 self.start = 0;
-                self.end = loop {
-                    match self.inner.read(&mut self.buf) {
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                        other => break other?,
-                    }
-                };
+                self.end = read_retrying(&mut self.inner, &mut self.buf)?;
                 if self.end == 0 {
                     break;
                 }
@@ -293,6 +288,16 @@ impl<R: Read> Read for Inflated<R> {
         }
         self.left.set(left - n);
         Ok(n as usize)
+    }
+}
+
+/// One `read`, tried again when a signal interrupted it.
+pub(crate) fn read_retrying<R: Read>(inner: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match inner.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
     }
 }
 

@@ -513,12 +513,7 @@ impl<R: Read> Read for LineCounting<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.start == self.end {
             self.start = 0;
-            self.end = loop {
-                match self.inner.read(&mut self.buf) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    other => break other?,
-                }
-            };
+            self.end = super::budget::read_retrying(&mut self.inner, &mut self.buf)?;
             if self.end == 0 {
                 return Ok(0);
             }
