@@ -297,6 +297,8 @@ pub struct SearchHitDto {
     pub highlights: Vec<[usize; 2]>,
     /// The conversation is archived (search covers those too; the sidebar's default list does not).
     pub archived: bool,
+    /// The conversation's title (empty when it has none).
+    pub title: String,
 }
 
 impl From<SearchHit> for SearchHitDto {
@@ -308,6 +310,7 @@ impl From<SearchHit> for SearchHitDto {
             highlights: h.snippet.highlights.iter().map(|&(s, e)| [s, e]).collect(),
             snippet: h.snippet.text,
             archived: h.archived,
+            title: h.title,
         }
     }
 }

@@ -154,6 +154,7 @@ fn list_search_show_and_delete() {
     let hit = &hits[0];
     assert_eq!(hit["conversation_id"], bread.as_str());
     assert_eq!(hit["role"], "user");
+    assert_eq!(hit["title"], "Bread baking");
     let snippet = hit["snippet"].as_str().unwrap();
     let (s, e) = (
         hit["highlights"][0][0].as_u64().unwrap() as usize,

@@ -256,8 +256,16 @@ describe('the sidebar', () => {
   it('marks search results from archived conversations', async () => {
     backend = unlockedBackend()
     backend.handlers.search_conversations = () => [
-      { conversationId: 'c1', messageId: null, role: null, snippet: 'Zebras', highlights: [[0, 6]], archived: false },
-      { conversationId: 'c9', messageId: 'm9', role: 'user', snippet: 'zebras long ago', highlights: [[0, 6]], archived: true },
+      { conversationId: 'c1', messageId: null, role: null, snippet: 'Zebras', highlights: [[0, 6]], archived: false, title: 'Zebras' },
+      {
+        conversationId: 'c9',
+        messageId: 'm9',
+        role: 'user',
+        snippet: 'zebras long ago',
+        highlights: [[0, 6]],
+        archived: true,
+        title: 'Zoo trip <b>2019</b>',
+      },
     ]
     await start()
     await until(() => hook('conversation-item'))
@@ -266,6 +274,9 @@ describe('the sidebar', () => {
     const [current, old] = hooks('search-result')
     expect(hook('search-result-archived', current)).toBeNull()
     expect(need('search-result-archived', old).textContent).toBe('archived')
+    // A conversation the sidebar has not loaded is named by the hit's own title, as text.
+    expect(old.querySelector('.title')?.textContent).toBe('Zoo trip <b>2019</b>')
+    expect(old.querySelector('b')).toBeNull()
   })
 
   it('searches as you type and marks matches with <mark> built from text', async () => {
@@ -288,6 +299,7 @@ describe('the sidebar', () => {
               snippet: '<img src=x onerror=alert(1)> 🦒 Giraffes are tall',
               highlights: [[31, 39]],
               archived: false,
+              title: '',
             },
           ]
     await start()

@@ -395,6 +395,7 @@ fn search(ctx: &Context, query: &str, limit: u32, as_json: bool) -> Result<()> {
                     "snippet": h.snippet.text,
                     "highlights": h.snippet.highlights,
                     "archived": h.archived,
+                    "title": h.title,
                 })
             })
             .collect();

@@ -66,6 +66,9 @@ pub struct SearchHit {
     /// Whether the conversation is archived: search covers archived conversations too,
     /// and a front end marks them so the user knows why the sidebar does not show them.
     pub archived: bool,
+    /// The conversation's title, so a front end can name a hit whose conversation it has
+    /// not loaded (an archived one, or one far down the list).
+    pub title: String,
 }
 
 /// Turns what a user typed into an FTS5 query that cannot be a syntax error: every word
@@ -129,8 +132,9 @@ impl Vault {
         let mut detail = self.conn.prepare_cached(
             "SELECT m.conversation_id, m.id, m.role,
                     snippet(messages_fts, 0, char(57344), char(57345), '…', 16),
-                    (SELECT c.archived FROM conversations c WHERE c.id = m.conversation_id)
+                    c.archived, c.title
              FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+                  JOIN conversations c ON c.id = m.conversation_id
              WHERE messages_fts MATCH ?1 AND messages_fts.rowid = ?2",
         )?;
         for (rowid, score) in top {
@@ -143,7 +147,8 @@ impl Vault {
                         role: role.parse().ok(),
                         snippet: Snippet::from_marked(&r.get::<_, String>(3)?),
                         score,
-                        archived: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
+                        archived: r.get(4)?,
+                        title: r.get(5)?,
                     })
                 })
                 .optional()?;
@@ -151,7 +156,7 @@ impl Vault {
         }
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.id, snippet(titles_fts, 0, char(57344), char(57345), '…', 16), bm25(titles_fts) AS score,
-                    c.archived
+                    c.archived, c.title
              FROM titles_fts JOIN conversations c ON c.seq = titles_fts.rowid
              WHERE titles_fts MATCH ?1
              ORDER BY score LIMIT ?2",
@@ -164,6 +169,7 @@ impl Vault {
                 snippet: Snippet::from_marked(&r.get::<_, String>(1)?),
                 score: r.get(2)?,
                 archived: r.get(3)?,
+                title: r.get(4)?,
             })
         })?;
         for row in rows {
@@ -233,6 +239,13 @@ mod tests {
         assert_eq!(hits.len(), 4, "{hits:?}");
         for hit in &hits {
             assert_eq!(hit.archived, hit.conversation_id == archived, "{hit:?}");
+            // Each hit names its conversation, title and message hits alike.
+            let title = if hit.conversation_id == archived {
+                "Old kumquat"
+            } else {
+                "Kept kumquat"
+            };
+            assert_eq!(hit.title, title, "{hit:?}");
         }
         assert!(hits.iter().any(|h| h.conversation_id == kept));
     }

@@ -137,6 +137,7 @@ describe('SearchStore', () => {
     snippet: 'giraffes',
     highlights: [[0, 8]],
     archived: false,
+    title: 'Giraffes',
   })
 
   it('asks once typing pauses for 150 ms, with the latest query', async () => {

@@ -28,4 +28,8 @@ highlights: Array<[number, number]>,
 /**
  * The conversation is archived (search covers those too; the sidebar's default list does not).
  */
-archived: boolean, };
+archived: boolean, 
+/**
+ * The conversation's title (empty when it has none).
+ */
+title: string, };
