@@ -4,7 +4,7 @@
 import DOMPurify from 'dompurify'
 import { describe, expect, it } from 'vitest'
 import { HOSTILE_SHAPES } from '../test/hostile-markdown'
-import { renderMarkdown, sanitizeHtml } from './markdown'
+import { MAX_ELEMENTS, MAX_HIGHLIGHTED_CODE, renderMarkdown, sanitizeHtml } from './markdown'
 
 const HTML_NS = 'http://www.w3.org/1999/xhtml'
 
@@ -297,6 +297,37 @@ describe('pathological shapes', () => {
     expect(root.querySelector('br')).not.toBeNull()
     expect(root.textContent).toContain('deep')
     expect(root.textContent).toContain('second <img src=x onerror=alert(1)>')
+  })
+})
+
+describe('element budget', () => {
+  it('shows a document that would make too many elements as its text', () => {
+    // Below the budget each `*a*` is an <em>; one past it, the whole reply is text.
+    expect(render('*a* '.repeat(100)).querySelectorAll('em')).toHaveLength(100)
+    const source = '*a* '.repeat(MAX_ELEMENTS) + '<img src=x onerror=alert(1)>'
+    const root = render(source)
+    expect(root.querySelector('em')).toBeNull()
+    expect(root.querySelector('img')).toBeNull()
+    expect(root.textContent).toContain('*a* *a*')
+    expect(root.textContent).toContain('<img src=x onerror=alert(1)>')
+  })
+
+  it('keeps the markup of a long real table below the budget', () => {
+    const rows = Array.from({ length: 500 }, (_, i) => `| ${i} | item ${i} | **${i * 2}** |`)
+    const root = render(`| n | name | double |\n|---|---|---|\n${rows.join('\n')}`)
+    expect(root.querySelectorAll('tbody tr')).toHaveLength(500)
+    expect(root.querySelectorAll('strong')).toHaveLength(500)
+  })
+
+  it('shows code past the highlighting limit escaped, without colours', () => {
+    const code = 'let x = "<b>";\n'.repeat(Math.ceil(MAX_HIGHLIGHTED_CODE / 15) + 1)
+    const root = render('```js\n' + code + '```')
+    const block = root.querySelector('pre code')
+    expect(block?.querySelector('span')).toBeNull()
+    expect(block?.querySelector('b')).toBeNull()
+    expect(block?.textContent).toBe(code.replace(/\n$/, ''))
+    // A short block is still highlighted.
+    expect(render('```js\nlet x = 1\n```').querySelector('pre code span')).not.toBeNull()
   })
 })
 

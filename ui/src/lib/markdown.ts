@@ -180,6 +180,14 @@ function fenceLanguage(info: string | undefined): string {
  */
 const MAX_NESTING = 100
 
+/**
+ * How many elements one render may make. Past it the document is shown as plain
+ * text: parsing stays linear either way, but every element costs the sanitizer and
+ * the DOM a walk, so 80 KB of `*a` (20,000 `<em>`) would otherwise hold the window
+ * for seconds. A real reply, even a long table, stays far below it.
+ */
+export const MAX_ELEMENTS = 10_000
+
 /** A GFM task-list marker at the start of a list item's first paragraph. */
 const TASK_MARKER = /^\[([ xX])\](?:[ \t]+|$)/
 
@@ -210,10 +218,14 @@ markdown.linkify.set({ fuzzyLink: true })
 // highlight.js escapes the code it wraps in spans; its output still goes
 // through the sanitizer like everything else. `data-code` on the <pre> is
 // where the chat view attaches its copy button.
+// Code longer than MAX_HIGHLIGHTED_CODE is shown without colours: highlighting wraps
+// every token in a span, which the element budget does not see.
+export const MAX_HIGHLIGHTED_CODE = 64 * 1024
+
 function renderCode(code: string, info: string): string {
   const language = fenceLanguage(info)
   const text = code.replace(/\n$/, '')
-  const body = language && hljs.getLanguage(language)
+  const body = language && hljs.getLanguage(language) && text.length <= MAX_HIGHLIGHTED_CODE
     ? hljs.highlight(text, { language, ignoreIllegals: true }).value
     : escapeHtml(text)
   const langAttr = language ? ` data-lang="${escapeHtml(language)}"` : ''
@@ -269,6 +281,27 @@ markdown.core.ruler.before('inline', 'task_marker', (state) => {
 function reachesNestingLimit(tokens: Token[]): boolean {
   return tokens.some((token) => token.level >= MAX_NESTING - 1)
 }
+
+/** Whether rendering `tokens` would make more than MAX_ELEMENTS elements. */
+function exceedsElementBudget(tokens: Token[]): boolean {
+  let elements = 0
+  const count = (list: Token[]): boolean => {
+    for (const token of list) {
+      // An opening tag or a tag that stands alone (image, code, line break, rule);
+      // closing tags and text make no new element.
+      if (token.nesting === 1 || (token.nesting === 0 && !TEXT_TOKENS.has(token.type))) {
+        elements++
+        if (elements > MAX_ELEMENTS) return true
+      }
+      if (token.children && count(token.children)) return true
+    }
+    return false
+  }
+  return count(tokens)
+}
+
+/** Tokens that render as text, not as an element. */
+const TEXT_TOKENS: ReadonlySet<string> = new Set(['text', 'inline', 'softbreak', 'text_special'])
 
 // A private instance: hooks on the default export would leak into any other
 // code that imports DOMPurify. Without a window (plain Node) it reports
@@ -395,7 +428,7 @@ export function renderMarkdown(source: string): string {
   const text = typeof source === 'string' ? source : String(source ?? '')
   try {
     const tokens = markdown.parse(text, {})
-    if (reachesNestingLimit(tokens)) return plainText(text)
+    if (reachesNestingLimit(tokens) || exceedsElementBudget(tokens)) return plainText(text)
     return sanitizeHtml(markdown.renderer.render(tokens, markdown.options, {}))
   } catch {
     return plainText(text)
