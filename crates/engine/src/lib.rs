@@ -4,6 +4,7 @@
 //! front end needs, so that the CLI and the desktop shell stay thin translations. Paths
 //! come in through [`AppPaths`]; the engine never reads the environment.
 
+pub mod attachment;
 mod chat;
 mod error;
 mod inventory;
