@@ -298,3 +298,57 @@ fn status_lists_what_is_stored_where() {
     assert!(!text.stdout.contains(&key) && !status.stdout.contains(&key));
     run_ok(t.hearth().args(["erase", "--yes"]));
 }
+
+#[test]
+fn an_attachments_bytes_are_never_plain_on_disk_and_go_with_their_conversation() {
+    use hearth_vault::{NewAttachment, NewConversation, NewMessage, Role, Vault, VaultPaths};
+    let hidden = canary("inside-the-image");
+    let t = TestDir::new();
+    run_ok(hearth(&t).args(["init", "--passphrase", "--no-keychain"]));
+    // A real image's bytes, repeated to span several storage chunks, the canary inside.
+    let mut image = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots/chat.png"),
+    )
+    .unwrap()
+    .repeat(12);
+    let at = image.len() / 2 + 7;
+    image.splice(at..at, hidden.bytes());
+    let paths = VaultPaths::new(&t.data);
+    let mut vault = Vault::open(
+        &paths,
+        &hearth_keychain::MemoryStore::unavailable(),
+        Some(&hearth_vault::Passphrase::new(PASS)),
+    )
+    .unwrap();
+    let c = vault
+        .create_conversation(NewConversation::default())
+        .unwrap();
+    let m = vault
+        .append_message(NewMessage::complete(&c.id, None, Role::User, "see this"))
+        .unwrap();
+    let added = vault
+        .add_attachments(
+            &m.id,
+            &[NewAttachment {
+                name: "chat.png",
+                media_type: "image/png",
+                bytes: &image,
+            }],
+        )
+        .unwrap();
+    assert!(added[0].size as usize > 2 * hearth_vault::CHUNK_BYTES);
+    // Open, with the WAL live, then closed.
+    assert!(paths.wal().exists());
+    assert_absent(&t.data, &hidden);
+    vault.lock().unwrap();
+    assert_absent(&t.data, &hidden);
+    // The scan does see the bytes while the vault holds them...
+    let pages = decrypted_pages(&t.data.join("hearth.db"), &key_hex(&t));
+    assert!(
+        contains(&pages, &hidden),
+        "the page scan cannot see the image"
+    );
+    // ...and nothing of them once the conversation is deleted.
+    run_ok(hearth(&t).args(["delete", &c.id]));
+    assert_nowhere(&t, &hidden);
+}

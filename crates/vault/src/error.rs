@@ -73,6 +73,9 @@ pub enum VaultError {
     /// A message id that does not exist.
     #[error("no message with id {0}")]
     MessageNotFound(String),
+    /// An attachment id that does not exist.
+    #[error("no attachment with id {0}")]
+    AttachmentNotFound(String),
     /// A request that makes no sense for the data (e.g. a parent in another conversation).
     #[error("{0}")]
     Invalid(String),

@@ -4,8 +4,9 @@
 //! 256-bit data key) and `vault.json` (the vault id and how the data key is protected:
 //! in the OS keychain, wrapped by a passphrase, or both). [`Vault`] owns the one
 //! database connection and offers conversations, the message tree, full-text search,
-//! provider records, settings and in-vault secrets to the layers above.
+//! attachments, provider records, settings and in-vault secrets to the layers above.
 
+mod attachment;
 mod conversation;
 mod error;
 mod files;
@@ -18,6 +19,7 @@ pub mod schema;
 mod search;
 mod transfer;
 
+pub use attachment::{Attachment, AttachmentTotals, NewAttachment, CHUNK_BYTES};
 pub use conversation::{Conversation, ConversationSummary, NewConversation};
 pub use error::{Result, VaultError};
 pub use header::{

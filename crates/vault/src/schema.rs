@@ -28,6 +28,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "prefix indexes for search",
         sql: V2,
     },
+    Migration {
+        name: "attachments",
+        sql: V3,
+    },
 ];
 
 /// The schema version this build writes.
@@ -181,6 +185,43 @@ END;
 CREATE TRIGGER titles_fts_update AFTER UPDATE OF title ON conversations BEGIN
     INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.seq, old.title);
     INSERT INTO titles_fts(rowid, title) VALUES (new.seq, new.title);
+END;
+"#;
+
+/// Files attached to messages. The bytes live once per content (`attachment_blobs`,
+/// keyed by SHA-256), cut into chunks so no file needs one huge allocation to store or
+/// read; each message's attachments (`message_attachments`) name a blob. Deleting a
+/// message deletes its attachment rows (cascade), and a blob no row names any more is
+/// deleted with its chunks by the trigger, so `secure_delete` overwrites the bytes.
+const V3: &str = r#"
+CREATE TABLE attachment_blobs (
+    seq        INTEGER PRIMARY KEY,
+    sha256     TEXT NOT NULL UNIQUE,
+    size       INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE attachment_chunks (
+    seq      INTEGER PRIMARY KEY,
+    blob_seq INTEGER NOT NULL REFERENCES attachment_blobs(seq) ON DELETE CASCADE,
+    idx      INTEGER NOT NULL,
+    data     BLOB NOT NULL,
+    UNIQUE (blob_seq, idx)
+);
+CREATE TABLE message_attachments (
+    seq        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
+    message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    blob_seq   INTEGER NOT NULL REFERENCES attachment_blobs(seq),
+    UNIQUE (message_id, position)
+);
+CREATE INDEX message_attachments_by_blob ON message_attachments(blob_seq);
+CREATE TRIGGER attachment_blob_release AFTER DELETE ON message_attachments
+WHEN NOT EXISTS (SELECT 1 FROM message_attachments WHERE blob_seq = old.blob_seq)
+BEGIN
+    DELETE FROM attachment_blobs WHERE seq = old.blob_seq;
 END;
 "#;
 

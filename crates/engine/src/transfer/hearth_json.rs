@@ -434,6 +434,7 @@ impl Engine {
         mut progress: impl FnMut(&ExportProgress),
     ) -> Result<ExportProgress> {
         let vault = self.vault()?;
+        super::refuse_attachments(&vault, only)?;
         let total = match only {
             Some(_) => 1,
             None => vault.count_conversations()?.max(0) as u64,

@@ -258,6 +258,7 @@ impl Engine {
         refuse_existing(path)?;
         let parent = parent_of(path);
         let vault = self.vault()?;
+        super::refuse_attachments(&vault, only)?;
         match only {
             Some(id) => {
                 let mut text = None;
