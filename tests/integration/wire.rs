@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use hearth_providers::{
-    list_models, start_chat, ChatRequest, ChatRole, ChatTurn, Endpoint, Http, ProviderError,
-    ProviderKind, StreamEvent,
+    list_models, start_chat, ChatRequest, ChatRole, ChatTurn, Endpoint, FileKind, Http,
+    ProviderError, ProviderKind, StreamEvent, TurnFile,
 };
 use hearth_tests::fake_provider::*;
 
@@ -40,14 +40,17 @@ fn request() -> ChatRequest {
             ChatTurn {
                 role: ChatRole::User,
                 text: "first question".into(),
+                files: Vec::new(),
             },
             ChatTurn {
                 role: ChatRole::Assistant,
                 text: "first answer".into(),
+                files: Vec::new(),
             },
             ChatTurn {
                 role: ChatRole::User,
                 text: "second question".into(),
+                files: Vec::new(),
             },
         ],
         max_tokens: None,
@@ -274,6 +277,127 @@ fn requests_have_each_protocols_shape_and_the_key_in_exactly_one_header() {
                     .map(|m| m["role"].as_str().unwrap())
                     .collect();
                 assert_eq!(roles, ["user", "model", "user"]);
+            }
+        }
+    }
+}
+
+/// A real PNG, a real PDF and a text file, attached to the first question.
+fn files() -> Vec<TurnFile> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let file = |name: &str, media_type: &str, kind, bytes: Vec<u8>| TurnFile {
+        name: name.into(),
+        media_type: media_type.into(),
+        kind,
+        bytes: bytes.into(),
+    };
+    vec![
+        file(
+            "icon.png",
+            "image/png",
+            FileKind::Image,
+            std::fs::read(root.join("icons/32x32.png")).unwrap(),
+        ),
+        file(
+            "paper.pdf",
+            "application/pdf",
+            FileKind::Pdf,
+            std::fs::read(root.join("tests/data/attachments/minimal-document.pdf")).unwrap(),
+        ),
+        file(
+            "notes.md",
+            "text/markdown",
+            FileKind::Text,
+            "# Notes\nünïcödé \"quoted\"\n".as_bytes().to_vec(),
+        ),
+    ]
+}
+
+fn decoded(value: &serde_json::Value) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(value.as_str().unwrap())
+        .unwrap()
+}
+
+#[test]
+fn attached_files_go_in_each_protocols_own_shape_with_their_exact_bytes() {
+    let rt = rt();
+    let files = files();
+    let (png, pdf) = (files[0].bytes.to_vec(), files[1].bytes.to_vec());
+    let block =
+        "<file name=\"notes.md\" type=\"text/markdown\">\n# Notes\nünïcödé \"quoted\"\n</file>";
+    for (protocol, fixture) in [
+        (Protocol::OpenAi, "openai-basic.sse"),
+        (Protocol::Anthropic, "anthropic-basic.sse"),
+        (Protocol::Gemini, "gemini-basic.sse"),
+    ] {
+        let fake = FakeProvider::always(Reply::sse_fixture(fixture));
+        let mut req = request();
+        // Files on the first question, which is history by now, and on the model's turn
+        // (where no protocol takes them, so they are left out).
+        req.turns[0].files = files.clone();
+        req.turns[1].files = files.clone();
+        rt.block_on(async {
+            let http = Http::new().unwrap();
+            let ep = endpoint(&fake, protocol);
+            let mut s = start_chat(&http, &ep, Some(KEY), &req, Duration::from_secs(5))
+                .await
+                .unwrap();
+            while s.next().await.is_some() {}
+        });
+        let body = fake.requests()[0].json();
+        match protocol {
+            Protocol::OpenAi => {
+                let parts = body["messages"][1]["content"].as_array().unwrap();
+                assert_eq!(parts.len(), 4, "{parts:?}");
+                assert_eq!(parts[0]["type"], "image_url");
+                let url = parts[0]["image_url"]["url"].as_str().unwrap();
+                let data = url.strip_prefix("data:image/png;base64,").unwrap();
+                assert_eq!(decoded(&data.into()), png);
+                assert_eq!(parts[1]["type"], "file");
+                assert_eq!(parts[1]["file"]["filename"], "paper.pdf");
+                let url = parts[1]["file"]["file_data"].as_str().unwrap();
+                let data = url.strip_prefix("data:application/pdf;base64,").unwrap();
+                assert_eq!(decoded(&data.into()), pdf);
+                assert_eq!(parts[2], serde_json::json!({"type": "text", "text": block}));
+                assert_eq!(
+                    parts[3],
+                    serde_json::json!({"type": "text", "text": "first question"})
+                );
+                assert_eq!(body["messages"][2]["content"], "first answer");
+                assert_eq!(body["messages"][3]["content"], "second question");
+            }
+            Protocol::Anthropic => {
+                let blocks = body["messages"][0]["content"].as_array().unwrap();
+                assert_eq!(blocks.len(), 4, "{blocks:?}");
+                assert_eq!(blocks[0]["type"], "image");
+                assert_eq!(blocks[0]["source"]["type"], "base64");
+                assert_eq!(blocks[0]["source"]["media_type"], "image/png");
+                assert_eq!(decoded(&blocks[0]["source"]["data"]), png);
+                assert_eq!(blocks[1]["type"], "document");
+                assert_eq!(blocks[1]["source"]["media_type"], "application/pdf");
+                assert_eq!(decoded(&blocks[1]["source"]["data"]), pdf);
+                assert_eq!(
+                    blocks[2],
+                    serde_json::json!({"type": "text", "text": block})
+                );
+                assert_eq!(blocks[3]["text"], "first question");
+                assert_eq!(body["messages"][1]["content"], "first answer");
+            }
+            Protocol::Gemini => {
+                let parts = body["contents"][0]["parts"].as_array().unwrap();
+                assert_eq!(parts.len(), 4, "{parts:?}");
+                assert_eq!(parts[0]["inline_data"]["mime_type"], "image/png");
+                assert_eq!(decoded(&parts[0]["inline_data"]["data"]), png);
+                assert_eq!(parts[1]["inline_data"]["mime_type"], "application/pdf");
+                assert_eq!(decoded(&parts[1]["inline_data"]["data"]), pdf);
+                assert_eq!(parts[2], serde_json::json!({"text": block}));
+                assert_eq!(parts[3], serde_json::json!({"text": "first question"}));
+                assert_eq!(
+                    body["contents"][1]["parts"],
+                    serde_json::json!([{"text": "first answer"}])
+                );
             }
         }
     }

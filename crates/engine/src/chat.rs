@@ -605,6 +605,7 @@ fn request_turns(history: &[hearth_vault::Message]) -> Vec<ChatTurn> {
             _ => turns.push(ChatTurn {
                 role,
                 text: m.content.clone(),
+                files: Vec::new(),
             }),
         }
     }

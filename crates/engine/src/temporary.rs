@@ -100,6 +100,7 @@ impl Engine {
                         ChatRole::Assistant
                     },
                     text: t.text.clone(),
+                    files: Vec::new(),
                 })
                 .collect(),
             max_tokens: None,

@@ -1,14 +1,15 @@
 //! Anthropic Messages streaming.
 
 use reqwest::header::{HeaderMap, HeaderValue};
-use serde_json::{json, Value};
+use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::chat::{
-    event_json, ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage,
+    event_json, ChatRequest, ChatRole, ChatTurn, Endpoint, StreamEvent, StreamParser, Usage,
     DEFAULT_MAX_TOKENS,
 };
 use crate::error::{provider_code, scrub, ProviderError};
+use crate::files::{FileKind, Json};
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
 
@@ -33,7 +34,7 @@ pub(crate) fn chat_request(
     key: Option<&str>,
     request: &ChatRequest,
 ) -> Result<reqwest::RequestBuilder, ProviderError> {
-    let messages: Vec<Value> = request
+    let messages: Vec<Json<'_>> = request
         .turns
         .iter()
         .map(|t| {
@@ -41,25 +42,67 @@ pub(crate) fn chat_request(
                 ChatRole::User => "user",
                 ChatRole::Assistant => "assistant",
             };
-            json!({ "role": role, "content": t.text })
+            Json::object(vec![("role", role.into()), ("content", content(t))])
         })
         .collect();
-    let mut body = json!({
-        "model": request.model,
-        "max_tokens": request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
-        "messages": messages,
-        "stream": true,
-    });
+    let mut body = vec![
+        ("model", request.model.as_str().into()),
+        (
+            "max_tokens",
+            request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS).into(),
+        ),
+        ("messages", Json::Array(messages)),
+        ("stream", true.into()),
+    ];
     if let Some(system) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
-        body["system"] = system.into();
+        body.push(("system", system.into()));
     }
     if let Some(t) = request.temperature {
-        body["temperature"] = t.into();
+        body.push(("temperature", t.into()));
     }
+    let body = Json::object(body);
     let url = format!("{}/messages", endpoint.base_url);
     Ok(http
         .request(reqwest::Method::POST, &url, headers(key)?)?
         .json(&body))
+}
+
+/// A turn's `content`: its text, or with files, blocks: images as `image` and PDFs as
+/// `document` blocks with a base64 `source`, text files as text, then the turn's text.
+fn content(turn: &ChatTurn) -> Json<'_> {
+    if turn.role != ChatRole::User || turn.files.is_empty() {
+        return turn.text.as_str().into();
+    }
+    let mut blocks: Vec<Json<'_>> = turn
+        .files
+        .iter()
+        .map(|f| {
+            let source = || {
+                Json::object(vec![
+                    ("type", "base64".into()),
+                    ("media_type", f.media_type.as_str().into()),
+                    ("data", Json::base64("", &f.bytes)),
+                ])
+            };
+            match f.kind {
+                FileKind::Image => {
+                    Json::object(vec![("type", "image".into()), ("source", source())])
+                }
+                FileKind::Pdf => {
+                    Json::object(vec![("type", "document".into()), ("source", source())])
+                }
+                FileKind::Text => text_block(f.text_block()),
+            }
+        })
+        .collect();
+    if !turn.text.is_empty() {
+        blocks.push(text_block(turn.text.clone()));
+    }
+    Json::Array(blocks)
+}
+
+fn text_block(text: String) -> Json<'static> {
+    Json::object(vec![("type", "text".into()), ("text", text.into())])
 }
 
 /// Reads Messages events until `message_stop`.

@@ -27,6 +27,9 @@ pub struct ChatTurn {
     pub role: ChatRole,
     /// What was said.
     pub text: String,
+    /// Files the user attached to the turn, sent before its text in each protocol's own
+    /// form. Files on a model's turn are not sent: no protocol takes them there.
+    pub files: Vec<crate::TurnFile>,
 }
 
 /// What to send: the model, the system prompt, and the conversation so far (oldest

@@ -4,8 +4,11 @@ use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use crate::chat::{event_json, ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage};
+use crate::chat::{
+    event_json, ChatRequest, ChatRole, ChatTurn, Endpoint, StreamEvent, StreamParser, Usage,
+};
 use crate::error::{provider_code, ProviderError};
+use crate::files::{FileKind, Json};
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
 
@@ -31,7 +34,7 @@ pub(crate) fn chat_request(
     key: Option<&str>,
     request: &ChatRequest,
 ) -> Result<reqwest::RequestBuilder, ProviderError> {
-    let contents: Vec<Value> = request
+    let contents: Vec<Json<'_>> = request
         .turns
         .iter()
         .map(|t| {
@@ -39,12 +42,15 @@ pub(crate) fn chat_request(
                 ChatRole::User => "user",
                 ChatRole::Assistant => "model",
             };
-            json!({ "role": role, "parts": [{ "text": t.text }] })
+            Json::object(vec![("role", role.into()), ("parts", parts(t))])
         })
         .collect();
-    let mut body = json!({ "contents": contents });
+    let mut body = vec![("contents", Json::Array(contents))];
     if let Some(system) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
-        body["systemInstruction"] = json!({ "parts": [{ "text": system }] });
+        body.push((
+            "systemInstruction",
+            json!({ "parts": [{ "text": system }] }).into(),
+        ));
     }
     let mut config = serde_json::Map::new();
     if let Some(max) = request.max_tokens {
@@ -54,8 +60,9 @@ pub(crate) fn chat_request(
         config.insert("temperature".into(), t.into());
     }
     if !config.is_empty() {
-        body["generationConfig"] = Value::Object(config);
+        body.push(("generationConfig", Value::Object(config).into()));
     }
+    let body = Json::object(body);
     let model = bare_model(&request.model);
     if model.is_empty() || model.contains(['/', '?', '#']) {
         return Err(ProviderError::Config(format!(
@@ -69,6 +76,31 @@ pub(crate) fn chat_request(
     Ok(http
         .request(reqwest::Method::POST, &url, headers(key)?)?
         .json(&body))
+}
+
+/// A turn's `parts`: with files, images and PDFs as `inline_data` parts and text files
+/// as text first, then the turn's text.
+fn parts(turn: &ChatTurn) -> Json<'_> {
+    let text = |t: String| Json::object(vec![("text", t.into())]);
+    let mut parts: Vec<Json<'_>> = Vec::new();
+    if turn.role == ChatRole::User {
+        for f in &turn.files {
+            parts.push(match f.kind {
+                FileKind::Image | FileKind::Pdf => Json::object(vec![(
+                    "inline_data",
+                    Json::object(vec![
+                        ("mime_type", f.media_type.as_str().into()),
+                        ("data", Json::base64("", &f.bytes)),
+                    ]),
+                )]),
+                FileKind::Text => text(f.text_block()),
+            });
+        }
+    }
+    if !turn.text.is_empty() || parts.is_empty() {
+        parts.push(text(turn.text.clone()));
+    }
+    Json::Array(parts)
 }
 
 /// The finish reasons that mean a safety system stopped the reply: a refusal.

@@ -11,6 +11,7 @@ mod base_url;
 mod catalog;
 mod chat;
 mod error;
+mod files;
 mod gemini;
 mod http;
 mod models;
@@ -27,5 +28,6 @@ pub use chat::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_TOKENS,
 };
 pub use error::{provider_code, scrub, ProviderError, MAX_CODE_CHARS};
+pub use files::{FileKind, TurnFile};
 pub use http::{Http, CONNECT_TIMEOUT, MAX_RETRY_AFTER};
 pub use models::{list_models, ModelInfo, MAX_MODEL_LIST_BYTES};

@@ -5,8 +5,11 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use crate::chat::{event_json, ChatRequest, ChatRole, Endpoint, StreamEvent, StreamParser, Usage};
+use crate::chat::{
+    event_json, ChatRequest, ChatRole, ChatTurn, Endpoint, StreamEvent, StreamParser, Usage,
+};
 use crate::error::ProviderError;
+use crate::files::{FileKind, Json};
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
 use crate::think::ThinkSplitter;
@@ -20,31 +23,78 @@ pub(crate) fn chat_request(
 ) -> Result<reqwest::RequestBuilder, ProviderError> {
     let mut messages = Vec::new();
     if let Some(system) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
-        messages.push(json!({ "role": "system", "content": system }));
+        messages.push(Json::object(vec![
+            ("role", "system".into()),
+            ("content", system.into()),
+        ]));
     }
     for turn in &request.turns {
         let role = match turn.role {
             ChatRole::User => "user",
             ChatRole::Assistant => "assistant",
         };
-        messages.push(json!({ "role": role, "content": turn.text }));
+        messages.push(Json::object(vec![
+            ("role", role.into()),
+            ("content", content(turn)),
+        ]));
     }
-    let mut body = json!({
-        "model": request.model,
-        "messages": messages,
-        "stream": true,
-        "stream_options": { "include_usage": true },
-    });
+    let mut body = vec![
+        ("model", request.model.as_str().into()),
+        ("messages", Json::Array(messages)),
+        ("stream", true.into()),
+        ("stream_options", json!({ "include_usage": true }).into()),
+    ];
     if let Some(max) = request.max_tokens {
-        body["max_tokens"] = max.into();
+        body.push(("max_tokens", max.into()));
     }
     if let Some(t) = request.temperature {
-        body["temperature"] = t.into();
+        body.push(("temperature", t.into()));
     }
+    let body = Json::object(body);
     let url = format!("{}/chat/completions", endpoint.base_url);
     Ok(http
         .request(reqwest::Method::POST, &url, headers(endpoint, key)?)?
         .json(&body))
+}
+
+/// A turn's `content`: its text, or with files, parts: images as `image_url` data URLs,
+/// PDFs as `file` parts (`file_data`), text files as text, then the turn's text.
+fn content(turn: &ChatTurn) -> Json<'_> {
+    if turn.role != ChatRole::User || turn.files.is_empty() {
+        return turn.text.as_str().into();
+    }
+    let mut parts: Vec<Json<'_>> = turn
+        .files
+        .iter()
+        .map(|f| {
+            let data_url = || Json::base64(format!("data:{};base64,", f.media_type), &f.bytes);
+            match f.kind {
+                FileKind::Image => Json::object(vec![
+                    ("type", "image_url".into()),
+                    ("image_url", Json::object(vec![("url", data_url())])),
+                ]),
+                FileKind::Pdf => Json::object(vec![
+                    ("type", "file".into()),
+                    (
+                        "file",
+                        Json::object(vec![
+                            ("filename", f.name.as_str().into()),
+                            ("file_data", data_url()),
+                        ]),
+                    ),
+                ]),
+                FileKind::Text => text_part(f.text_block()),
+            }
+        })
+        .collect();
+    if !turn.text.is_empty() {
+        parts.push(text_part(turn.text.clone()));
+    }
+    Json::Array(parts)
+}
+
+fn text_part(text: String) -> Json<'static> {
+    Json::object(vec![("type", "text".into()), ("text", text.into())])
 }
 
 /// The headers of every request: the key as a bearer token, and OpenRouter's

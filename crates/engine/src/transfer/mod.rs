@@ -91,7 +91,11 @@ mod tests {
                 );
             }
         }
-        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "nothing written");
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            0,
+            "nothing written"
+        );
         // A conversation without attachments still exports.
         let mut bytes = Vec::new();
         e.export_json(&mut bytes, Some("c2"), |_| {}).unwrap();
