@@ -91,7 +91,8 @@ fn vault_kind(error: &VaultError) -> ErrorKind {
         | VaultError::KeyMissing { .. } => ErrorKind::KeychainUnavailable,
         VaultError::NoVault(_)
         | VaultError::ConversationNotFound(_)
-        | VaultError::MessageNotFound(_) => ErrorKind::NotFound,
+        | VaultError::MessageNotFound(_)
+        | VaultError::AttachmentNotFound(_) => ErrorKind::NotFound,
         VaultError::PassphraseTooShort(_)
         | VaultError::AlreadyExists(_)
         | VaultError::Invalid(_) => ErrorKind::Invalid,

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use hearth_desktop::commands::data::{InventoryDto, StoredFileDto};
+use hearth_desktop::commands::data::{EraseResultDto, InventoryDto, StoredFileDto};
 use hearth_desktop::commands::providers::ProviderChange;
 use hearth_desktop::commands::transfer::{
     ExportDoneDto, ExportFormatDto, ImportDoneDto, NotConvertedDto, PickedFileDto,
@@ -70,6 +70,7 @@ fn ipc_types() -> Vec<(&'static str, Export)> {
         // Your data.
         InventoryDto,
         StoredFileDto,
+        EraseResultDto,
         ExportFormatDto,
         ExportDoneDto,
         PickedFileDto,

@@ -580,7 +580,11 @@ fn the_inventory_names_files_and_keys_and_erase_needs_the_word() {
         data_dir.join("hearth.db").exists(),
         "a refused erase erased"
     );
-    app.ok("erase_everything", json!({"confirmation": "erase"}));
+    // A vault in its own folder keeps nothing back.
+    assert_eq!(
+        app.ok("erase_everything", json!({"confirmation": "erase"})),
+        json!({"keptKeychainEntries": [], "keptBecause": null})
+    );
     assert!(!data_dir.join("hearth.db").exists());
     assert!(!data_dir.join("vault.json").exists());
     assert_eq!(app.ok("vault_status", json!({}))["state"], "notCreated");

@@ -580,7 +580,7 @@ describe('Settings: Your data — erase everything', () => {
     backend.handlers.erase_everything = ({ confirmation }) => {
       if (confirmation !== 'erase') throw commandError('Invalid', 'Type erase to confirm.')
       state = 'notCreated'
-      return null
+      return { keptKeychainEntries: [], keptBecause: null }
     }
     await start()
     await openDataTab()
@@ -605,6 +605,29 @@ describe('Settings: Your data — erase everything', () => {
     await until(() => hook('setup-passphrase'), 'first-run setup')
     expect(backend.called('erase_everything')[0].args).toEqual({ confirmation: 'erase' })
     expect(document.body.textContent).not.toContain('Zebras')
+    expect(hook('erase-kept-notice')).toBeNull()
+  })
+
+  it('after erasing a copy of another vault, says which keychain entries it kept and how to remove them', async () => {
+    backend.handlers.erase_everything = () => {
+      state = 'notCreated'
+      return {
+        keptKeychainEntries: ['vault-key:0190-abc', 'vault-key:0190-abc:provider:<b>groq</b>'],
+        keptBecause: 'this folder is a copy of the vault kept in /home/me/.local/share/hearth',
+      }
+    }
+    await start()
+    await openDataTab()
+    click(need('erase-start'))
+    type(need('erase-confirm-input'), 'erase')
+    click(need('erase-confirm'))
+    const notice = await until(() => hook('erase-kept-notice'), 'the kept-entries notice')
+    expect(notice.textContent).toContain('this folder is a copy of the vault kept in /home/me/.local/share/hearth')
+    expect(notice.textContent).toContain('secret-tool clear service Hearth username ACCOUNT')
+    const accounts = [...notice.querySelectorAll('li code')].map((c) => c.textContent)
+    expect(accounts).toEqual(['vault-key:0190-abc', 'vault-key:0190-abc:provider:<b>groq</b>'])
+    expect(notice.querySelector('b')).toBeNull()
+    expect(hook('setup-passphrase')).not.toBeNull()
   })
 
   it('shows why erasing failed and keeps everything', async () => {

@@ -83,6 +83,17 @@ pub async fn data_inventory(hearth: State<'_, Hearth>) -> Result<InventoryDto, C
     })
 }
 
+/// What an erase left behind: nothing, except the keychain entries of a vault whose
+/// folder Hearth could not prove is this one (a copy of another vault's folder).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EraseResultDto {
+    /// Keychain entries kept (service `Hearth`), by account name; never a secret.
+    pub kept_keychain_entries: Vec<String>,
+    /// Why they were kept, in words for the user.
+    pub kept_because: Option<String>,
+}
+
 /// Erases everything: stops every reply, closes the vault, destroys the data key and
 /// the provider keys in the keychain, and removes every Hearth file. `confirmation`
 /// must be the word the UI asked the user to type, so no single stray call can do it.
@@ -91,7 +102,7 @@ pub async fn erase_everything(
     hearth: State<'_, Hearth>,
     streams: State<'_, Streams>,
     confirmation: String,
-) -> Result<(), CommandError> {
+) -> Result<EraseResultDto, CommandError> {
     if confirmation.trim() != ERASE_CONFIRMATION {
         return Err(CommandError::invalid(format!(
             "type `{ERASE_CONFIRMATION}` to confirm"
@@ -115,12 +126,15 @@ pub async fn erase_everything(
         "erased every Hearth file"
     );
     if let Some(why) = &report.kept_because {
-        // Only a copy of another vault's folder gets here; `hearth erase` says the same
-        // with the commands to remove the entries.
+        // Only a copy of another vault's folder gets here; the app shows the entries
+        // and how to remove them, as `hearth erase` does.
         tracing::warn!(
             kept = report.kept_keychain_entries.len(),
             "kept this vault's keychain entries: {why}"
         );
     }
-    Ok(())
+    Ok(EraseResultDto {
+        kept_keychain_entries: report.kept_keychain_entries,
+        kept_because: report.kept_because,
+    })
 }

@@ -194,8 +194,7 @@ export class Hearth {
 
   /** Destroys the vault and everything in it, then shows first-run setup. */
   async eraseEverything(): Promise<void> {
-    await ipc.eraseEverything(ERASE_WORD)
-    await this.vault.erased()
+    await this.vault.erased(await ipc.eraseEverything(ERASE_WORD))
   }
 
   /**

@@ -8,6 +8,7 @@ import type {
   CommandError,
   ConversationSummaryDto,
   ConversationViewDto,
+  EraseResultDto,
   ErrorKind,
   ExportDoneDto,
   ExportFormatDto,
@@ -219,7 +220,8 @@ export const importPicked = (
 ) => call<ImportDoneDto>('import_picked', { ...defined(args), onProgress: new Channel(onProgress) })
 
 /** Destroys the vault, its key and the provider keys; `confirmation` must be "erase". */
-export const eraseEverything = (confirmation: string) => call<null>('erase_everything', { confirmation })
+export const eraseEverything = (confirmation: string) =>
+  call<EraseResultDto>('erase_everything', { confirmation })
 
 // The outside world
 

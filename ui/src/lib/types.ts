@@ -6,6 +6,7 @@ export type {
   ConversationDto,
   ConversationSummaryDto,
   ConversationViewDto,
+  EraseResultDto,
   ErrorKind,
   InventoryDto,
   MessageDto,

@@ -3,7 +3,7 @@
 
 import * as ipc from './ipc'
 import { modeUses } from './passphrase'
-import type { Protection, VaultStatusDto } from './types'
+import type { EraseResultDto, Protection, VaultStatusDto } from './types'
 
 export type Screen = 'loading' | 'setup' | 'unlock' | 'main' | 'failed'
 
@@ -21,6 +21,11 @@ export class VaultStore {
   busy = $state(false)
   /** What went wrong with the last create or unlock, in the engine's words. */
   error = $state<string | null>(null)
+  /**
+   * Keychain entries the last erase kept (the folder was a copy of another vault's), so
+   * first-run setup can say so and how to remove them; null when it kept nothing.
+   */
+  keptAfterErase = $state<EraseResultDto | null>(null)
 
   constructor(private readonly hooks: VaultHooks) {}
 
@@ -59,6 +64,7 @@ export class VaultStore {
     this.error = null
     try {
       await ipc.vaultCreate(protection, passphrase)
+      this.keptAfterErase = null
       await this.refreshStatus()
       await this.enterMain()
       return true
@@ -113,7 +119,8 @@ export class VaultStore {
   }
 
   /** The vault was erased: forget everything read from it and start over at first-run setup. */
-  async erased(): Promise<void> {
+  async erased(result: EraseResultDto): Promise<void> {
+    this.keptAfterErase = result.keptKeychainEntries.length > 0 ? result : null
     if (this.screen === 'main') this.leaveMain()
     this.status = null
     this.error = null

@@ -5,6 +5,7 @@ export type { CommandError } from "./CommandError";
 export type { ConversationDto } from "./ConversationDto";
 export type { ConversationSummaryDto } from "./ConversationSummaryDto";
 export type { ConversationViewDto } from "./ConversationViewDto";
+export type { EraseResultDto } from "./EraseResultDto";
 export type { ErrorKind } from "./ErrorKind";
 export type { ExportDoneDto } from "./ExportDoneDto";
 export type { ExportFormatDto } from "./ExportFormatDto";
