@@ -9,7 +9,7 @@ use crate::chat::{
     DEFAULT_MAX_TOKENS,
 };
 use crate::error::{provider_code, scrub, ProviderError};
-use crate::files::{FileKind, Json};
+use crate::files::{typed_text, FileKind, Json};
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
 
@@ -91,18 +91,14 @@ fn content(turn: &ChatTurn) -> Json<'_> {
                 FileKind::Pdf => {
                     Json::object(vec![("type", "document".into()), ("source", source())])
                 }
-                FileKind::Text => text_block(f.text_block()),
+                FileKind::Text => typed_text(f.text_block()),
             }
         })
         .collect();
     if !turn.text.is_empty() {
-        blocks.push(text_block(turn.text.clone()));
+        blocks.push(typed_text(turn.text.clone()));
     }
     Json::Array(blocks)
-}
-
-fn text_block(text: String) -> Json<'static> {
-    Json::object(vec![("type", "text".into()), ("text", text.into())])
 }
 
 /// Reads Messages events until `message_stop`.

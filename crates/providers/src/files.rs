@@ -87,6 +87,12 @@ impl<'a> Json<'a> {
     }
 }
 
+/// A `{"type": "text", "text": …}` part, as OpenAI-compatible servers and Anthropic both
+/// take text among files.
+pub(crate) fn typed_text(text: String) -> Json<'static> {
+    Json::object(vec![("type", "text".into()), ("text", text.into())])
+}
+
 impl<T: Into<Value>> From<T> for Json<'_> {
     fn from(value: T) -> Self {
         Json::Value(value.into())

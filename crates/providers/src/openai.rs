@@ -9,7 +9,7 @@ use crate::chat::{
     event_json, ChatRequest, ChatRole, ChatTurn, Endpoint, StreamEvent, StreamParser, Usage,
 };
 use crate::error::ProviderError;
-use crate::files::{FileKind, Json};
+use crate::files::{typed_text, FileKind, Json};
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
 use crate::think::ThinkSplitter;
@@ -83,18 +83,14 @@ fn content(turn: &ChatTurn) -> Json<'_> {
                         ]),
                     ),
                 ]),
-                FileKind::Text => text_part(f.text_block()),
+                FileKind::Text => typed_text(f.text_block()),
             }
         })
         .collect();
     if !turn.text.is_empty() {
-        parts.push(text_part(turn.text.clone()));
+        parts.push(typed_text(turn.text.clone()));
     }
     Json::Array(parts)
-}
-
-fn text_part(text: String) -> Json<'static> {
-    Json::object(vec![("type", "text".into()), ("text", text.into())])
 }
 
 /// The headers of every request: the key as a bearer token, and OpenRouter's
