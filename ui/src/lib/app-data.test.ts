@@ -171,7 +171,7 @@ describe('erasing everything', () => {
     backend.handlers.erase_everything = ({ confirmation }) => {
       if (confirmation !== 'erase') throw commandError('Invalid', 'type erase')
       state = 'notCreated'
-      return null
+      return { keptKeychainEntries: [], keptBecause: null }
     }
     const hearth = await started()
     hearth.openSettings('data')
@@ -183,6 +183,7 @@ describe('erasing everything', () => {
     expect(hearth.list.items).toEqual([])
     expect(hearth.temporary.active).toBe(false)
     expect(hearth.vault.status?.state).toBe('notCreated')
+    expect(hearth.vault.keptAfterErase).toBeNull()
   })
 
   it('stays where it is when the engine refuses', async () => {
