@@ -79,25 +79,17 @@ fn checked_mailto(url: &Url) -> Option<Url> {
 }
 
 /// The bytes `text` stands for once its `%XX` escapes are decoded; None for a `%` that
-/// does not start a valid escape.
+/// does not start a valid escape (the decoder would keep it as it is, hiding what a mail
+/// client might make of it).
 fn percent_decoded(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return None;
-            }
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    Some(out)
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    well_formed.then(|| percent_encoding::percent_decode_str(text).collect())
 }
 
 /// Opens a web or mail link in the user's default application, after the UI's
