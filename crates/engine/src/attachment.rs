@@ -149,7 +149,7 @@ pub fn classify(name: &str, bytes: &[u8]) -> Result<Classified, AttachmentRefuse
 /// Reads the file at `path` for attaching: a plain file, within the size limit checked
 /// before it is read (and again while reading, in case it grows), then classified.
 /// Returns its name, its bytes and what it is.
-pub fn read_attachment(path: &Path) -> Result<(String, Vec<u8>, Classified), AttachmentRefused> {
+pub fn read_file(path: &Path) -> Result<(String, Vec<u8>, Classified), AttachmentRefused> {
     let unreadable = |e: std::io::Error| AttachmentRefused::Unreadable(e.to_string());
     let meta = std::fs::metadata(path).map_err(unreadable)?;
     if !meta.is_file() {
@@ -169,6 +169,48 @@ pub fn read_attachment(path: &Path) -> Result<(String, Vec<u8>, Classified), Att
         .unwrap_or_else(|| "attachment".to_owned());
     let classified = classify(&name, &bytes)?;
     Ok((name, bytes, classified))
+}
+
+impl crate::Engine {
+    /// Attaches the files at `paths` to message `message_id`: every file is read and
+    /// checked first, and only if all of them can be attached are they saved, in one
+    /// transaction, so a bad file among them saves nothing. At most
+    /// [`MAX_ATTACHMENTS_PER_MESSAGE`] a message, counting those it has.
+    pub fn attach_files(
+        &self,
+        message_id: &str,
+        paths: &[&Path],
+    ) -> crate::Result<Vec<hearth_vault::Attachment>> {
+        let had = self.vault()?.attachments_of(message_id)?.len();
+        if had + paths.len() > MAX_ATTACHMENTS_PER_MESSAGE {
+            return Err(crate::EngineError::Invalid(format!(
+                "a message takes at most {MAX_ATTACHMENTS_PER_MESSAGE} files, and this one would have {}; nothing was attached",
+                had + paths.len()
+            )));
+        }
+        let mut files = Vec::with_capacity(paths.len());
+        for path in paths {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string());
+            let read = read_file(path).map_err(|why| {
+                crate::EngineError::Invalid(format!(
+                    "cannot attach {name}: {why}; nothing was attached"
+                ))
+            })?;
+            files.push(read);
+        }
+        let new: Vec<hearth_vault::NewAttachment<'_>> = files
+            .iter()
+            .map(|(name, bytes, what)| hearth_vault::NewAttachment {
+                name,
+                media_type: what.media_type,
+                bytes,
+            })
+            .collect();
+        Ok(self.vault()?.add_attachments(message_id, &new)?)
+    }
 }
 
 /// The media type of a text file, from its extension; `text/plain` when it says nothing
@@ -498,19 +540,16 @@ mod tests {
     #[test]
     fn reading_refuses_folders_missing_and_oversized_files_before_reading_them() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(
-            read_attachment(dir.path()),
-            Err(AttachmentRefused::NotAFile)
-        );
+        assert_eq!(read_file(dir.path()), Err(AttachmentRefused::NotAFile));
         let gone = dir.path().join("gone.png");
         assert!(matches!(
-            read_attachment(&gone),
+            read_file(&gone),
             Err(AttachmentRefused::Unreadable(_))
         ));
         let big = dir.path().join("big.txt");
         let f = std::fs::File::create(&big).unwrap();
         f.set_len(MAX_ATTACHMENT_BYTES + 1).unwrap();
-        let err = read_attachment(&big).unwrap_err();
+        let err = read_file(&big).unwrap_err();
         assert_eq!(
             err,
             AttachmentRefused::TooLarge {
@@ -520,7 +559,7 @@ mod tests {
         assert!(err.to_string().contains("up to 32 MiB"), "{err}");
         let ok = dir.path().join("shot.png");
         std::fs::write(&ok, png()).unwrap();
-        let (name, bytes, what) = read_attachment(&ok).unwrap();
+        let (name, bytes, what) = read_file(&ok).unwrap();
         assert_eq!(
             (name.as_str(), bytes, what.media_type),
             ("shot.png", png(), "image/png")
@@ -571,5 +610,65 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn attaching_checks_every_file_first_and_saves_all_or_nothing() {
+        use crate::transfer::hearth_json::test_support::{engine, sample};
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(dir.path());
+        e.import_trees(vec![Ok(sample("c1"))], |_| {}).unwrap();
+        let files = dir.path().join("files");
+        std::fs::create_dir(&files).unwrap();
+        let shot = files.join("shot.png");
+        std::fs::write(&shot, png()).unwrap();
+        let notes = files.join("notes.md");
+        std::fs::write(&notes, "# Notes\n").unwrap();
+        let cut = files.join("cut.png");
+        std::fs::write(&cut, &png()[..20]).unwrap();
+        let gone = files.join("gone.pdf");
+        let saved = |e: &crate::Engine| e.vault().unwrap().attachments_of("c1-q").unwrap();
+
+        for (bad, needle) in [
+            (
+                cut.as_path(),
+                "cannot attach cut.png: the file starts like image/png but is cut short",
+            ),
+            (files.as_path(), "cannot attach files: this is a folder"),
+            (
+                gone.as_path(),
+                "cannot attach gone.pdf: the file could not be read",
+            ),
+        ] {
+            let err = e
+                .attach_files("c1-q", &[&shot, bad])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(needle) && err.contains("nothing was attached"),
+                "{err}"
+            );
+            assert!(saved(&e).is_empty(), "{bad:?} saved something");
+        }
+
+        let added = e.attach_files("c1-q", &[&shot, &notes]).unwrap();
+        let kinds: Vec<_> = added
+            .iter()
+            .map(|a| (a.name.as_str(), a.media_type.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [("shot.png", "image/png"), ("notes.md", "text/markdown")]
+        );
+        assert_eq!(saved(&e), added);
+
+        // Two already there: nine more would make eleven.
+        let nine = vec![shot.as_path(); 9];
+        let err = e.attach_files("c1-q", &nine).unwrap_err().to_string();
+        assert!(
+            err.contains("at most 10 files, and this one would have 11"),
+            "{err}"
+        );
+        assert_eq!(saved(&e).len(), 2);
     }
 }
