@@ -133,6 +133,7 @@ fn branched(id: &str, title: &str, at: i64, text: &str) -> ConversationTree {
             message(id, "q2", None, Role::User, "Edited question?", at + 180_000),
             a3,
         ],
+        attachments: Vec::new(),
     }
 }
 

@@ -181,6 +181,7 @@ fn retention_deletes_untouched_unpinned_conversations_only_when_asked() {
             hearth_engine::ConversationTree {
                 conversation,
                 messages: Vec::new(),
+                attachments: Vec::new(),
             },
         ));
     }

@@ -139,6 +139,7 @@ fn conversation(n: usize, rng: &mut Rng) -> ConversationTree {
             head_message_id: parent,
         },
         messages,
+        attachments: Vec::new(),
     }
 }
 

@@ -22,6 +22,31 @@ pub const MAX_ATTACHMENT_BYTES: u64 = 32 << 20;
 /// The most files one message may carry.
 pub const MAX_ATTACHMENTS_PER_MESSAGE: usize = 10;
 
+/// Every media type Hearth gives an attachment (and accepts in an import).
+pub const MEDIA_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "text/markdown",
+    "text/csv",
+    "application/json",
+];
+
+/// The kind of file a stored media type is, for the media types of [`MEDIA_TYPES`].
+pub fn kind_of(media_type: &str) -> Option<AttachmentKind> {
+    match media_type {
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp" => Some(AttachmentKind::Image),
+        "application/pdf" => Some(AttachmentKind::Pdf),
+        "text/plain" | "text/markdown" | "text/csv" | "application/json" => {
+            Some(AttachmentKind::Text)
+        }
+        _ => None,
+    }
+}
+
 /// What kind of file it is, as the protocols tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttachmentKind {

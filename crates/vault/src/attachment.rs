@@ -45,6 +45,15 @@ pub struct Attachment {
     pub sha256: String,
 }
 
+/// A file's bytes as stored once for every attachment that names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// SHA-256 of the bytes, lowercase hex.
+    pub sha256: String,
+    /// Their length.
+    pub size: u64,
+}
+
 /// What the vault holds in attachments: distinct files, and their bytes stored once each.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AttachmentTotals {
@@ -168,12 +177,81 @@ impl Vault {
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<Attachment> {
         let attachment = self.attachment(id)?;
+        self.read_stored(&attachment.sha256, attachment.size, sink)
+            .map_err(|e| match e {
+                VaultError::Corrupt(_) => VaultError::Corrupt(format!(
+                    "attachment {id} does not match its recorded size and SHA-256"
+                )),
+                other => other,
+            })?;
+        Ok(attachment)
+    }
+
+    /// Every attachment of conversation `conversation_id`'s messages, message by
+    /// message in the order they were stored, each message's in their order.
+    pub fn attachments_in(&self, conversation_id: &str) -> Result<Vec<Attachment>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{SELECT_ATTACHMENT} JOIN messages m ON m.id = a.message_id
+             WHERE m.conversation_id = ?1 ORDER BY m.seq, a.position"
+        ))?;
+        let rows = stmt.query_map([conversation_id], attachment_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The distinct files the attachments of conversation `only` (or of every
+    /// conversation) name, each once, in the order they were first stored.
+    pub fn stored_files(&self, only: Option<&str>) -> Result<Vec<StoredFile>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT b.sha256, b.size FROM attachment_blobs b
+             WHERE EXISTS (SELECT 1 FROM message_attachments a JOIN messages m ON m.id = a.message_id
+                           WHERE a.blob_seq = b.seq AND (?1 IS NULL OR m.conversation_id = ?1))
+             ORDER BY b.seq",
+        )?;
+        let rows = stmt.query_map([only], |r| {
+            Ok(StoredFile {
+                sha256: r.get(0)?,
+                size: r.get::<_, i64>(1)?.max(0) as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Hands the bytes of the stored file `sha256` to `sink` chunk by chunk and checks
+    /// them against its size and SHA-256, as [`Vault::read_attachment`] does.
+    pub fn read_stored_file(
+        &self,
+        sha256: &str,
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<StoredFile> {
+        let size: i64 = self
+            .conn
+            .query_row(
+                "SELECT size FROM attachment_blobs WHERE sha256 = ?1",
+                [sha256],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| VaultError::AttachmentNotFound(sha256.to_owned()))?;
+        let size = size.max(0) as u64;
+        self.read_stored(sha256, size, sink)?;
+        Ok(StoredFile {
+            sha256: sha256.to_owned(),
+            size,
+        })
+    }
+
+    fn read_stored(
+        &self,
+        sha256: &str,
+        expected: u64,
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.data FROM attachment_chunks c
-             JOIN message_attachments a ON a.blob_seq = c.blob_seq
-             WHERE a.id = ?1 ORDER BY c.idx",
+             JOIN attachment_blobs b ON b.seq = c.blob_seq
+             WHERE b.sha256 = ?1 ORDER BY c.idx",
         )?;
-        let mut rows = stmt.query([id])?;
+        let mut rows = stmt.query([sha256])?;
         let mut hash = digest::Context::new(&digest::SHA256);
         let mut size = 0u64;
         while let Some(row) = rows.next()? {
@@ -182,12 +260,12 @@ impl Vault {
             size += data.len() as u64;
             sink(data)?;
         }
-        if size != attachment.size || hex::encode(hash.finish()) != attachment.sha256 {
+        if size != expected || hex::encode(hash.finish()) != sha256 {
             return Err(VaultError::Corrupt(format!(
-                "attachment {id} does not match its recorded size and SHA-256"
+                "stored file {sha256} does not match its recorded size and SHA-256"
             )));
         }
-        Ok(attachment)
+        Ok(())
     }
 
     /// How many attachments the messages of conversation `only` hold, or of every

@@ -19,7 +19,7 @@ pub mod schema;
 mod search;
 mod transfer;
 
-pub use attachment::{Attachment, AttachmentTotals, NewAttachment, CHUNK_BYTES};
+pub use attachment::{Attachment, AttachmentTotals, NewAttachment, StoredFile, CHUNK_BYTES};
 pub use conversation::{Conversation, ConversationSummary, NewConversation};
 pub use error::{Result, VaultError};
 pub use header::{
@@ -31,7 +31,7 @@ pub use message_tree::{Message, MessageStatus, NewMessage, Role};
 pub use open::{EraseReport, KeyProtection, VaultStatus};
 pub use records::ProviderRecord;
 pub use search::{SearchHit, Snippet};
-pub use transfer::{ConversationTree, ImportReport};
+pub use transfer::{ConversationTree, ImportItem, ImportReport};
 
 use std::path::{Path, PathBuf};
 

@@ -8,8 +8,10 @@
 
 use std::collections::HashSet;
 
+use ring::digest;
 use rusqlite::{params, OptionalExtension};
 
+use crate::attachment::{Attachment, CHUNK_BYTES};
 use crate::conversation::Conversation;
 use crate::error::{Result, VaultError};
 use crate::message_tree::{Message, MessageStatus};
@@ -22,6 +24,34 @@ pub struct ConversationTree {
     pub conversation: Conversation,
     /// Every message, each parent before its children.
     pub messages: Vec<Message>,
+    /// The files attached to its messages, each naming its bytes by SHA-256. On import
+    /// the bytes come first, as [`ImportItem::FileStart`] and [`ImportItem::FileBytes`]
+    /// (or are in the vault already).
+    pub attachments: Vec<Attachment>,
+}
+
+/// What an import source yields: conversations, and the bytes of the files their
+/// attachments name, each file before the first conversation that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportItem {
+    /// A conversation (boxed: it is much larger than the other items).
+    Conversation(Box<ConversationTree>),
+    /// A file's bytes start: [`ImportItem::FileBytes`] items follow until `size` bytes
+    /// have come, and must add up to `sha256`.
+    FileStart {
+        /// SHA-256 of the bytes, lowercase hex.
+        sha256: String,
+        /// How many bytes follow.
+        size: u64,
+    },
+    /// The next bytes of the file begun last.
+    FileBytes(Vec<u8>),
+}
+
+impl From<ConversationTree> for ImportItem {
+    fn from(tree: ConversationTree) -> Self {
+        ImportItem::Conversation(Box::new(tree))
+    }
 }
 
 /// What an import did.
@@ -52,13 +82,14 @@ impl Vault {
     /// Adds every conversation `source` yields, in one transaction. `progress` is called
     /// after each conversation with the report so far. The first `Err` from `source`, or
     /// any invalid conversation, rolls everything back and is returned.
-    pub fn import<I, E>(
+    pub fn import<I, T, E>(
         &mut self,
         source: I,
         progress: impl FnMut(&ImportReport),
     ) -> std::result::Result<ImportReport, E>
     where
-        I: IntoIterator<Item = std::result::Result<ConversationTree, E>>,
+        I: IntoIterator<Item = std::result::Result<T, E>>,
+        T: Into<ImportItem>,
         E: From<VaultError>,
     {
         let cache: i64 = self
@@ -79,13 +110,14 @@ impl Vault {
         result
     }
 
-    fn import_in_one_transaction<I, E>(
+    fn import_in_one_transaction<I, T, E>(
         &mut self,
         source: I,
         mut progress: impl FnMut(&ImportReport),
     ) -> std::result::Result<ImportReport, E>
     where
-        I: IntoIterator<Item = std::result::Result<ConversationTree, E>>,
+        I: IntoIterator<Item = std::result::Result<T, E>>,
+        T: Into<ImportItem>,
         E: From<VaultError>,
     {
         let tx = self.conn.transaction().map_err(VaultError::from)?;
@@ -93,16 +125,48 @@ impl Vault {
         // was.
         set_fts_hash_bytes(&tx, IMPORT_FTS_HASH_BYTES)?;
         let mut report = ImportReport::default();
-        for tree in source {
-            let tree = tree?;
-            if insert_tree(&tx, &tree)? {
-                report.added += 1;
-                report.messages += tree.messages.len() as u64;
-            } else {
-                report.skipped += 1;
+        let mut file: Option<IncomingFile> = None;
+        for item in source {
+            match item?.into() {
+                ImportItem::FileStart { sha256, size } => {
+                    if let Some(open) = file.take() {
+                        open.finish(&tx)?;
+                    }
+                    file = Some(IncomingFile::start(&tx, sha256, size)?);
+                }
+                ImportItem::FileBytes(bytes) => match file.as_mut() {
+                    Some(open) => open.add(&tx, &bytes)?,
+                    None => {
+                        return Err(VaultError::Invalid(
+                            "file bytes came without saying whose they are".into(),
+                        )
+                        .into())
+                    }
+                },
+                ImportItem::Conversation(tree) => {
+                    if let Some(open) = file.take() {
+                        open.finish(&tx)?;
+                    }
+                    if insert_tree(&tx, &tree)? {
+                        report.added += 1;
+                        report.messages += tree.messages.len() as u64;
+                    } else {
+                        report.skipped += 1;
+                    }
+                    progress(&report);
+                }
             }
-            progress(&report);
         }
+        if let Some(open) = file.take() {
+            open.finish(&tx)?;
+        }
+        // Files only skipped conversations named (or none did) are not kept.
+        tx.execute(
+            "DELETE FROM attachment_blobs WHERE NOT EXISTS
+                (SELECT 1 FROM message_attachments a WHERE a.blob_seq = attachment_blobs.seq)",
+            [],
+        )
+        .map_err(VaultError::from)?;
         set_fts_hash_bytes(&tx, DEFAULT_FTS_HASH_BYTES)?;
         tx.commit().map_err(VaultError::from)?;
         Ok(report)
@@ -128,10 +192,124 @@ impl Vault {
         for id in ids {
             let conversation = self.conversation(&id)?;
             let messages = self.messages(&id)?;
+            let attachments = self.attachments_in(&id)?;
             each(ConversationTree {
                 conversation,
                 messages,
+                attachments,
             })?;
+        }
+        Ok(())
+    }
+}
+
+/// A file whose bytes an import is receiving.
+struct IncomingFile {
+    sha256: String,
+    size: u64,
+    /// Where its chunks go; `None` when the vault holds these bytes already (they are
+    /// still checked).
+    blob_seq: Option<i64>,
+    received: u64,
+    hash: digest::Context,
+    /// Bytes not yet making a whole chunk.
+    pending: Vec<u8>,
+    next_idx: i64,
+}
+
+impl IncomingFile {
+    fn start(conn: &rusqlite::Connection, sha256: String, size: u64) -> Result<Self> {
+        let well_formed = sha256.len() == 64
+            && sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !well_formed {
+            return Err(VaultError::Invalid(format!(
+                "a file is named by {sha256:?}, which is not a SHA-256 in lowercase hex"
+            )));
+        }
+        let found: Option<(i64, i64)> = conn
+            .query_row(
+                "SELECT seq, size FROM attachment_blobs WHERE sha256 = ?1",
+                [&sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let blob_seq = match found {
+            Some((_, stored)) if stored.max(0) as u64 != size => {
+                return Err(VaultError::Invalid(format!(
+                    "file {sha256} is said to be {size} bytes, but the vault holds it with {stored}"
+                )))
+            }
+            Some(_) => None,
+            None => {
+                conn.execute(
+                    "INSERT INTO attachment_blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)",
+                    params![sha256, size as i64, crate::now_ms()],
+                )?;
+                Some(conn.last_insert_rowid())
+            }
+        };
+        Ok(IncomingFile {
+            sha256,
+            size,
+            blob_seq,
+            received: 0,
+            hash: digest::Context::new(&digest::SHA256),
+            pending: Vec::new(),
+            next_idx: 0,
+        })
+    }
+
+    fn add(&mut self, conn: &rusqlite::Connection, mut bytes: &[u8]) -> Result<()> {
+        self.received += bytes.len() as u64;
+        if self.received > self.size {
+            return Err(VaultError::Invalid(format!(
+                "file {} holds more than the {} bytes it is said to have",
+                self.sha256, self.size
+            )));
+        }
+        self.hash.update(bytes);
+        if self.blob_seq.is_none() {
+            return Ok(());
+        }
+        while !bytes.is_empty() {
+            let take = (CHUNK_BYTES - self.pending.len()).min(bytes.len());
+            self.pending.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.pending.len() == CHUNK_BYTES {
+                self.flush(conn)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, conn: &rusqlite::Connection) -> Result<()> {
+        if let (Some(seq), false) = (self.blob_seq, self.pending.is_empty()) {
+            conn.prepare_cached(
+                "INSERT INTO attachment_chunks (blob_seq, idx, data) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![seq, self.next_idx, self.pending])?;
+            self.next_idx += 1;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, conn: &rusqlite::Connection) -> Result<()> {
+        if self.received != self.size {
+            return Err(VaultError::Invalid(format!(
+                "file {} ends after {} of its {} bytes",
+                self.sha256, self.received, self.size
+            )));
+        }
+        self.flush(conn)?;
+        let actual = hex::encode(self.hash.finish());
+        if actual != self.sha256 {
+            return Err(VaultError::Invalid(format!(
+                "the bytes given for file {} have the SHA-256 {actual}",
+                self.sha256
+            )));
         }
         Ok(())
     }
@@ -217,12 +395,82 @@ fn insert_tree(conn: &rusqlite::Connection, tree: &ConversationTree) -> Result<b
             m.finished_at
         ])?;
     }
+    insert_attachments(conn, tree)?;
     // Set last: the head must name a message that now exists.
     conn.execute(
         "UPDATE conversations SET head_message_id = ?1, updated_at = ?2 WHERE id = ?3",
         params![c.head_message_id, c.updated_at, c.id],
     )?;
     Ok(true)
+}
+
+/// Inserts a new conversation's attachments, each naming a message of the tree and a
+/// file the vault now holds with the stated size.
+fn insert_attachments(conn: &rusqlite::Connection, tree: &ConversationTree) -> Result<()> {
+    if tree.attachments.is_empty() {
+        return Ok(());
+    }
+    let c = &tree.conversation;
+    let bad = |why: String| Err(VaultError::Invalid(format!("conversation {}: {why}", c.id)));
+    let messages: HashSet<&str> = tree.messages.iter().map(|m| m.id.as_str()).collect();
+    let mut places = HashSet::with_capacity(tree.attachments.len());
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO message_attachments (id, message_id, position, name, media_type, blob_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for a in &tree.attachments {
+        if !messages.contains(a.message_id.as_str()) {
+            return bad(format!(
+                "attachment {} belongs to message {}, which is not one of its messages",
+                a.id, a.message_id
+            ));
+        }
+        if !places.insert((a.message_id.as_str(), a.position)) {
+            return bad(format!(
+                "message {} has two attachments at position {}",
+                a.message_id, a.position
+            ));
+        }
+        let stored: Option<(i64, i64)> = conn
+            .query_row(
+                "SELECT seq, size FROM attachment_blobs WHERE sha256 = ?1",
+                [&a.sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let blob_seq = match stored {
+            None => {
+                return bad(format!(
+                    "attachment {} ({}) names file {}, whose bytes are not in the import",
+                    a.id, a.name, a.sha256
+                ))
+            }
+            Some((_, size)) if size.max(0) as u64 != a.size => {
+                return bad(format!(
+                    "attachment {} ({}) is said to be {} bytes, but its file has {size}",
+                    a.id, a.name, a.size
+                ))
+            }
+            Some((seq, _)) => seq,
+        };
+        let taken: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM message_attachments WHERE id = ?1)",
+            [&a.id],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return bad(format!("attachment id {} is already in the vault", a.id));
+        }
+        insert.execute(params![
+            a.id,
+            a.message_id,
+            a.position,
+            a.name,
+            a.media_type,
+            blob_seq
+        ])?;
+    }
+    Ok(())
 }
 
 /// A tree must be a tree: unique ids, each parent earlier in the list and in the same
@@ -401,5 +649,178 @@ mod tests {
         tree.conversation.id = "another-id".into();
         let again = to.import(vec![Ok::<_, VaultError>(tree)], |_| {}).unwrap();
         assert_eq!(again.skipped, 1);
+    }
+
+    /// The items that carry `tree` with its files' bytes, as an export would give them
+    /// (the bytes cut in `piece`-sized pieces).
+    fn items_with_files(vault: &Vault, tree: &ConversationTree, piece: usize) -> Vec<ImportItem> {
+        let mut items = Vec::new();
+        for file in vault.stored_files(Some(&tree.conversation.id)).unwrap() {
+            let mut bytes = Vec::new();
+            vault
+                .read_stored_file(&file.sha256, &mut |c| {
+                    bytes.extend_from_slice(c);
+                    Ok(())
+                })
+                .unwrap();
+            items.push(ImportItem::FileStart {
+                sha256: file.sha256,
+                size: file.size,
+            });
+            items.extend(
+                bytes
+                    .chunks(piece)
+                    .map(|c| ImportItem::FileBytes(c.to_vec())),
+            );
+        }
+        items.push(tree.clone().into());
+        items
+    }
+
+    fn with_files(vault: &mut Vault) -> (ConversationTree, Vec<u8>) {
+        let tree = sample(vault);
+        // Larger than a chunk, and not a multiple of one.
+        let big: Vec<u8> = (0..CHUNK_BYTES * 2 + 1234)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let q = &tree.messages[0].id;
+        vault
+            .add_attachments(
+                q,
+                &[
+                    crate::NewAttachment {
+                        name: "big.bin",
+                        media_type: "application/pdf",
+                        bytes: &big,
+                    },
+                    crate::NewAttachment {
+                        name: "small.txt",
+                        media_type: "text/plain",
+                        bytes: b"small",
+                    },
+                ],
+            )
+            .unwrap();
+        let mut trees = Vec::new();
+        vault
+            .for_each_tree(Some(&tree.conversation.id), |t| {
+                trees.push(t);
+                Ok(())
+            })
+            .unwrap();
+        (trees.pop().unwrap(), big)
+    }
+
+    fn ok(items: Vec<ImportItem>) -> Vec<Result<ImportItem>> {
+        items.into_iter().map(Ok).collect()
+    }
+
+    #[test]
+    fn attachments_move_with_their_bytes_and_files_nobody_names_are_not_kept() {
+        let (_d1, _p1, _s1, mut from) = temp_vault();
+        let (tree, big) = with_files(&mut from);
+        assert_eq!(tree.attachments.len(), 2);
+        let (_d2, _p2, _s2, mut to) = temp_vault();
+        // Pieces of every size the reader might hand over.
+        let items = items_with_files(&from, &tree, 100_000);
+        let report = to.import(ok(items), |_| {}).unwrap();
+        assert_eq!(report.added, 1);
+        let mut trees = Vec::new();
+        to.for_each_tree(None, |t| {
+            trees.push(t);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(trees, vec![tree.clone()]);
+        let mut back = Vec::new();
+        to.read_attachment(&tree.attachments[0].id, &mut |c| {
+            back.extend_from_slice(c);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(back, big);
+
+        // Again: the conversation is skipped, and its files are not stored twice.
+        let before = to.attachment_totals().unwrap();
+        let again = to
+            .import(ok(items_with_files(&from, &tree, 7)), |_| {})
+            .unwrap();
+        assert_eq!(again.skipped, 1);
+        assert_eq!(to.attachment_totals().unwrap(), before);
+
+        // Files that only a skipped conversation names are not left behind.
+        let (_d3, _p3, _s3, mut third) = temp_vault();
+        let mut items = items_with_files(&from, &tree, 1 << 20);
+        items.insert(0, ImportItem::FileBytes(Vec::new()));
+        assert!(
+            third.import(ok(items), |_| {}).is_err(),
+            "bytes before a start"
+        );
+        let mut unnamed = items_with_files(&from, &tree, 1 << 20);
+        unnamed.pop();
+        third.import(ok(unnamed), |_| {}).unwrap();
+        assert_eq!(
+            third.attachment_totals().unwrap(),
+            crate::AttachmentTotals::default()
+        );
+    }
+
+    #[test]
+    fn files_whose_bytes_do_not_add_up_or_are_missing_import_nothing() {
+        let (_d1, _p1, _s1, mut from) = temp_vault();
+        let (tree, _) = with_files(&mut from);
+        let good = items_with_files(&from, &tree, 1 << 20);
+        let starts: Vec<usize> = good
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| matches!(i, ImportItem::FileStart { .. }))
+            .map(|(n, _)| n)
+            .collect();
+
+        let mut short = good.clone();
+        if let ImportItem::FileBytes(b) = &mut short[starts[0] + 1] {
+            b.pop();
+        }
+        let mut long = good.clone();
+        if let ImportItem::FileBytes(b) = &mut long[starts[1] + 1] {
+            b.push(0);
+        }
+        let mut changed = good.clone();
+        if let ImportItem::FileBytes(b) = &mut changed[starts[0] + 1] {
+            b[10] ^= 1;
+        }
+        let mut missing = good.clone();
+        missing.drain(starts[1]..starts[1] + 2);
+        let mut misnamed = good.clone();
+        if let ImportItem::FileStart { sha256, .. } = &mut misnamed[starts[0]] {
+            *sha256 = "not-a-hash".into();
+        }
+        let mut wrong_size = tree.clone();
+        wrong_size.attachments[1].size += 1;
+        let mut resized = good.clone();
+        *resized.last_mut().unwrap() = wrong_size.into();
+        let mut stray = tree.clone();
+        stray.attachments[0].message_id = "elsewhere".into();
+        let mut strayed = good.clone();
+        *strayed.last_mut().unwrap() = stray.into();
+
+        let (_d2, _p2, _s2, mut to) = temp_vault();
+        for (items, needle) in [
+            (short, "ends after"),
+            (long, "more than"),
+            (changed, "have the SHA-256"),
+            (missing, "not in the import"),
+            (misnamed, "not a SHA-256"),
+            (resized, "is said to be"),
+            (strayed, "not one of its messages"),
+        ] {
+            let err = to.import(ok(items), |_| {}).unwrap_err().to_string();
+            assert!(err.contains(needle), "{needle}: {err}");
+            assert_eq!(to.count_conversations().unwrap(), 0);
+            assert_eq!(
+                to.attachment_totals().unwrap(),
+                crate::AttachmentTotals::default()
+            );
+        }
     }
 }

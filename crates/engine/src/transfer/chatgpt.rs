@@ -535,6 +535,7 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
             head_message_id: head.map(|h| out[h].id.clone()),
         },
         messages: out,
+        attachments: Vec::new(),
     })
 }
 

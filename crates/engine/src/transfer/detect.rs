@@ -1300,6 +1300,7 @@ mod tests {
                 head_message_id: None,
             },
             messages: Vec::new(),
+            attachments: Vec::new(),
         }
     }
 

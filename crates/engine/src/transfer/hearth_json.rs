@@ -1,15 +1,16 @@
-//! Hearth's own lossless JSON export, format `hearth-export` version 1
-//! (`docs/export-format.md`): writing it conversation by conversation, and reading it
-//! back one conversation at a time.
+//! Hearth's own lossless JSON export, format `hearth-export` version 2
+//! (`docs/export-format.md`): writing it file by file and conversation by conversation,
+//! and reading it back one piece at a time.
 //!
-//! Neither side holds the whole file. The writer takes each conversation from
+//! Neither side holds the whole file. The writer first writes the bytes of every
+//! attached file, one stored chunk at a time, then takes each conversation from
 //! [`Vault::for_each_tree`](hearth_vault::Vault::for_each_tree) and writes it on its own
-//! line; the reader walks the `conversations` array with a serde visitor, so memory holds
-//! one conversation however large the file is. Providers, API keys and settings are never
-//! part of an export.
+//! line; the reader walks the `files` and `conversations` arrays with serde visitors, so
+//! memory holds one chunk or one conversation however large the file is. Providers, API
+//! keys and settings are never part of an export.
 
 use std::cell::Cell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::{self, BufWriter, Read, Write};
 use std::rc::Rc;
@@ -20,7 +21,11 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use hearth_vault::{Conversation, ConversationTree, ImportReport, Message, MessageStatus, Role};
+use base64::Engine as _;
+use hearth_vault::{
+    Attachment, Conversation, ConversationTree, ImportItem, ImportReport, Message, MessageStatus,
+    Role,
+};
 
 use super::budget::{GuardState, JsonGuard, MAX_STRING_BYTES};
 use crate::error::{EngineError, Result};
@@ -29,8 +34,9 @@ use crate::Engine;
 /// The `format` of a Hearth export.
 pub const FORMAT: &str = "hearth-export";
 
-/// The export format version this build writes, and the newest it reads.
-pub const VERSION: u64 = 1;
+/// The export format version this build writes, and the newest it reads. Version 2
+/// added attached files (`files`, and `attachments` on messages).
+pub const VERSION: u64 = 2;
 
 /// Conversations parsed ahead of the vault writer at most, so memory stays bounded
 /// however fast parsing is.
@@ -72,11 +78,16 @@ pub fn app_name() -> String {
 // Writing
 // ---------------------------------------------------------------------------------------
 
-/// Writes an export: the header first, then one conversation per line, then the end.
-/// Nothing is held but the conversation being written.
+/// Writes an export: the header first, then the files (each on a line of its own, its
+/// bytes as base64 pieces), then one conversation per line, then the end. Nothing is
+/// held but the piece being written.
 pub struct JsonWriter<W: Write> {
     out: W,
     written: u64,
+    files: u64,
+    /// Pieces written of the file being written, while one is.
+    pieces: Option<u64>,
+    files_closed: bool,
 }
 
 impl<W: Write> JsonWriter<W> {
@@ -96,16 +107,91 @@ impl<W: Write> JsonWriter<W> {
             app: &app_name(),
         })
         .map_err(|e| EngineError::Invalid(format!("cannot write the export: {e}")))?;
-        // The header object, reopened to add the array: `{"format":…,"app":"…"` + `,"conversations":[`.
+        // The header object, reopened to add the arrays: `{"format":…,"app":"…"` + `,"files":[`.
         let open = header.strip_suffix('}').unwrap_or(&header);
         out.write_all(open.as_bytes())
-            .and_then(|()| out.write_all(b",\"conversations\":["))
+            .and_then(|()| out.write_all(b",\"files\":["))
             .map_err(write_failed)?;
-        Ok(JsonWriter { out, written: 0 })
+        Ok(JsonWriter {
+            out,
+            written: 0,
+            files: 0,
+            pieces: None,
+            files_closed: false,
+        })
+    }
+
+    /// Starts the bytes of the stored file `sha256` of `size` bytes; give them with
+    /// [`JsonWriter::file_bytes`] and end with [`JsonWriter::end_file`]. Files come
+    /// before every conversation.
+    pub fn begin_file(&mut self, sha256: &str, size: u64) -> Result<()> {
+        if self.files_closed || self.pieces.is_some() {
+            return Err(EngineError::Invalid(
+                "cannot write the export: a file after the conversations or inside another file"
+                    .into(),
+            ));
+        }
+        let separator = if self.files == 0 { "\n" } else { ",\n" };
+        let sha256 = serde_json::to_string(sha256)
+            .map_err(|e| EngineError::Invalid(format!("cannot write the export: {e}")))?;
+        write!(
+            self.out,
+            "{separator}{{\"sha256\":{sha256},\"size\":{size},\"data\":["
+        )
+        .map_err(write_failed)?;
+        self.pieces = Some(0);
+        Ok(())
+    }
+
+    /// The next bytes of the file begun, as one base64 piece.
+    pub fn file_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        let Some(pieces) = self.pieces.as_mut() else {
+            return Err(EngineError::Invalid(
+                "cannot write the export: file bytes outside a file".into(),
+            ));
+        };
+        let separator: &[u8] = if *pieces == 0 { b"\"" } else { b",\"" };
+        *pieces += 1;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+        self.out
+            .write_all(separator)
+            .and_then(|()| self.out.write_all(encoded.as_bytes()))
+            .and_then(|()| self.out.write_all(b"\""))
+            .map_err(write_failed)
+    }
+
+    /// Ends the file begun.
+    pub fn end_file(&mut self) -> Result<()> {
+        if self.pieces.take().is_none() {
+            return Err(EngineError::Invalid(
+                "cannot write the export: no file to end".into(),
+            ));
+        }
+        self.files += 1;
+        self.out.write_all(b"]}").map_err(write_failed)
+    }
+
+    /// Closes the files and opens the conversations, once.
+    fn close_files(&mut self) -> Result<()> {
+        if self.pieces.is_some() {
+            return Err(EngineError::Invalid(
+                "cannot write the export: a file was not ended".into(),
+            ));
+        }
+        if !self.files_closed {
+            self.files_closed = true;
+            let close: &[u8] = if self.files == 0 { b"]" } else { b"\n]" };
+            self.out
+                .write_all(close)
+                .and_then(|()| self.out.write_all(b",\"conversations\":["))
+                .map_err(write_failed)?;
+        }
+        Ok(())
     }
 
     /// Writes one conversation with every message of every branch, parents first.
     pub fn write(&mut self, tree: &ConversationTree) -> Result<()> {
+        self.close_files()?;
         let c = &tree.conversation;
         let order = parents_first(&tree.messages).map_err(|m| {
             EngineError::Invalid(format!(
@@ -114,6 +200,13 @@ impl<W: Write> JsonWriter<W> {
             ))
         })?;
         let params = c.params_json.as_deref().map(params_value);
+        let mut attachments: HashMap<&str, Vec<&Attachment>> = HashMap::new();
+        for a in &tree.attachments {
+            attachments
+                .entry(a.message_id.as_str())
+                .or_default()
+                .push(a);
+        }
         let out = ConversationOut {
             id: &c.id,
             title: &c.title,
@@ -131,6 +224,7 @@ impl<W: Write> JsonWriter<W> {
             messages: MessagesOut {
                 messages: &tree.messages,
                 order: &order,
+                attachments: &attachments,
             },
         };
         let separator: &[u8] = if self.written == 0 { b"\n" } else { b",\n" };
@@ -144,6 +238,7 @@ impl<W: Write> JsonWriter<W> {
 
     /// Closes the array and the object, flushes, and hands back the writer.
     pub fn finish(mut self) -> Result<W> {
+        self.close_files()?;
         self.out
             .write_all(b"\n]}\n")
             .and_then(|()| self.out.flush())
@@ -228,16 +323,45 @@ struct ConversationOut<'a> {
 struct MessagesOut<'a> {
     messages: &'a [Message],
     order: &'a [usize],
+    attachments: &'a HashMap<&'a str, Vec<&'a Attachment>>,
 }
 
 impl Serialize for MessagesOut<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(
-            self.order
-                .iter()
-                .map(|&i| MessageOut::from(&self.messages[i])),
-        )
+        s.collect_seq(self.order.iter().map(|&i| {
+            let m = &self.messages[i];
+            MessageOut::new(
+                m,
+                self.attachments
+                    .get(m.id.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            )
+        }))
     }
+}
+
+struct AttachmentsOut<'a>(&'a [&'a Attachment]);
+
+impl Serialize for AttachmentsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|a| AttachmentOut {
+            id: &a.id,
+            name: &a.name,
+            media_type: &a.media_type,
+            size: a.size,
+            sha256: &a.sha256,
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct AttachmentOut<'a> {
+    id: &'a str,
+    name: &'a str,
+    media_type: &'a str,
+    size: u64,
+    sha256: &'a str,
 }
 
 #[derive(Serialize)]
@@ -255,10 +379,11 @@ struct MessageOut<'a> {
     tokens_out: Option<i64>,
     created_at: i64,
     finished_at: Option<i64>,
+    attachments: AttachmentsOut<'a>,
 }
 
-impl<'a> From<&'a Message> for MessageOut<'a> {
-    fn from(m: &'a Message) -> Self {
+impl<'a> MessageOut<'a> {
+    fn new(m: &'a Message, attachments: &'a [&'a Attachment]) -> Self {
         MessageOut {
             id: &m.id,
             parent_id: m.parent_id.as_deref(),
@@ -278,6 +403,7 @@ impl<'a> From<&'a Message> for MessageOut<'a> {
             tokens_out: m.tokens_out,
             created_at: m.created_at,
             finished_at: m.finished_at,
+            attachments: AttachmentsOut(attachments),
         }
     }
 }
@@ -296,7 +422,7 @@ impl<'a> From<&'a Message> for MessageOut<'a> {
 /// it is read as conversations.
 pub fn read(
     reader: impl Read,
-    mut each: impl FnMut(ConversationTree) -> Result<()>,
+    mut each: impl FnMut(ImportItem) -> Result<()>,
 ) -> Result<ExportInfo> {
     let line = Rc::new(Cell::new(1u64));
     // The same limits as other apps' exports (one string, one conversation), so a
@@ -317,6 +443,8 @@ pub fn read(
         version_seen: false,
         conversations_seen: false,
         in_conversations: false,
+        files_seen: false,
+        in_file: None,
         line,
         guard,
     };
@@ -341,12 +469,12 @@ pub fn read(
     }
 }
 
-/// Every conversation of an export as an iterator, read on a thread of its own (for
-/// readers that can move there). Stops at the first error, which it yields last.
-pub fn conversations<R: Read + Send + 'static>(
+/// Every file and conversation of an export as an iterator, read on a thread of its own
+/// (for readers that can move there). Stops at the first error, which it yields last.
+pub fn items<R: Read + Send + 'static>(
     reader: R,
-) -> Box<dyn Iterator<Item = Result<ConversationTree>> + Send> {
-    let (tx, rx) = sync_channel::<Result<ConversationTree>>(PIPE_DEPTH);
+) -> Box<dyn Iterator<Item = Result<ImportItem>> + Send> {
+    let (tx, rx) = sync_channel::<Result<ImportItem>>(PIPE_DEPTH);
     let done = std::sync::Arc::new(AtomicBool::new(false));
     let finished = done.clone();
     let spawned = std::thread::Builder::new()
@@ -364,11 +492,11 @@ pub fn conversations<R: Read + Send + 'static>(
 /// whole file was read, so the receiver can tell the end from a crash.
 fn produce(
     reader: impl Read,
-    tx: &std::sync::mpsc::SyncSender<Result<ConversationTree>>,
+    tx: &std::sync::mpsc::SyncSender<Result<ImportItem>>,
     done: &AtomicBool,
 ) {
-    let read = read(reader, |tree| {
-        tx.send(Ok(tree))
+    let read = read(reader, |item| {
+        tx.send(Ok(item))
             .map_err(|_| EngineError::Invalid("the import was stopped".into()))
     });
     match read {
@@ -398,8 +526,8 @@ impl<I> Ended<I> {
     }
 }
 
-impl<I: Iterator<Item = Result<ConversationTree>>> Iterator for Ended<I> {
-    type Item = Result<ConversationTree>;
+impl<I: Iterator<Item = Result<ImportItem>>> Iterator for Ended<I> {
+    type Item = Result<ImportItem>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.over {
@@ -434,7 +562,6 @@ impl Engine {
         mut progress: impl FnMut(&ExportProgress),
     ) -> Result<ExportProgress> {
         let vault = self.vault()?;
-        super::refuse_attachments(&vault, only)?;
         let total = match only {
             Some(_) => 1,
             None => vault.count_conversations()?.max(0) as u64,
@@ -445,6 +572,20 @@ impl Engine {
         };
         let mut writer = JsonWriter::new(BufWriter::new(out), hearth_vault::now_ms())?;
         let mut failure = None;
+        for file in vault.stored_files(only)? {
+            writer.begin_file(&file.sha256, file.size)?;
+            let read = vault.read_stored_file(&file.sha256, &mut |bytes| {
+                writer.file_bytes(bytes).map_err(|e| {
+                    failure = Some(e);
+                    hearth_vault::VaultError::Invalid("export stopped".into())
+                })
+            });
+            if let Some(e) = failure.take() {
+                return Err(e);
+            }
+            read?;
+            writer.end_file()?;
+        }
         let walked = vault.for_each_tree(only, |tree| {
             if let Err(e) = writer.write(&tree) {
                 failure = Some(e);
@@ -477,7 +618,7 @@ impl Engine {
     ) -> Result<ImportReport> {
         let mut vault = self.vault()?;
         let result = std::thread::scope(|scope| {
-            let (tx, rx) = sync_channel::<Result<ConversationTree>>(PIPE_DEPTH);
+            let (tx, rx) = sync_channel::<Result<ImportItem>>(PIPE_DEPTH);
             let done = std::sync::Arc::new(AtomicBool::new(false));
             let finished = done.clone();
             let producer = std::thread::Builder::new()
@@ -492,7 +633,8 @@ impl Engine {
             imported
         });
         result.map_err(|e| match e {
-            EngineError::Invalid(why) => {
+            EngineError::Invalid(why)
+            | EngineError::Vault(hearth_vault::VaultError::Invalid(why)) => {
                 EngineError::Invalid(format!("{why}; nothing was imported"))
             }
             other => other,
@@ -542,6 +684,9 @@ struct ReadState<'a, F> {
     conversations_seen: bool,
     /// Whether the parser is inside the `conversations` array.
     in_conversations: bool,
+    files_seen: bool,
+    /// The number (from 1) of the file being read, while one is.
+    in_file: Option<u64>,
     line: Rc<Cell<u64>>,
     /// What the reader under the line counter saw (strings cut, conversation sizes).
     guard: Rc<GuardState>,
@@ -582,6 +727,8 @@ fn json_error<F>(e: serde_json::Error, state: &ReadState<'_, F>) -> EngineError 
             "not a valid Hearth export: conversation {}: {what}",
             state.info.conversations + 1
         ))
+    } else if let Some(n) = state.in_file {
+        EngineError::Invalid(format!("not a valid Hearth export: file {n}: {what}"))
     } else {
         EngineError::Invalid(format!("not a valid Hearth export: {what}"))
     }
@@ -594,7 +741,7 @@ struct Top<'s, 'a, F> {
 
 impl<'de, F> Visitor<'de> for Top<'_, '_, F>
 where
-    F: FnMut(ConversationTree) -> Result<()>,
+    F: FnMut(ImportItem) -> Result<()>,
 {
     type Value = ();
 
@@ -637,6 +784,20 @@ where
                 }
                 "exported_at" => state.info.exported_at = map.next_value::<Option<i64>>()?,
                 "app" => state.info.app = map.next_value::<Option<String>>()?,
+                "files" => {
+                    if !state.format_seen || !state.version_seen {
+                        return Err(state.stop(not_hearth(
+                            "`files` comes before `format` or `version` (a Hearth export states its format and version first)",
+                        )));
+                    }
+                    if state.files_seen || state.conversations_seen {
+                        return Err(state.stop(EngineError::Invalid(
+                            "not a valid Hearth export: `files` comes twice or after `conversations` (the files come first)".into(),
+                        )));
+                    }
+                    state.files_seen = true;
+                    map.next_value_seed(FilesSeed { state: &mut *state })?;
+                }
                 "conversations" => {
                     if !state.format_seen {
                         return Err(state.stop(not_hearth(
@@ -677,7 +838,7 @@ struct ConversationsSeed<'s, 'a, F> {
 
 impl<'de, F> DeserializeSeed<'de> for ConversationsSeed<'_, '_, F>
 where
-    F: FnMut(ConversationTree) -> Result<()>,
+    F: FnMut(ImportItem) -> Result<()>,
 {
     type Value = ();
 
@@ -688,7 +849,7 @@ where
 
 impl<'de, F> Visitor<'de> for ConversationsSeed<'_, '_, F>
 where
-    F: FnMut(ConversationTree) -> Result<()>,
+    F: FnMut(ImportItem) -> Result<()>,
 {
     type Value = ();
 
@@ -720,12 +881,202 @@ where
                     ))))
                 }
             };
-            if let Err(e) = (state.each)(tree) {
+            if let Err(e) = (state.each)(tree.into()) {
                 return Err(state.stop(e));
             }
             state.info.conversations += 1;
         }
         state.in_conversations = false;
+        Ok(())
+    }
+}
+
+/// The `files` array: each file's bytes, handed on piece by piece.
+struct FilesSeed<'s, 'a, F> {
+    state: &'s mut ReadState<'a, F>,
+}
+
+impl<'de, F> DeserializeSeed<'de> for FilesSeed<'_, '_, F>
+where
+    F: FnMut(ImportItem) -> Result<()>,
+{
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, F> Visitor<'de> for FilesSeed<'_, '_, F>
+where
+    F: FnMut(ImportItem) -> Result<()>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of files")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let state = self.state;
+        let mut n = 0u64;
+        loop {
+            n += 1;
+            state.in_file = Some(n);
+            let more = seq.next_element_seed(FileSeed {
+                state: &mut *state,
+                number: n,
+            })?;
+            if more.is_none() {
+                break;
+            }
+        }
+        state.in_file = None;
+        Ok(())
+    }
+}
+
+/// One file: `sha256` and `size`, then `data`, the base64 pieces.
+struct FileSeed<'s, 'a, F> {
+    state: &'s mut ReadState<'a, F>,
+    number: u64,
+}
+
+impl<'de, F> DeserializeSeed<'de> for FileSeed<'_, '_, F>
+where
+    F: FnMut(ImportItem) -> Result<()>,
+{
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, F> Visitor<'de> for FileSeed<'_, '_, F>
+where
+    F: FnMut(ImportItem) -> Result<()>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a file object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let state = self.state;
+        let n = self.number;
+        let mut sha256: Option<String> = None;
+        let mut size: Option<u64> = None;
+        let mut started = false;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "sha256" => sha256 = Some(map.next_value()?),
+                "size" => {
+                    let bytes: u64 = map.next_value()?;
+                    if bytes > crate::attachment::MAX_ATTACHMENT_BYTES {
+                        return Err(state.stop(EngineError::Invalid(format!(
+                            "not a valid Hearth export: file {n} is said to be {bytes} bytes; Hearth keeps files of up to {} MiB",
+                            crate::attachment::MAX_ATTACHMENT_BYTES >> 20
+                        ))));
+                    }
+                    size = Some(bytes);
+                }
+                "data" => {
+                    let (Some(sha), Some(bytes), false) = (sha256.take(), size, started) else {
+                        return Err(state.stop(EngineError::Invalid(format!(
+                            "not a valid Hearth export: file {n} gives its `data` before its `sha256` and `size`, or twice"
+                        ))));
+                    };
+                    started = true;
+                    if let Err(e) = (state.each)(ImportItem::FileStart {
+                        sha256: sha,
+                        size: bytes,
+                    }) {
+                        return Err(state.stop(e));
+                    }
+                    map.next_value_seed(DataSeed {
+                        state: &mut *state,
+                        number: n,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if !started {
+            // A file with no `data` holds no bytes.
+            let Some(sha) = sha256 else {
+                return Err(state.stop(EngineError::Invalid(format!(
+                    "not a valid Hearth export: file {n} has no `sha256`"
+                ))));
+            };
+            if let Err(e) = (state.each)(ImportItem::FileStart {
+                sha256: sha,
+                size: size.unwrap_or(0),
+            }) {
+                return Err(state.stop(e));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A file's `data`: base64 strings, each decoded on its own and handed on.
+struct DataSeed<'s, 'a, F> {
+    state: &'s mut ReadState<'a, F>,
+    number: u64,
+}
+
+impl<'de, F> DeserializeSeed<'de> for DataSeed<'_, '_, F>
+where
+    F: FnMut(ImportItem) -> Result<()>,
+{
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, F> Visitor<'de> for DataSeed<'_, '_, F>
+where
+    F: FnMut(ImportItem) -> Result<()>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of base64 strings")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let state = self.state;
+        let n = self.number;
+        loop {
+            let cut = state.guard.cut.get();
+            let Some(piece) = seq.next_element::<String>()? else {
+                break;
+            };
+            if state.guard.cut.get() > cut {
+                return Err(state.stop(EngineError::Invalid(format!(
+                    "not a valid Hearth export: file {n} holds a piece of more than {} MiB",
+                    MAX_STRING_BYTES >> 20
+                ))));
+            }
+            let bytes = match base64::engine::general_purpose::STANDARD.decode(piece.as_bytes()) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    return Err(state.stop(EngineError::Invalid(format!(
+                        "not a valid Hearth export: file {n}'s data is not base64 ({e})"
+                    ))))
+                }
+            };
+            drop(piece);
+            if let Err(e) = (state.each)(ImportItem::FileBytes(bytes)) {
+                return Err(state.stop(e));
+            }
+        }
         Ok(())
     }
 }
@@ -782,6 +1133,19 @@ struct MessageIn {
     created_at: i64,
     #[serde(default)]
     finished_at: Option<i64>,
+    /// Version 2: the files attached, in order.
+    #[serde(default)]
+    attachments: Vec<AttachmentIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "an attachment object")]
+struct AttachmentIn {
+    id: String,
+    name: String,
+    media_type: String,
+    size: u64,
+    sha256: String,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -839,6 +1203,32 @@ impl ConversationIn {
             _ => {}
         }
         drop(seen);
+        let mut attachments = Vec::new();
+        for m in &self.messages {
+            for (position, a) in m.attachments.iter().enumerate() {
+                if a.id.is_empty() || a.name.trim().is_empty() {
+                    return bad(format!(
+                        "an attachment of message {} has an empty id or name",
+                        m.id
+                    ));
+                }
+                if !crate::attachment::MEDIA_TYPES.contains(&a.media_type.as_str()) {
+                    return bad(format!(
+                        "attachment {} ({}) has the media type {:?}, which is not one Hearth keeps",
+                        a.id, a.name, a.media_type
+                    ));
+                }
+                attachments.push(Attachment {
+                    id: a.id.clone(),
+                    message_id: m.id.clone(),
+                    position: position as u32,
+                    name: a.name.clone(),
+                    media_type: a.media_type.clone(),
+                    size: a.size,
+                    sha256: a.sha256.clone(),
+                });
+            }
+        }
         let messages = self
             .messages
             .into_iter()
@@ -885,6 +1275,7 @@ impl ConversationIn {
                 head_message_id: self.head_message_id,
             },
             messages,
+            attachments,
         })
     }
 }
@@ -1014,6 +1405,7 @@ pub(crate) mod test_support {
                 first,
                 second,
             ],
+            attachments: Vec::new(),
         }
     }
 }
@@ -1035,8 +1427,10 @@ mod tests {
 
     fn read_all(bytes: &[u8]) -> Result<(Vec<ConversationTree>, ExportInfo)> {
         let mut out = Vec::new();
-        let info = read(bytes, |t| {
-            out.push(t);
+        let info = read(bytes, |item| {
+            if let ImportItem::Conversation(t) = item {
+                out.push(*t);
+            }
             Ok(())
         })?;
         Ok((out, info))
@@ -1052,12 +1446,12 @@ mod tests {
         let bytes = export(&trees);
         let (back, info) = read_all(&bytes).unwrap();
         assert_eq!(back, trees);
-        assert_eq!(info.version, 1);
+        assert_eq!(info.version, 2);
         assert_eq!(info.exported_at, Some(1_700_000_000_000));
         assert_eq!(info.app, Some(app_name()));
         assert_eq!(info.conversations, 2);
         let text = String::from_utf8(bytes).unwrap();
-        assert!(text.starts_with(r#"{"format":"hearth-export","version":1,"exported_at":1700000000000,"app":"Hearth "#), "{text}");
+        assert!(text.starts_with(r#"{"format":"hearth-export","version":2,"exported_at":1700000000000,"app":"Hearth "#), "{text}");
         // One conversation per line, between the header line and the closing line.
         assert_eq!(text.lines().count(), 4, "{text}");
         assert!(text.ends_with("\n]}\n"));
@@ -1133,9 +1527,9 @@ mod tests {
                 && e.contains("hearth-export"),
             "{e}"
         );
-        let e = err(br#"{"format":"hearth-export","version":2,"conversations":[]}"#);
+        let e = err(br#"{"format":"hearth-export","version":3,"conversations":[]}"#);
         assert!(
-            e.contains("version 2") && e.contains("update Hearth"),
+            e.contains("version 3") && e.contains("update Hearth"),
             "{e}"
         );
         let e = err(br#"{"version":1,"conversations":[]}"#);
@@ -1238,11 +1632,11 @@ mod tests {
     #[test]
     fn the_iterator_yields_each_conversation_then_stops_at_an_error() {
         let bytes = export(&[sample("c1"), sample("c2")]);
-        let all: Vec<_> = conversations(std::io::Cursor::new(bytes.clone())).collect();
+        let all: Vec<_> = items(std::io::Cursor::new(bytes.clone())).collect();
         assert_eq!(all.len(), 2);
         assert!(all.iter().all(Result::is_ok));
         let cut = bytes[..bytes.len() - 10].to_vec();
-        let all: Vec<_> = conversations(std::io::Cursor::new(cut)).collect();
+        let all: Vec<_> = items(std::io::Cursor::new(cut)).collect();
         assert!(all.last().unwrap().is_err());
     }
 
@@ -1320,6 +1714,13 @@ mod tests {
             back[0].conversation.params_json.as_deref(),
             Some(r#"{"temperature":0.5}"#)
         );
+        // Its file's hash and size are right: it imports, and the bytes come back.
+        let dir = tempfile::tempdir().unwrap();
+        let dest = engine(dir.path());
+        dest.import_hearth_json(example.as_bytes(), |_| {}).unwrap();
+        let attachment = &trees(&dest)[0].attachments[0];
+        assert_eq!(attachment.name, "woods.txt");
+        assert_eq!(bytes_of(&dest, &attachment.id), b"oak, ash, birch\n");
     }
 
     #[test]
@@ -1342,9 +1743,22 @@ mod tests {
                 ..sample("c3").conversation
             },
             messages: Vec::new(),
+            attachments: Vec::new(),
         };
         source
             .import_trees(vec![Ok(sample("c1")), Ok(odd), Ok(empty)], |_| {})
+            .unwrap();
+        source
+            .vault()
+            .unwrap()
+            .add_attachments(
+                "c1-q",
+                &[hearth_vault::NewAttachment {
+                    name: "notes.md",
+                    media_type: "text/markdown",
+                    bytes: b"# notes",
+                }],
+            )
             .unwrap();
         let mut bytes = Vec::new();
         source.export_json(&mut bytes, None, |_| {}).unwrap();
@@ -1389,6 +1803,175 @@ mod tests {
             .collect();
         written.sort();
         assert_eq!(written, props("message"));
+        let mut written: Vec<String> = export["files"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        written.sort();
+        assert_eq!(written, props("file"));
+        let mut written: Vec<String> = export["conversations"][0]["messages"][0]["attachments"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        written.sort();
+        assert_eq!(written, props("attachment"));
+    }
+
+    /// The example of version 1, as its documentation gave it.
+    const VERSION_1_EXPORT: &str = r#"{"format":"hearth-export","version":1,"exported_at":1714568400000,"app":"Hearth 0.1.0","conversations":[
+{"id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","title":"What is a hearth?","created_at":1714564800000,"updated_at":1714564920000,"provider_id":"anthropic","model":"claude-sonnet-4-5","system_prompt":null,"params":{"temperature":0.5},"pinned":false,"archived":false,"source":null,"source_id":null,"head_message_id":"m3","messages":[{"id":"m1","parent_id":null,"role":"user","content":"What is a hearth?","reasoning":null,"status":"complete","error":null,"provider_id":null,"model":null,"tokens_in":null,"tokens_out":null,"created_at":1714564800000,"finished_at":1714564800000},{"id":"m2","parent_id":"m1","role":"assistant","content":"The floor of a fireplace.","reasoning":null,"status":"cancelled","error":null,"provider_id":"anthropic","model":"claude-sonnet-4-5","tokens_in":null,"tokens_out":null,"created_at":1714564860000,"finished_at":1714564861000},{"id":"m3","parent_id":"m1","role":"assistant","content":"The stone floor of a fireplace, and by extension the home.","reasoning":"Define it, then the figurative sense.","status":"complete","error":null,"provider_id":"anthropic","model":"claude-sonnet-4-5","tokens_in":14,"tokens_out":15,"created_at":1714564920000,"finished_at":1714564922000}]}
+]}"#;
+
+    #[test]
+    fn a_version_1_export_still_imports() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = engine(dir.path());
+        let report = dest
+            .import_hearth_json(VERSION_1_EXPORT.as_bytes(), |_| {})
+            .unwrap();
+        assert_eq!((report.added, report.messages), (1, 3));
+        let back = trees(&dest);
+        assert_eq!(back[0].conversation.title, "What is a hearth?");
+        assert!(back[0].attachments.is_empty());
+    }
+
+    fn with_files(engine: &Engine) -> Vec<(String, Vec<u8>)> {
+        engine
+            .import_trees(vec![Ok(sample("c1")), Ok(sample("c2"))], |_| {})
+            .unwrap();
+        // Several chunks, not a multiple of one; and a small file attached twice.
+        let big: Vec<u8> = (0..hearth_vault::CHUNK_BYTES * 3 + 17)
+            .map(|i| (i * 31 % 256) as u8)
+            .collect();
+        let mut vault = engine.vault().unwrap();
+        let mut added = Vec::new();
+        for (message, name, media_type, bytes) in [
+            ("c1-q", "scan.pdf", "application/pdf", big.as_slice()),
+            ("c1-q", "a.txt", "text/plain", b"same bytes".as_slice()),
+            ("c2-q", "b.txt", "text/plain", b"same bytes".as_slice()),
+        ] {
+            let a = vault
+                .add_attachments(
+                    message,
+                    &[hearth_vault::NewAttachment {
+                        name,
+                        media_type,
+                        bytes,
+                    }],
+                )
+                .unwrap();
+            added.push((a[0].id.clone(), bytes.to_vec()));
+        }
+        added
+    }
+
+    fn bytes_of(engine: &Engine, id: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        engine
+            .vault()
+            .unwrap()
+            .read_attachment(id, &mut |c| {
+                out.extend_from_slice(c);
+                Ok(())
+            })
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn attached_files_survive_an_export_and_an_import_byte_for_byte() {
+        let a = tempfile::tempdir().unwrap();
+        let source = engine(a.path());
+        let added = with_files(&source);
+        let mut bytes = Vec::new();
+        source.export_json(&mut bytes, None, |_| {}).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        // Each file once, before the conversations, on a line of its own.
+        assert_eq!(
+            text.matches("\"sha256\":").count(),
+            2 + 3,
+            "{}",
+            &text[..400]
+        );
+        assert!(text.find("\"files\":[").unwrap() < text.find("\"conversations\":[").unwrap());
+
+        let b = tempfile::tempdir().unwrap();
+        let dest = engine(b.path());
+        dest.import_hearth_json(&bytes[..], |_| {}).unwrap();
+        assert_eq!(trees(&dest), trees(&source));
+        for (id, original) in &added {
+            assert_eq!(&bytes_of(&dest, id), original);
+        }
+        assert_eq!(
+            dest.vault().unwrap().attachment_totals().unwrap(),
+            source.vault().unwrap().attachment_totals().unwrap()
+        );
+        // One conversation's export carries only its own files.
+        let mut one = Vec::new();
+        source.export_json(&mut one, Some("c2"), |_| {}).unwrap();
+        let one: serde_json::Value = serde_json::from_slice(&one).unwrap();
+        assert_eq!(one["files"].as_array().unwrap().len(), 1);
+        assert_eq!(one["files"][0]["size"], 10);
+    }
+
+    #[test]
+    fn broken_files_in_an_export_import_nothing_and_say_what_is_wrong() {
+        let a = tempfile::tempdir().unwrap();
+        let source = engine(a.path());
+        with_files(&source);
+        let mut bytes = Vec::new();
+        source.export_json(&mut bytes, Some("c2"), |_| {}).unwrap();
+        let good = String::from_utf8(bytes).unwrap();
+        let sha: String = ring::digest::digest(&ring::digest::SHA256, b"same bytes")
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let piece = base64::engine::general_purpose::STANDARD.encode(b"same bytes");
+        let cases = [
+            (good.replace(&piece, "!!not base64!!"), "not base64"),
+            (
+                good.replace(&piece, &base64::engine::general_purpose::STANDARD.encode(b"other bytes")),
+                "more than the 10 bytes",
+            ),
+            (
+                good.replace("\"size\":10", "\"size\":99999999999"),
+                "Hearth keeps files of up to 32 MiB",
+            ),
+            (
+                good.replace(&format!("{{\"sha256\":\"{sha}\",\"size\":10,"), "{\"size\":10,"),
+                "before its `sha256`",
+            ),
+            (good.replace(&format!("\"files\":[\n{{\"sha256\":\"{sha}\",\"size\":10,\"data\":[\"{piece}\"]}}\n],"), "\"files\":[],"), "not in the import"),
+        ];
+        let b = tempfile::tempdir().unwrap();
+        let dest = engine(b.path());
+        for (bad, needle) in cases {
+            assert_ne!(bad, good, "{needle}");
+            let e = dest
+                .import_hearth_json(bad.as_bytes(), |_| {})
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(needle) && e.ends_with("nothing was imported"),
+                "{needle}: {e}"
+            );
+            assert!(trees(&dest).is_empty());
+            assert_eq!(
+                dest.vault().unwrap().attachment_totals().unwrap(),
+                hearth_vault::AttachmentTotals::default()
+            );
+        }
+        // Files after the conversations are refused as such.
+        let moved = r#"{"format":"hearth-export","version":2,"conversations":[],"files":[]}"#;
+        let e = dest
+            .import_hearth_json(moved.as_bytes(), |_| {})
+            .unwrap_err();
+        assert!(e.to_string().contains("after `conversations`"), "{e}");
     }
 }
 
@@ -1561,6 +2144,7 @@ mod round_trip_properties {
                 ..c.clone()
             },
             messages,
+            attachments: Vec::new(),
         }
     }
 

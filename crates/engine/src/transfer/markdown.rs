@@ -10,6 +10,11 @@
 //!
 //! Several conversations go into a new folder, one file each, named from the title
 //! (made safe for every common file system) and a short piece of the id.
+//!
+//! The files attached to the visible branch's messages are written, byte for byte, into
+//! a folder beside the conversation's file (`<file name> files/`), and each message
+//! lists its files after its text, linked there (images as Markdown images, so viewers
+//! show them).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -17,7 +22,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use hearth_vault::{Conversation, ConversationTree, Message, MessageStatus, Role};
+use hearth_vault::{
+    Attachment, Conversation, ConversationTree, Message, MessageStatus, Role, Vault,
+};
 
 use crate::error::{EngineError, Result};
 use crate::Engine;
@@ -58,8 +65,14 @@ pub fn visible_branch(tree: &ConversationTree) -> Vec<&Message> {
     path
 }
 
-/// One conversation as Markdown: its visible branch.
+/// One conversation as Markdown: its visible branch. Attachments are listed by name.
 pub fn render(tree: &ConversationTree) -> String {
+    render_linked(tree, &HashMap::new())
+}
+
+/// One conversation as Markdown, each attachment whose id `links` holds linked to the
+/// relative path it gives (already written beside the file).
+fn render_linked(tree: &ConversationTree, links: &HashMap<String, String>) -> String {
     let c = &tree.conversation;
     let mut out = String::new();
     let title = one_line(&c.title);
@@ -107,6 +120,29 @@ pub fn render(tree: &ConversationTree) -> String {
         if !content.is_empty() {
             let _ = write!(out, "{content}\n\n");
         }
+        let attached: Vec<&Attachment> = tree
+            .attachments
+            .iter()
+            .filter(|a| a.message_id == message.id)
+            .collect();
+        if !attached.is_empty() {
+            out.push_str("Attached:");
+            for a in attached {
+                let name = link_text(&a.name);
+                match links.get(&a.id) {
+                    Some(link) if a.media_type.starts_with("image/") => {
+                        let _ = write!(out, "\n\n![{name}](<{link}>)");
+                    }
+                    Some(link) => {
+                        let _ = write!(out, "\n- [{name}](<{link}>)");
+                    }
+                    None => {
+                        let _ = write!(out, "\n- {name}");
+                    }
+                }
+            }
+            out.push_str("\n\n");
+        }
         match message.status {
             MessageStatus::Complete => {}
             MessageStatus::Cancelled => {
@@ -131,6 +167,100 @@ pub fn render(tree: &ConversationTree) -> String {
     out.truncate(trimmed);
     out.push('\n');
     out
+}
+
+/// A file's name as the text of a link: on one line, its brackets and backslashes
+/// escaped.
+fn link_text(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in one_line(name).chars() {
+        if matches!(c, '[' | ']' | '\\' | '<' | '>' | '*' | '_' | '`' | '!') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The folder beside the conversation file `file_name` that holds its attachments.
+fn files_folder(file_name: &str) -> String {
+    let stem = file_name.strip_suffix(".md").unwrap_or(file_name);
+    format!("{stem} files")
+}
+
+/// A name for an attached file in a folder where `taken` names are used: the file's
+/// own name made safe (its extension kept), numbered when it repeats.
+fn attachment_file_name(name: &str, taken: &mut HashSet<String>) -> String {
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext))
+            if !stem.is_empty()
+                && !ext.is_empty()
+                && ext.len() <= 10
+                && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            (stem, Some(ext.to_ascii_lowercase()))
+        }
+        _ => (name, None),
+    };
+    let stem = safe_stem(stem);
+    let mut n = 1u64;
+    loop {
+        let numbered = if n == 1 {
+            stem.clone()
+        } else {
+            format!("{stem} ({n})")
+        };
+        let name = match &ext {
+            Some(ext) => format!("{numbered}.{ext}"),
+            None => numbered,
+        };
+        if taken.insert(name.to_lowercase()) {
+            return name;
+        }
+        n += 1;
+    }
+}
+
+/// Writes the attachments of `tree`'s visible branch into the new folder `dir` (named
+/// `dir_name` beside the Markdown file), privately; returns the link of each by id.
+/// Writes nothing when the branch has none.
+fn write_attachments(
+    vault: &Vault,
+    tree: &ConversationTree,
+    dir: &Path,
+    dir_name: &str,
+) -> Result<HashMap<String, String>> {
+    let visible: HashSet<&str> = visible_branch(tree).iter().map(|m| m.id.as_str()).collect();
+    let shown: Vec<&Attachment> = tree
+        .attachments
+        .iter()
+        .filter(|a| visible.contains(a.message_id.as_str()))
+        .collect();
+    let mut links = HashMap::new();
+    if shown.is_empty() {
+        return Ok(links);
+    }
+    create_private_dir(dir)?;
+    let mut taken = HashSet::new();
+    for a in shown {
+        let name = attachment_file_name(&a.name, &mut taken);
+        let path = dir.join(&name);
+        if path.parent() != Some(dir) {
+            return Err(EngineError::Invalid(format!(
+                "refusing the file name {name:?}: it leaves the folder"
+            )));
+        }
+        let mut file = new_private(&path)?;
+        vault.read_attachment(&a.id, &mut |bytes| {
+            file.write_all(bytes).map_err(|e| {
+                hearth_vault::VaultError::Invalid(format!("cannot write {}: {e}", path.display()))
+            })
+        })?;
+        file.sync_all().map_err(|e| cannot("write", &path, &e))?;
+        links.insert(a.id.clone(), format!("{dir_name}/{name}"));
+    }
+    sync_dir(dir)?;
+    Ok(links)
 }
 
 /// A file name for `conversation` in a folder where the names in `taken` (compared
@@ -258,22 +388,49 @@ impl Engine {
         refuse_existing(path)?;
         let parent = parent_of(path);
         let vault = self.vault()?;
-        super::refuse_attachments(&vault, only)?;
         match only {
             Some(id) => {
-                let mut text = None;
-                vault.for_each_tree(Some(id), |tree| {
-                    text = Some(render(&tree));
+                let mut tree = None;
+                vault.for_each_tree(Some(id), |t| {
+                    tree = Some(t);
                     Ok(())
                 })?;
-                let text = text.ok_or_else(|| {
+                let tree = tree.ok_or_else(|| {
                     EngineError::Invalid(format!("no conversation {id}; see `hearth list`"))
                 })?;
+                // The attachments' folder beside the file, staged and renamed into
+                // place, then the file; if the file cannot be written the folder goes.
+                let file_name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "conversation.md".into());
+                let dir_name = files_folder(&file_name);
+                let dir = parent.join(&dir_name);
+                let has_files = !tree.attachments.is_empty();
+                if has_files {
+                    refuse_existing(&dir)?;
+                }
+                let staging = tempfile::Builder::new()
+                    .prefix(".hearth-markdown-")
+                    .tempdir_in(parent)
+                    .map_err(|e| cannot("create a folder in", parent, &e))?;
+                let links =
+                    write_attachments(&vault, &tree, &staging.path().join("files"), &dir_name)?;
                 drop(vault);
-                write_new_file(path, text.as_bytes())?;
-                Ok(MarkdownReport {
-                    files: vec![path.to_owned()],
-                })
+                let text = render_linked(&tree, &links);
+                let mut files = Vec::new();
+                if !links.is_empty() {
+                    rename_new(&staging.path().join("files"), &dir)?;
+                    files.push(dir.clone());
+                }
+                if let Err(e) = write_new_file(path, text.as_bytes()) {
+                    if !links.is_empty() {
+                        let _ = fs::remove_dir_all(&dir);
+                    }
+                    return Err(e);
+                }
+                files.insert(0, path.to_owned());
+                Ok(MarkdownReport { files })
             }
             None => {
                 let staging = tempfile::Builder::new()
@@ -299,7 +456,25 @@ impl Engine {
                             )));
                             return Err(hearth_vault::VaultError::Invalid("stopped".into()));
                         }
-                        if let Err(e) = write_private(&file, render(&tree).as_bytes()) {
+                        let dir_name = files_folder(&name);
+                        // The folder's name is taken too, so no conversation file
+                        // can be named like it.
+                        taken.insert(dir_name.to_lowercase());
+                        let links = match write_attachments(
+                            &vault,
+                            &tree,
+                            &staging.path().join(&dir_name),
+                            &dir_name,
+                        ) {
+                            Ok(links) => links,
+                            Err(e) => {
+                                failure = Some(e);
+                                return Err(hearth_vault::VaultError::Invalid("stopped".into()));
+                            }
+                        };
+                        if let Err(e) =
+                            write_private(&file, render_linked(&tree, &links).as_bytes())
+                        {
                             failure = Some(e);
                             return Err(hearth_vault::VaultError::Invalid("stopped".into()));
                         }
@@ -383,6 +558,14 @@ pub(crate) fn write_new_with<T>(
 
 /// Creates `path` (which must not exist) readable only by the user, with `bytes`.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = new_private(path)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| cannot("write", path, &e))
+}
+
+/// Creates the file `path` (which must not exist), readable only by the user.
+fn new_private(path: &Path) -> Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -390,10 +573,18 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(|e| cannot("create", path, &e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| cannot("write", path, &e))
+    options.open(path).map_err(|e| cannot("create", path, &e))
+}
+
+/// Creates the folder `path` (which must not exist), open only to the user.
+fn create_private_dir(path: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path).map_err(|e| cannot("create", path, &e))
 }
 
 /// Renames the folder `from` to `to`, refusing if `to` appeared meanwhile.

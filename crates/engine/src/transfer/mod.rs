@@ -15,28 +15,10 @@ use std::path::Path;
 
 use hearth_vault::Passphrase;
 
-use crate::{Engine, EngineError, Result};
+use crate::{Engine, Result};
 
 pub use hearth_json::ExportProgress;
 pub use markdown::refuse_existing;
-
-/// Refuses an export of `only` (or of everything) that would leave out attachments: the
-/// export formats do not carry them, and an export must not lose what the vault holds
-/// without saying so.
-pub(crate) fn refuse_attachments(vault: &hearth_vault::Vault, only: Option<&str>) -> Result<()> {
-    let n = vault.count_attachments(only)?;
-    if n > 0 {
-        return Err(EngineError::Invalid(format!(
-            "{} holds {n} attached file{}, which this export format cannot carry; nothing was written",
-            match only {
-                Some(id) => format!("conversation {id}"),
-                None => "this vault".to_owned(),
-            },
-            if n == 1 { "" } else { "s" }
-        )));
-    }
-    Ok(())
-}
 
 impl Engine {
     /// Writes the JSON export of every conversation (or only `only`) to the new file
@@ -59,46 +41,97 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::hearth_json::test_support::{engine, sample};
     use hearth_vault::NewAttachment;
 
+    const JPEG: &[u8] = include_bytes!("../../../../tests/data/attachments/test.jpg");
+
     #[test]
-    fn an_export_that_would_leave_out_attachments_writes_nothing() {
+    fn markdown_writes_the_visible_branchs_files_beside_each_conversation_and_links_them() {
         let dir = tempfile::tempdir().unwrap();
         let e = engine(dir.path());
         e.import_trees(vec![Ok(sample("c1")), Ok(sample("c2"))], |_| {})
             .unwrap();
-        e.vault()
-            .unwrap()
-            .add_attachments(
-                "c1-q",
-                &[NewAttachment {
-                    name: "photo.png",
-                    media_type: "image/png",
-                    bytes: b"bytes",
-                }],
-            )
-            .unwrap();
+        let mut vault = e.vault().unwrap();
+        for (name, media_type, bytes) in [
+            ("photo [1].jpg", "image/jpeg", JPEG),
+            ("../notes.txt", "text/plain", b"plain notes".as_slice()),
+            ("photo [1].jpg", "image/jpeg", b"another photo".as_slice()),
+        ] {
+            vault
+                .add_attachments(
+                    "c1-q",
+                    &[NewAttachment {
+                        name,
+                        media_type,
+                        bytes,
+                    }],
+                )
+                .unwrap();
+        }
+        drop(vault);
+
         let out = dir.path().join("out");
         std::fs::create_dir(&out).unwrap();
-        for (only, what) in [(None, "this vault"), (Some("c1"), "conversation c1")] {
-            let json = e.export_to_file(&out.join("x.json"), None, only, |_| {});
-            let md = e.export_markdown(&out.join("x-md"), only);
-            for err in [json.unwrap_err().to_string(), md.unwrap_err().to_string()] {
-                assert!(
-                    err.contains(&format!("{what} holds 1 attached file")),
-                    "{err}"
-                );
-            }
-        }
+        let report = e.export_markdown(&out.join("one.md"), Some("c1")).unwrap();
         assert_eq!(
-            std::fs::read_dir(&out).unwrap().count(),
-            0,
-            "nothing written"
+            report.files,
+            vec![out.join("one.md"), out.join("one files")]
         );
-        // A conversation without attachments still exports.
-        let mut bytes = Vec::new();
-        e.export_json(&mut bytes, Some("c2"), |_| {}).unwrap();
-        assert!(String::from_utf8(bytes).unwrap().contains("\"c2\""));
+        let text = std::fs::read_to_string(out.join("one.md")).unwrap();
+        assert!(
+            text.contains("![photo \\[1\\].jpg](<one files/photo [1].jpg>)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- [../notes.txt](<one files/_notes.txt>)"),
+            "{text}"
+        );
+        let names: HashSet<String> = std::fs::read_dir(out.join("one files"))
+            .unwrap()
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.contains("photo [1].jpg") && names.contains("photo [1] (2).jpg"));
+        assert_eq!(
+            std::fs::read(out.join("one files/photo [1].jpg")).unwrap(),
+            JPEG
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&out.join("one files")), 0o700);
+            assert_eq!(mode(&out.join("one files/photo [1].jpg")), 0o600);
+        }
+        // Nothing is written over: the folder's name is taken now.
+        std::fs::remove_file(out.join("one.md")).unwrap();
+        assert!(e.export_markdown(&out.join("one.md"), Some("c1")).is_err());
+        assert!(!out.join("one.md").exists());
+
+        // Every conversation: c1's files in a folder beside its file; c2 has none.
+        e.export_markdown(&out.join("all"), None).unwrap();
+        let entries: Vec<String> = std::fs::read_dir(out.join("all"))
+            .unwrap()
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(entries.len(), 3, "{entries:?}");
+        let folder = entries.iter().find(|n| n.ends_with(" files")).unwrap();
+        let c1 = entries
+            .iter()
+            .find(|n| n.ends_with(".md") && folder.starts_with(n.trim_end_matches(".md")))
+            .unwrap();
+        let text = std::fs::read_to_string(out.join("all").join(c1)).unwrap();
+        assert!(
+            text.contains(&format!("(<{folder}/photo [1].jpg>)")),
+            "{text}"
+        );
+        assert_eq!(
+            std::fs::read(out.join("all").join(folder).join("photo [1].jpg")).unwrap(),
+            JPEG
+        );
     }
 }
