@@ -52,6 +52,10 @@ pub enum Command {
         /// A temporary chat: neither the message nor the reply is saved.
         #[arg(long, conflicts_with = "conversation")]
         temporary: bool,
+        /// Send this file with the message (an image, a PDF or a text file); repeat for
+        /// more, up to 10.
+        #[arg(long, value_name = "FILE")]
+        attach: Vec<std::path::PathBuf>,
         /// The message; `-` or nothing reads it from standard input.
         message: Option<String>,
     },
@@ -135,6 +139,9 @@ pub enum Command {
     /// Manage provider API keys (kept in the OS keychain, or inside the encrypted vault when it does not use the keychain).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Save a file attached to a message (ids from `hearth show ID --format json`).
+    #[command(subcommand)]
+    Attachment(AttachmentCommand),
     /// Configure model providers.
     #[command(subcommand)]
     Provider(ProviderCommand),
@@ -161,6 +168,19 @@ pub enum ShowFormat {
     Markdown,
     /// JSON.
     Json,
+}
+
+/// `hearth attachment …`
+#[derive(Debug, Subcommand)]
+pub enum AttachmentCommand {
+    /// Write an attachment's original bytes to a new file (never over an existing one).
+    Save {
+        /// Attachment id.
+        id: String,
+        /// The file to create.
+        #[arg(long, short, value_name = "PATH")]
+        output: std::path::PathBuf,
+    },
 }
 
 /// `hearth key …`

@@ -8,6 +8,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
+use hearth_engine::attachment::PickedFile;
 use hearth_engine::{EngineError, ProviderError, ReplyEvent, SendRequest, TemporaryTurn};
 
 use crate::output::{errln, outln, print_json, stdout_is_terminal, terminal_safe};
@@ -172,12 +173,23 @@ pub fn chat(
     ended.exit()
 }
 
+/// Reads and checks the files to send, before the vault is opened or anything is sent:
+/// one that cannot be attached stops the command with nothing saved.
+pub fn read_attachments(paths: &[std::path::PathBuf]) -> Result<Vec<PickedFile>> {
+    hearth_engine::attachment::check_count(paths.len())?;
+    Ok(paths
+        .iter()
+        .map(|p| PickedFile::read(p))
+        .collect::<hearth_engine::Result<Vec<_>>>()?)
+}
+
 /// A temporary chat: one message and its reply, streamed like `chat`, saved nowhere.
 pub fn temporary(
     ctx: &Context,
     provider: Option<String>,
     model: Option<String>,
     message: Option<String>,
+    files: Vec<PickedFile>,
     idle_secs: u64,
 ) -> Result<()> {
     let text = read_message(message)?;
@@ -190,6 +202,7 @@ pub fn temporary(
     let turns = [TemporaryTurn {
         from_user: true,
         text,
+        files,
     }];
     let rt = runtime()?;
     let ended = rt.block_on(async {

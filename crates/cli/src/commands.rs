@@ -7,7 +7,7 @@ use hearth_engine::{Engine, KeyProtection, Message, ProviderUpdate, SendRequest}
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::args::{Cli, Command, KeyCommand, ProviderCommand, ShowFormat};
+use crate::args::{AttachmentCommand, Cli, Command, KeyCommand, ProviderCommand, ShowFormat};
 use crate::output::{
     errln, format_time, outln, print_json, print_marked, print_text, stdout_is_terminal,
     terminal_safe,
@@ -29,14 +29,23 @@ pub fn run(cli: Cli) -> Result<()> {
             model,
             idle_timeout,
             temporary: true,
+            attach,
             message,
             ..
-        } => crate::chat::temporary(&ctx, provider, model, message, idle_timeout),
+        } => crate::chat::temporary(
+            &ctx,
+            provider,
+            model,
+            message,
+            crate::chat::read_attachments(&attach)?,
+            idle_timeout,
+        ),
         Command::Chat {
             conversation,
             provider,
             model,
             idle_timeout,
+            attach,
             message,
             ..
         } => crate::chat::chat(
@@ -46,6 +55,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 provider_id: provider,
                 model,
                 text: String::new(),
+                files: crate::chat::read_attachments(&attach)?,
             },
             message,
             idle_timeout,
@@ -79,6 +89,16 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Erase { yes } => erase(&ctx, yes),
         Command::Key(cmd) => key(&ctx, cmd),
+        Command::Attachment(AttachmentCommand::Save { id, output }) => {
+            let saved = ctx.open()?.save_attachment(&id, &output)?;
+            errln!(
+                "Saved {} ({} bytes) to {}.",
+                terminal_safe(&saved.name),
+                saved.size,
+                output.display()
+            );
+            Ok(())
+        }
         Command::Provider(cmd) => provider(&ctx, cmd),
         Command::VaultKey { reveal } => vault_key(&ctx, reveal),
     }
@@ -172,6 +192,8 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
                 "conversations": s.conversations,
                 "archived_conversations": s.archived_conversations,
                 "messages": s.messages,
+                "attachments": s.attachments,
+                "attachment_bytes": s.attachment_bytes,
             },
             "versions": {
                 "hearth": env!("CARGO_PKG_VERSION"),
@@ -191,10 +213,12 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
     outln!("Vault      {} ({})", s.vault_id, s.mode)?;
     outln!("Data       {dir}")?;
     outln!(
-        "Contents   {} conversations ({} archived), {} messages",
+        "Contents   {} conversations ({} archived), {} messages, {} attached files ({} bytes)",
         s.conversations,
         s.archived_conversations,
-        s.messages
+        s.messages,
+        s.attachments,
+        s.attachment_bytes
     )?;
     outln!(
         "Versions   hearth {}, schema {}, SQLCipher {}, SQLite {}",
@@ -342,6 +366,13 @@ fn show(ctx: &Context, id: &str, format: ShowFormat) -> Result<()> {
     let engine = ctx.open()?;
     let c = engine.conversation(id)?;
     let messages = engine.visible_messages(id)?;
+    let mut attached: std::collections::HashMap<String, Vec<hearth_engine::Attachment>> =
+        std::collections::HashMap::new();
+    for a in engine.attachments_in(id)? {
+        attached.entry(a.message_id.clone()).or_default().push(a);
+    }
+    let none = Vec::new();
+    let files_of = |m: &Message| attached.get(&m.id).unwrap_or(&none);
     match format {
         ShowFormat::Json => print_json(&json!({
             "conversation": {
@@ -349,7 +380,14 @@ fn show(ctx: &Context, id: &str, format: ShowFormat) -> Result<()> {
                 "provider_id": c.provider_id, "model": c.model, "system_prompt": c.system_prompt,
                 "pinned": c.pinned, "archived": c.archived,
             },
-            "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
+            "messages": messages.iter().map(|m| {
+                let mut value = message_json(m);
+                value["attachments"] = files_of(m).iter().map(|a| json!({
+                    "id": a.id, "name": a.name, "media_type": a.media_type,
+                    "size": a.size, "sha256": a.sha256,
+                })).collect();
+                value
+            }).collect::<Vec<_>>(),
         })),
         ShowFormat::Markdown => {
             let mut text = format!(
@@ -375,6 +413,20 @@ fn show(ctx: &Context, id: &str, format: ShowFormat) -> Result<()> {
                     (other, None) => format!(" _({other})_"),
                 };
                 text.push_str(&format!("## {who}{note}\n\n{}\n\n", m.content));
+                let files = files_of(m);
+                if !files.is_empty() {
+                    text.push_str("Attached:\n");
+                    for a in files {
+                        text.push_str(&format!(
+                            "- {} ({}, {} bytes, id {})\n",
+                            a.name.replace(['\r', '\n'], " "),
+                            a.media_type,
+                            a.size,
+                            a.id
+                        ));
+                    }
+                    text.push('\n');
+                }
             }
             print_text(&text)
         }

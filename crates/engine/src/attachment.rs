@@ -14,6 +14,10 @@
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
+
+use hearth_providers::{FileKind, TurnFile};
+use hearth_vault::Attachment;
 
 /// The largest file Hearth attaches. Providers take 20–32 MiB a request; a larger file
 /// would be refused by all of them after a long upload.
@@ -196,7 +200,169 @@ pub fn read_file(path: &Path) -> Result<(String, Vec<u8>, Classified), Attachmen
     Ok((name, bytes, classified))
 }
 
+/// A file picked to send with a message: read and checked, not yet saved. Cloning it
+/// shares the bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PickedFile {
+    /// Its name, without a folder.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Arc<[u8]>,
+    /// What it is, decided from the bytes.
+    pub classified: Classified,
+}
+
+impl fmt::Debug for PickedFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PickedFile")
+            .field("name", &self.name)
+            .field("size", &self.bytes.len())
+            .field("media_type", &self.classified.media_type)
+            .finish()
+    }
+}
+
+impl PickedFile {
+    /// Reads and checks the file at `path`. The error names the file.
+    pub fn read(path: &Path) -> crate::Result<PickedFile> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let (name, bytes, classified) = read_file(path).map_err(|why| refused(&name, &why))?;
+        Ok(PickedFile {
+            name,
+            bytes: bytes.into(),
+            classified,
+        })
+    }
+
+    /// Checks bytes given without a file (a pasted image), under `name`.
+    pub fn from_bytes(name: &str, bytes: Vec<u8>) -> crate::Result<PickedFile> {
+        let name = clean_name(name);
+        let classified = classify(&name, &bytes).map_err(|why| refused(&name, &why))?;
+        Ok(PickedFile {
+            name,
+            bytes: bytes.into(),
+            classified,
+        })
+    }
+
+    /// The file as the vault takes it.
+    pub fn as_new(&self) -> hearth_vault::NewAttachment<'_> {
+        hearth_vault::NewAttachment {
+            name: &self.name,
+            media_type: self.classified.media_type,
+            bytes: &self.bytes,
+        }
+    }
+
+    /// The file as a provider request carries it.
+    pub fn to_turn_file(&self) -> TurnFile {
+        TurnFile {
+            name: self.name.clone(),
+            media_type: self.classified.media_type.to_owned(),
+            kind: file_kind(self.classified.kind),
+            bytes: self.bytes.clone(),
+        }
+    }
+}
+
+/// The longest file name kept, in characters; longer ones are cut.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// A name as Hearth keeps it: no folder, no control characters, not empty, at most
+/// [`MAX_NAME_CHARS`] characters.
+pub fn clean_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() {
+        "attachment".to_owned()
+    } else {
+        cleaned.to_owned()
+    }
+}
+
+fn refused(name: &str, why: &AttachmentRefused) -> crate::EngineError {
+    crate::EngineError::Invalid(format!(
+        "cannot attach {name}: {why}; nothing was sent or saved"
+    ))
+}
+
+/// How a provider is sent a kind of file.
+pub fn file_kind(kind: AttachmentKind) -> FileKind {
+    match kind {
+        AttachmentKind::Image => FileKind::Image,
+        AttachmentKind::Pdf => FileKind::Pdf,
+        AttachmentKind::Text => FileKind::Text,
+    }
+}
+
+/// Refuses more files than a message takes, before anything is read or saved.
+pub fn check_count(n: usize) -> crate::Result<()> {
+    if n > MAX_ATTACHMENTS_PER_MESSAGE {
+        return Err(crate::EngineError::Invalid(format!(
+            "a message takes at most {MAX_ATTACHMENTS_PER_MESSAGE} files, and this one has {n}; remove some and send again"
+        )));
+    }
+    Ok(())
+}
+
 impl crate::Engine {
+    /// Every attachment of a conversation's messages.
+    pub fn attachments_in(&self, conversation_id: &str) -> crate::Result<Vec<Attachment>> {
+        let vault = self.vault()?;
+        // A missing conversation is an error, not an empty list.
+        vault.conversation(conversation_id)?;
+        Ok(vault.attachments_in(conversation_id)?)
+    }
+
+    /// One attachment, without its bytes.
+    pub fn attachment(&self, id: &str) -> crate::Result<Attachment> {
+        Ok(self.vault()?.attachment(id)?)
+    }
+
+    /// An attachment's bytes, checked against its SHA-256.
+    pub fn attachment_bytes(&self, id: &str) -> crate::Result<(Attachment, Vec<u8>)> {
+        let vault = self.vault()?;
+        let attachment = vault.attachment(id)?;
+        let mut bytes = Vec::with_capacity(usize::try_from(attachment.size).unwrap_or(0));
+        vault.read_attachment(id, &mut |chunk| {
+            bytes.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok((attachment, bytes))
+    }
+
+    /// Writes an attachment's original bytes to the new file `path`: readable by the
+    /// user only (0600), never over an existing file, and whole or not at all.
+    pub fn save_attachment(&self, id: &str, path: &Path) -> crate::Result<Attachment> {
+        crate::transfer::refuse_existing(path)?;
+        let vault = self.vault()?;
+        let attachment = vault.attachment(id)?;
+        crate::transfer::markdown::write_new_with(path, |file| {
+            let mut failed = None;
+            let read = vault.read_attachment(id, &mut |chunk| {
+                std::io::Write::write_all(file, chunk).map_err(|e| {
+                    let why = format!("cannot write {}: {e}", path.display());
+                    failed = Some(why.clone());
+                    hearth_vault::VaultError::Invalid(why)
+                })
+            });
+            match (read, failed) {
+                (_, Some(why)) => Err(crate::EngineError::Invalid(why)),
+                (Err(e), None) => Err(e.into()),
+                (Ok(_), None) => Ok(()),
+            }
+        })?;
+        Ok(attachment)
+    }
+
     /// Attaches the files at `paths` to message `message_id`: every file is read and
     /// checked first, and only if all of them can be attached are they saved, in one
     /// transaction, so a bad file among them saves nothing. At most
@@ -213,27 +379,12 @@ impl crate::Engine {
                 had + paths.len()
             )));
         }
-        let mut files = Vec::with_capacity(paths.len());
-        for path in paths {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| path.display().to_string());
-            let read = read_file(path).map_err(|why| {
-                crate::EngineError::Invalid(format!(
-                    "cannot attach {name}: {why}; nothing was attached"
-                ))
-            })?;
-            files.push(read);
-        }
-        let new: Vec<hearth_vault::NewAttachment<'_>> = files
+        let files = paths
             .iter()
-            .map(|(name, bytes, what)| hearth_vault::NewAttachment {
-                name,
-                media_type: what.media_type,
-                bytes,
-            })
-            .collect();
+            .map(|p| PickedFile::read(p))
+            .collect::<crate::Result<Vec<_>>>()?;
+        let new: Vec<hearth_vault::NewAttachment<'_>> =
+            files.iter().map(PickedFile::as_new).collect();
         Ok(self.vault()?.add_attachments(message_id, &new)?)
     }
 }

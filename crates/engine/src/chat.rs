@@ -37,6 +37,9 @@ pub struct SendRequest {
     pub model: Option<String>,
     /// The message.
     pub text: String,
+    /// Files sent with it (at most [`MAX_ATTACHMENTS_PER_MESSAGE`](crate::attachment::MAX_ATTACHMENTS_PER_MESSAGE)),
+    /// saved with the message in one transaction.
+    pub files: Vec<crate::attachment::PickedFile>,
 }
 
 /// A piece of a reply, as a front end shows it.
@@ -377,6 +380,7 @@ impl Engine {
         if text.trim().is_empty() {
             return Err(EngineError::Invalid("the message is empty".into()));
         }
+        crate::attachment::check_count(request.files.len())?;
         let existing = match &request.conversation_id {
             Some(id) => Some(self.conversation(id)?),
             None => None,
@@ -412,14 +416,25 @@ impl Engine {
                     ..Default::default()
                 })?,
             };
-            let user = vault.append_message(NewMessage::complete(
-                &conversation.id,
-                conversation.head_message_id.as_deref(),
-                Role::User,
-                text,
-            ))?;
+            let files: Vec<_> = request
+                .files
+                .iter()
+                .map(crate::attachment::PickedFile::as_new)
+                .collect();
+            let (user, _) = vault.append_message_with(
+                NewMessage::complete(
+                    &conversation.id,
+                    conversation.head_message_id.as_deref(),
+                    Role::User,
+                    text,
+                ),
+                &files,
+            )?;
             (conversation.id, user.id)
         };
+        // The bytes are in the vault now; the request reads them back from there, like
+        // every earlier turn's.
+        drop(request.files);
         self.start_reply(&conversation_id, &parent, target).await
     }
 
@@ -466,12 +481,16 @@ impl Engine {
             conversation.provider_id.as_deref(),
             conversation.model.as_deref(),
         )?;
-        let user = self.vault()?.append_message(NewMessage::complete(
-            &conversation.id,
-            original.parent_id.as_deref(),
-            Role::User,
-            text,
-        ))?;
+        // The edited question keeps the files the original had.
+        let user = self.vault()?.append_message_like(
+            NewMessage::complete(
+                &conversation.id,
+                original.parent_id.as_deref(),
+                Role::User,
+                text,
+            ),
+            &original.id,
+        )?;
         self.start_reply(&conversation.id, &user.id, target).await
     }
 
@@ -492,7 +511,8 @@ impl Engine {
             let mut vault = self.vault()?;
             let conversation = vault.conversation(conversation_id)?;
             let history = vault.path_to(parent)?;
-            let turns = request_turns(&history);
+            let files = history_files(&vault, &history)?;
+            let turns = request_turns(&history, files);
             let mut reply =
                 NewMessage::complete(conversation_id, Some(parent), Role::Assistant, "");
             reply.status = MessageStatus::Streaming;
@@ -586,9 +606,13 @@ impl Engine {
 /// with the same role (a refusal dropped between two questions, or an imported history
 /// that split one turn in two) are joined into one, so every protocol gets strictly
 /// alternating turns.
-fn request_turns(history: &[hearth_vault::Message]) -> Vec<ChatTurn> {
+fn request_turns(
+    history: &[hearth_vault::Message],
+    mut files: std::collections::HashMap<String, Vec<hearth_providers::TurnFile>>,
+) -> Vec<ChatTurn> {
     let mut turns: Vec<ChatTurn> = Vec::with_capacity(history.len());
     for m in history {
+        let attached = files.remove(&m.id).unwrap_or_default();
         let role = match m.role {
             Role::User => ChatRole::User,
             Role::Assistant => ChatRole::Assistant,
@@ -601,15 +625,53 @@ fn request_turns(history: &[hearth_vault::Message]) -> Vec<ChatTurn> {
             Some(last) if last.role == role => {
                 last.text.push_str("\n\n");
                 last.text.push_str(&m.content);
+                last.files.extend(attached);
             }
             _ => turns.push(ChatTurn {
                 role,
                 text: m.content.clone(),
-                files: Vec::new(),
+                files: attached,
             }),
         }
     }
     turns
+}
+
+/// The files attached to the user's messages of `history`, by message id, read from the
+/// vault (and checked against their SHA-256) to send again with every request.
+fn history_files(
+    vault: &Vault,
+    history: &[hearth_vault::Message],
+) -> Result<std::collections::HashMap<String, Vec<hearth_providers::TurnFile>>> {
+    let mut files = std::collections::HashMap::new();
+    for m in history.iter().filter(|m| m.role == Role::User) {
+        let attached = vault.attachments_of(&m.id)?;
+        if attached.is_empty() {
+            continue;
+        }
+        let mut turn_files = Vec::with_capacity(attached.len());
+        for a in attached {
+            let kind = crate::attachment::kind_of(&a.media_type).ok_or_else(|| {
+                EngineError::Invalid(format!(
+                    "{} is kept as {}, which Hearth cannot send; remove it from the conversation",
+                    a.name, a.media_type
+                ))
+            })?;
+            let mut bytes = Vec::with_capacity(usize::try_from(a.size).unwrap_or(0));
+            vault.read_attachment(&a.id, &mut |chunk| {
+                bytes.extend_from_slice(chunk);
+                Ok(())
+            })?;
+            turn_files.push(hearth_providers::TurnFile {
+                name: a.name,
+                media_type: a.media_type,
+                kind: crate::attachment::file_kind(kind),
+                bytes: bytes.into(),
+            });
+        }
+        files.insert(m.id.clone(), turn_files);
+    }
+    Ok(files)
 }
 
 /// Whether a stored reply is a refusal.
@@ -678,7 +740,7 @@ mod tests {
             message(Role::Assistant, "and its continuation", None),
             message(Role::User, "third", None),
         ];
-        let turns = request_turns(&history);
+        let turns = request_turns(&history, Default::default());
         let got: Vec<(ChatRole, &str)> = turns.iter().map(|t| (t.role, t.text.as_str())).collect();
         assert_eq!(
             got,

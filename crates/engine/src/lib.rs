@@ -14,14 +14,15 @@ mod stream_lock;
 mod temporary;
 pub mod transfer;
 
+pub use attachment::PickedFile;
 pub use chat::{Reply, ReplyEvent, SendRequest, StoredError};
 pub use error::{EngineError, Missing, Result};
 pub use hearth_keychain::{OsKeychain, SecretStore};
 pub use hearth_providers::{ModelInfo, ProviderError};
 pub use hearth_vault::{
-    Conversation, ConversationSummary, ConversationTree, DataKey, EraseReport, ImportReport,
-    KdfParams, KeyProtection, Message, MessageStatus, Passphrase, Role, SearchHit, Snippet,
-    VaultError, VaultHeader, VaultStatus,
+    Attachment, AttachmentTotals, Conversation, ConversationSummary, ConversationTree, DataKey,
+    EraseReport, ImportReport, KdfParams, KeyProtection, Message, MessageStatus, Passphrase, Role,
+    SearchHit, Snippet, VaultError, VaultHeader, VaultStatus,
 };
 pub use inventory::Inventory;
 pub use provider_config::{KeyLocation, ProviderInfo, ProviderUpdate};

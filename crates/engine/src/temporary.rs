@@ -18,6 +18,8 @@ pub struct TemporaryTurn {
     pub from_user: bool,
     /// What was said.
     pub text: String,
+    /// Files the user sent with it (held by the front end, never saved).
+    pub files: Vec<crate::attachment::PickedFile>,
 }
 
 /// A temporary chat's reply on its way in. Dropping it closes the connection.
@@ -83,6 +85,9 @@ impl Engine {
             Some(last) if last.from_user && !last.text.trim().is_empty() => {}
             _ => return Err(EngineError::Invalid("the message is empty".into())),
         }
+        for turn in turns {
+            crate::attachment::check_count(turn.files.len())?;
+        }
         let target = self.target(provider_id, model)?;
         let request = ChatRequest {
             model: target.model.clone(),
@@ -100,7 +105,14 @@ impl Engine {
                         ChatRole::Assistant
                     },
                     text: t.text.clone(),
-                    files: Vec::new(),
+                    files: if t.from_user {
+                        t.files
+                            .iter()
+                            .map(crate::attachment::PickedFile::to_turn_file)
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
                 })
                 .collect(),
             max_tokens: None,

@@ -101,49 +101,7 @@ impl Vault {
             [message_id],
             |r| r.get(0),
         )?;
-        let mut added = Vec::with_capacity(files.len());
-        for (position, file) in (first..).zip(files) {
-            let sha256 = hex::encode(digest::digest(&digest::SHA256, file.bytes));
-            let found: Option<i64> = tx
-                .query_row(
-                    "SELECT seq FROM attachment_blobs WHERE sha256 = ?1",
-                    [&sha256],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let blob_seq = match found {
-                Some(seq) => seq,
-                None => {
-                    tx.execute(
-                        "INSERT INTO attachment_blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)",
-                        params![sha256, file.bytes.len() as i64, now_ms()],
-                    )?;
-                    let seq = tx.last_insert_rowid();
-                    let mut insert = tx.prepare_cached(
-                        "INSERT INTO attachment_chunks (blob_seq, idx, data) VALUES (?1, ?2, ?3)",
-                    )?;
-                    for (idx, chunk) in file.bytes.chunks(CHUNK_BYTES).enumerate() {
-                        insert.execute(params![seq, idx as i64, chunk])?;
-                    }
-                    seq
-                }
-            };
-            let id = new_id();
-            tx.execute(
-                "INSERT INTO message_attachments (id, message_id, position, name, media_type, blob_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, message_id, position, file.name, file.media_type, blob_seq],
-            )?;
-            added.push(Attachment {
-                id,
-                message_id: message_id.to_owned(),
-                position,
-                name: file.name.to_owned(),
-                media_type: file.media_type.to_owned(),
-                size: file.bytes.len() as u64,
-                sha256,
-            });
-        }
+        let added = attach_in(&tx, message_id, first, files)?;
         tx.commit()?;
         Ok(added)
     }
@@ -299,6 +257,66 @@ impl Vault {
             },
         )?)
     }
+}
+
+/// Attaches `files` to `message_id` from `first` on, inside the caller's transaction.
+pub(crate) fn attach_in(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: &str,
+    first: u32,
+    files: &[NewAttachment<'_>],
+) -> Result<Vec<Attachment>> {
+    let mut added = Vec::with_capacity(files.len());
+    for (position, file) in (first..).zip(files) {
+        let sha256 = hex::encode(digest::digest(&digest::SHA256, file.bytes));
+        let found: Option<i64> = tx
+            .query_row(
+                "SELECT seq FROM attachment_blobs WHERE sha256 = ?1",
+                [&sha256],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let blob_seq = match found {
+            Some(seq) => seq,
+            None => {
+                tx.execute(
+                    "INSERT INTO attachment_blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)",
+                    params![sha256, file.bytes.len() as i64, now_ms()],
+                )?;
+                let seq = tx.last_insert_rowid();
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO attachment_chunks (blob_seq, idx, data) VALUES (?1, ?2, ?3)",
+                )?;
+                for (idx, chunk) in file.bytes.chunks(CHUNK_BYTES).enumerate() {
+                    insert.execute(params![seq, idx as i64, chunk])?;
+                }
+                seq
+            }
+        };
+        let id = new_id();
+        tx.execute(
+            "INSERT INTO message_attachments (id, message_id, position, name, media_type, blob_seq)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                id,
+                message_id,
+                position,
+                file.name,
+                file.media_type,
+                blob_seq
+            ],
+        )?;
+        added.push(Attachment {
+            id,
+            message_id: message_id.to_owned(),
+            position,
+            name: file.name.to_owned(),
+            media_type: file.media_type.to_owned(),
+            size: file.bytes.len() as u64,
+            sha256,
+        });
+    }
+    Ok(added)
 }
 
 #[cfg(test)]

@@ -190,6 +190,31 @@ impl Vault {
     /// Appends a message and makes it the head of its conversation's visible branch.
     /// When this returns, the message is durable (committed with `synchronous = FULL`).
     pub fn append_message(&mut self, new: NewMessage) -> Result<Message> {
+        self.append_message_with(new, &[]).map(|(m, _)| m)
+    }
+
+    /// Adds a message that carries the same attachments as message `like` (an edited
+    /// question keeps its files), in one transaction. The bytes are not copied.
+    pub fn append_message_like(&mut self, new: NewMessage, like: &str) -> Result<Message> {
+        self.append(new, &[], Some(like)).map(|(m, _)| m)
+    }
+
+    /// Adds a message with `files` attached, in one transaction: the message and its
+    /// files are saved together or not at all.
+    pub fn append_message_with(
+        &mut self,
+        new: NewMessage,
+        files: &[crate::NewAttachment<'_>],
+    ) -> Result<(Message, Vec<crate::Attachment>)> {
+        self.append(new, files, None)
+    }
+
+    fn append(
+        &mut self,
+        new: NewMessage,
+        files: &[crate::NewAttachment<'_>],
+        like: Option<&str>,
+    ) -> Result<(Message, Vec<crate::Attachment>)> {
         let id = new_id();
         let created = new.created_at.unwrap_or_else(now_ms);
         let finished = (new.status != MessageStatus::Streaming).then_some(created);
@@ -243,8 +268,17 @@ impl Vault {
              WHERE id = ?3",
             params![id, created, new.conversation_id],
         )?;
+        let attached = crate::attachment::attach_in(&tx, &id, 0, files)?;
+        if let Some(like) = like {
+            tx.execute(
+                "INSERT INTO message_attachments (id, message_id, position, name, media_type, blob_seq)
+                 SELECT ?1 || '-' || position, ?2, position, name, media_type, blob_seq
+                 FROM message_attachments WHERE message_id = ?3",
+                params![new_id(), id, like],
+            )?;
+        }
         tx.commit()?;
-        self.message(&id)
+        Ok((self.message(&id)?, attached))
     }
 
     /// One message by id.

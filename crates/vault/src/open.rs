@@ -73,6 +73,10 @@ pub struct VaultStatus {
     pub archived_conversations: i64,
     /// Number of messages.
     pub messages: i64,
+    /// Attachments of messages (a file attached twice counts twice).
+    pub attachments: i64,
+    /// Bytes of attached files stored (each distinct file once).
+    pub attachment_bytes: i64,
     /// Every file in the data directory with its size in bytes.
     pub files: Vec<(String, u64)>,
 }
@@ -280,6 +284,8 @@ impl Vault {
                 .query_row("SELECT sqlite_version()", [], |r| r.get(0))?,
             conversations: q("SELECT count(*) FROM conversations")?,
             archived_conversations: q("SELECT count(*) FROM conversations WHERE archived = 1")?,
+            attachments: q("SELECT count(*) FROM message_attachments")?,
+            attachment_bytes: q("SELECT COALESCE(SUM(size), 0) FROM attachment_blobs")?,
             messages: q("SELECT count(*) FROM messages")?,
             files: list_files(self.paths.dir())?,
         })

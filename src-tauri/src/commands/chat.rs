@@ -29,6 +29,7 @@ pub async fn send_message(
         provider_id,
         model,
         text,
+        files: Vec::new(),
     };
     let engine = hearth.engine()?;
     streaming::start(
@@ -101,6 +102,7 @@ pub async fn send_temporary(
         .map(|t| TemporaryTurn {
             from_user: t.from_user,
             text: t.text,
+            files: Vec::new(),
         })
         .collect();
     let engine = hearth.engine()?;
