@@ -821,7 +821,7 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(
-                err.contains(needle) && err.contains("nothing was attached"),
+                err.contains(needle) && err.contains("nothing was sent or saved"),
                 "{err}"
             );
             assert!(saved(&e).is_empty(), "{bad:?} saved something");
