@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod at_rest;
+mod attachments;
 mod bad_input;
 mod chat;
 mod cli;
