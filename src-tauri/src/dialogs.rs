@@ -2,10 +2,15 @@
 //! ask to export (Rust asks the user where) or to import (Rust asks which file, and
 //! hands the webview an opaque token for it).
 //!
+//! Files to attach to a message are picked the same way ([`ask_files`]), and an attachment
+//! is saved back through the save dialog.
+//!
 //! Test hook, debug builds only: with `HEARTH_TEST_DIALOGS=DIR` set, no dialog opens; a
-//! save dialog answers `DIR/save/<suggested name>` and an open dialog answers the one
-//! file in `DIR/open/`. The end-to-end tests use it, since WebDriver cannot reach native
-//! dialogs. Release builds do not contain this code.
+//! save dialog answers `DIR/save/<suggested name>`, an open dialog answers the one
+//! file in `DIR/open/`, and the attach dialog answers every file in `DIR/attach/`, sorted
+//! by name (an empty or missing folder is a cancelled dialog). The end-to-end tests use
+//! it, since WebDriver cannot reach native dialogs. Release builds do not contain this
+//! code.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -66,6 +71,11 @@ pub enum Ask<'a> {
     Folder,
     /// Which file to import.
     OpenFile,
+    /// Where to save an attached file, suggesting its name (no filter: any type).
+    SaveAttachment {
+        /// Suggested file name.
+        name: &'a str,
+    },
 }
 
 /// Shows the dialog (on a blocking thread) and returns the chosen path, or `None` if the
@@ -82,6 +92,10 @@ pub async fn ask<R: Runtime>(
     let chosen = match ask {
         Ask::SaveFile { name, filter } => {
             let dialog = dialog.set_file_name(name).add_filter(filter.0, filter.1);
+            tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file()).await
+        }
+        Ask::SaveAttachment { name } => {
+            let dialog = dialog.set_file_name(name);
             tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file()).await
         }
         Ask::Folder => {
@@ -103,6 +117,62 @@ pub async fn ask<R: Runtime>(
         .transpose()
 }
 
+/// Shows the open dialog for files to attach (several at once) and returns the chosen
+/// paths; empty if the user cancelled.
+pub async fn ask_files<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<PathBuf>, CommandError> {
+    #[cfg(debug_assertions)]
+    if let Some(answer) = test_files()? {
+        return Ok(answer);
+    }
+    let dialog = app
+        .dialog()
+        .file()
+        .add_filter(
+            "Images, PDFs and text files",
+            &[
+                "png", "jpg", "jpeg", "gif", "webp", "pdf", "txt", "md", "markdown", "csv", "json",
+                "log",
+            ],
+        )
+        .add_filter("All files", &["*"]);
+    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_files())
+        .await
+        .map_err(|e| CommandError::internal(format!("the file dialog stopped: {e}")))?;
+    chosen
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            p.into_path()
+                .map_err(|e| CommandError::invalid(format!("Hearth cannot use that file: {e}")))
+        })
+        .collect()
+}
+
+/// A name to suggest in the save dialog for a stored file name: no folder, never `.` or
+/// `..`, so the suggestion is a plain file name.
+pub fn suggested_file_name(name: &str) -> String {
+    let name = hearth_engine::attachment::clean_name(name);
+    if name == "." || name == ".." {
+        "attachment".to_owned()
+    } else {
+        name
+    }
+}
+
+#[cfg(debug_assertions)]
+fn test_files() -> Result<Option<Vec<PathBuf>>, CommandError> {
+    let Some(dir) = std::env::var_os("HEARTH_TEST_DIALOGS").map(PathBuf::from) else {
+        return Ok(None);
+    };
+    tracing::warn!("answering an attach dialog from HEARTH_TEST_DIALOGS (debug build)");
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir.join("attach")) {
+        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    Ok(Some(files))
+}
+
 #[cfg(debug_assertions)]
 fn test_answer(ask: &Ask<'_>) -> Result<Option<PathBuf>, CommandError> {
     let Some(dir) = std::env::var_os("HEARTH_TEST_DIALOGS").map(PathBuf::from) else {
@@ -110,7 +180,7 @@ fn test_answer(ask: &Ask<'_>) -> Result<Option<PathBuf>, CommandError> {
     };
     tracing::warn!("answering a file dialog from HEARTH_TEST_DIALOGS (debug build)");
     Ok(Some(match ask {
-        Ask::SaveFile { name, .. } => dir.join("save").join(name),
+        Ask::SaveFile { name, .. } | Ask::SaveAttachment { name } => dir.join("save").join(name),
         Ask::Folder => dir.join("save"),
         Ask::OpenFile => {
             let entries: Vec<PathBuf> = std::fs::read_dir(dir.join("open"))

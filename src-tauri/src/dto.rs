@@ -3,8 +3,8 @@
 //! No DTO carries an API key: providers show only the key's hint.
 
 use hearth_engine::{
-    Conversation, ConversationSummary, Message, MessageStatus, ModelInfo, ProviderInfo, Reply,
-    Role, SearchHit, Settings, StoredError,
+    Attachment, Conversation, ConversationSummary, Message, MessageStatus, ModelInfo, ProviderInfo,
+    Reply, Role, SearchHit, Settings, StoredError,
 };
 use serde::Serialize;
 use ts_rs::TS;
@@ -236,6 +236,42 @@ pub struct MessageDto {
     /// This message and its alternatives (same parent), oldest first: what a branch
     /// switcher shows as ‹ 2/3 ›. Just this message's id when there are none.
     pub siblings: Vec<String>,
+    /// Files attached to it, in order.
+    pub attachments: Vec<AttachmentDto>,
+}
+
+/// A file attached to a stored message: what the conversation view shows. Its bytes come
+/// from `attachment_image` (images only) or go to disk through `save_attachment`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentDto {
+    /// Id (for `attachment_image` and `save_attachment`).
+    pub id: String,
+    /// The message it belongs to.
+    pub message_id: String,
+    /// The file's name (untrusted text).
+    pub name: String,
+    /// Its media type, one of the engine's (an SVG is `text/plain`, never an image).
+    pub media_type: String,
+    /// `image`, `pdf` or `text`.
+    pub kind: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+impl From<Attachment> for AttachmentDto {
+    fn from(a: Attachment) -> Self {
+        let kind = hearth_engine::attachment::kind_of(&a.media_type)
+            .map_or("text", crate::attachments::kind_name);
+        AttachmentDto {
+            kind: kind.to_owned(),
+            id: a.id,
+            message_id: a.message_id,
+            name: hearth_engine::attachment::clean_name(&a.name),
+            media_type: a.media_type,
+            size: a.size,
+        }
+    }
 }
 
 impl MessageDto {
@@ -253,6 +289,7 @@ impl From<Message> for MessageDto {
     fn from(m: Message) -> Self {
         MessageDto {
             siblings: vec![m.id.clone()],
+            attachments: Vec::new(),
             id: m.id,
             conversation_id: m.conversation_id,
             parent_id: m.parent_id,
@@ -450,6 +487,9 @@ pub struct TemporaryTurnDto {
     pub from_user: bool,
     /// What was said.
     pub text: String,
+    /// Tokens of the files sent with a user's turn (see `pick_attachments`).
+    #[serde(default)]
+    pub attachments: Vec<String>,
 }
 
 /// A piece of a streaming reply, sent over the request's `Channel`. Every stream ends

@@ -5,6 +5,7 @@
 //! domain logic. [`builder`] is generic over the runtime so the tests drive the same app
 //! on Tauri's mock runtime.
 
+pub mod attachments;
 pub mod commands;
 pub mod dialogs;
 pub mod dto;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use hearth_engine::{AppPaths, OsKeychain};
 use tauri::webview::NewWindowResponse;
-use tauri::{Manager, Runtime, WebviewWindowBuilder};
+use tauri::{AppHandle, DragDropEvent, Manager, Runtime, WebviewWindowBuilder, WindowEvent};
 
 pub use error::{CommandError, ErrorKind};
 pub use state::{Hearth, Streams};
@@ -47,6 +48,13 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .plugin(tauri_plugin_dialog::init())
         .manage(Streams::default())
         .manage(dialogs::PickedFiles::default())
+        .manage(attachments::PendingFiles::default())
+        .manage(attachments::DropTarget::default())
+        .on_window_event(|window, event| {
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                on_file_drop(window.app_handle(), paths.clone());
+            }
+        })
         .setup(|app| {
             if app.try_state::<Hearth>().is_none() {
                 let paths = AppPaths::new(data_dir(app)?);
@@ -81,6 +89,13 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::transfer::export_data,
             commands::transfer::pick_import_file,
             commands::transfer::import_picked,
+            commands::attachments::pick_attachments,
+            commands::attachments::paste_attachment,
+            commands::attachments::watch_file_drops,
+            commands::attachments::discard_attachments,
+            commands::attachments::pending_image,
+            commands::attachments::attachment_image,
+            commands::attachments::save_attachment,
             commands::chat::send_message,
             commands::chat::regenerate_reply,
             commands::chat::edit_message,
@@ -95,8 +110,29 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         ])
 }
 
-/// `HEARTH_DATA_DIR` when set, else the platform's app data directory, which with the
-/// identifier `org.hearth.Hearth` is the CLI's default too.
+/// Files dropped on the window. Rust reads and checks each one (Tauri hands the paths to
+/// Rust; the webview is subscribed to nothing, so they never reach it) and reports only
+/// tokens, names, sizes and media types on the channel the UI registered with
+/// `watch_file_drops`. Ignored while the vault is locked or before the UI registered.
+pub fn on_file_drop<R: Runtime>(app: &AppHandle<R>, paths: Vec<PathBuf>) {
+    let unlocked = app.try_state::<Hearth>().is_some_and(|h| h.is_unlocked());
+    let Some(channel) = app.state::<attachments::DropTarget>().channel() else {
+        return;
+    };
+    if !unlocked || paths.is_empty() {
+        return;
+    }
+    let pending = app.state::<attachments::PendingFiles>().inner().clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let dropped = pending.hold_paths(&paths);
+        let tokens: Vec<String> = dropped.files.iter().map(|f| f.token.clone()).collect();
+        if channel.send(dropped).is_err() {
+            // Nobody heard of them: do not keep them.
+            pending.forget(&tokens);
+        }
+    });
+}
+
 /// Retention runs when the vault opens; an app left running for days also applies it
 /// about daily. Checked hourly; the engine remembers when it last ran.
 fn spawn_daily_retention<R: Runtime>(app: tauri::AppHandle<R>) {
@@ -123,6 +159,8 @@ fn spawn_daily_retention<R: Runtime>(app: tauri::AppHandle<R>) {
     });
 }
 
+/// `HEARTH_DATA_DIR` when set, else the platform's app data directory, which with the
+/// identifier `org.hearth.Hearth` is the CLI's default too.
 fn data_dir<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<PathBuf> {
     match std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
         Some(dir) => Ok(PathBuf::from(dir)),

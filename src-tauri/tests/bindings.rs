@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use hearth_desktop::attachments::{AttachedFilesDto, PendingFileDto};
 use hearth_desktop::commands::data::{EraseResultDto, InventoryDto, StoredFileDto};
 use hearth_desktop::commands::providers::ProviderChange;
 use hearth_desktop::commands::transfer::{
@@ -21,8 +22,8 @@ use hearth_desktop::commands::transfer::{
 };
 use hearth_desktop::commands::vault::Protection;
 use hearth_desktop::dto::{
-    ChatEvent, ConversationDto, ConversationSummaryDto, ConversationViewDto, MessageDto,
-    MessageErrorDto, MessageStatusDto, ModelDto, ProviderDto, ReplyStartedDto, RoleDto,
+    AttachmentDto, ChatEvent, ConversationDto, ConversationSummaryDto, ConversationViewDto,
+    MessageDto, MessageErrorDto, MessageStatusDto, ModelDto, ProviderDto, ReplyStartedDto, RoleDto,
     SearchHitDto, SettingsDto, TemporaryStartedDto, TemporaryTurnDto, VaultState, VaultStatusDto,
 };
 use hearth_desktop::error::{CommandError, ErrorKind};
@@ -67,6 +68,10 @@ fn ipc_types() -> Vec<(&'static str, Export)> {
         ChatEvent,
         TemporaryStartedDto,
         TemporaryTurnDto,
+        // Attachments.
+        AttachmentDto,
+        PendingFileDto,
+        AttachedFilesDto,
         // Your data.
         InventoryDto,
         StoredFileDto,

@@ -18,7 +18,8 @@ fn identity_is_shared_with_the_cli_and_the_webview_is_locked_down() {
     for directive in [
         "default-src 'self'",
         "script-src 'self'",
-        "img-src 'self' data:",
+        // Attached images are shown from blob: URLs the UI makes of bytes Hearth hands over.
+        "img-src 'self' blob:",
         "connect-src ipc: http://ipc.localhost",
         "object-src 'none'",
         "frame-src 'none'",
@@ -31,6 +32,8 @@ fn identity_is_shared_with_the_cli_and_the_webview_is_locked_down() {
         );
     }
     assert!(!csp.contains("https:") && !csp.contains('*'), "{csp}");
+    // Nothing needs data: URLs; images come only from blob: URLs of Hearth's own bytes.
+    assert!(!csp.contains("data:") && !csp.contains("file:"), "{csp}");
     assert!(conf["app"]["security"]
         .get("dangerousDisableAssetCspModification")
         .is_none());

@@ -592,13 +592,24 @@ fn the_inventory_names_files_and_keys_and_erase_needs_the_word() {
 
 /// Exports to JSON and to an archive through the (test-answered) save dialog, then
 /// imports both into a fresh vault through the (test-answered) open dialog.
+/// The folder every dialog of this test binary answers from (`HEARTH_TEST_DIALOGS`, set
+/// once for the process, since tests run on threads of one process). Each test uses its
+/// own files in it.
+fn test_dialogs() -> &'static tempfile::TempDir {
+    static DIALOGS: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIALOGS.get_or_init(|| {
+        let dialogs = tempfile::tempdir().expect("dialog folder");
+        for sub in ["save", "open", "attach"] {
+            std::fs::create_dir_all(dialogs.path().join(sub)).expect("dialog subfolder");
+        }
+        std::env::set_var("HEARTH_TEST_DIALOGS", dialogs.path());
+        dialogs
+    })
+}
+
 #[test]
 fn export_and_import_go_through_dialogs_the_webview_never_names_a_path() {
-    let dialogs = tempfile::tempdir().expect("dialog folder");
-    std::fs::create_dir_all(dialogs.path().join("save")).expect("save folder");
-    std::fs::create_dir_all(dialogs.path().join("open")).expect("open folder");
-    // Only this test opens dialogs, so setting the variable for the process is safe.
-    std::env::set_var("HEARTH_TEST_DIALOGS", dialogs.path());
+    let dialogs = test_dialogs();
 
     let app = harness();
     app.create_passphrase_vault();
@@ -770,4 +781,273 @@ fn the_webview_cannot_send_a_stored_key_to_a_new_host() {
         .recv_timeout(Duration::from_secs(10))
         .expect("the provider was asked again");
     assert!(!third.contains(CANARY_KEY), "{third}");
+}
+
+/// A loopback provider that streams "Hello there" and passes each request's whole body
+/// to the returned receiver.
+fn body_recording_provider() -> (String, std::sync::mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 65536];
+            let body_start = loop {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                seen.extend_from_slice(&buf[..n]);
+                if let Some(at) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break Some(at + 4);
+                }
+            };
+            let Some(body_start) = body_start else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&seen[..body_start]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            while seen.len() < body_start + length {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+            }
+            let _ = tx.send(String::from_utf8_lossy(&seen[body_start..]).into_owned());
+            let body = concat!(
+                "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello there\"},\"finish_reason\":\"stop\"}]}\n\n",
+                "data: [DONE]\n\n"
+            );
+            let _ = stream.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (format!("http://127.0.0.1:{port}/v1"), rx)
+}
+
+impl Harness {
+    /// Calls `cmd` with a raw body and headers, as the UI sends pasted bytes.
+    fn call_raw(&self, cmd: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> Result<Value, Value> {
+        let mut map = tauri::http::HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(
+                tauri::http::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+                tauri::http::HeaderValue::from_str(value).expect("header value"),
+            );
+        }
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: InvokeBody::Raw(body),
+            headers: map,
+            invoke_key: tauri::test::INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.window, request)
+            .map(|body| body.deserialize::<Value>().expect("a JSON reply"))
+    }
+
+    /// The raw bytes a command answers with.
+    fn bytes(&self, cmd: &str, args: Value) -> Result<Vec<u8>, Value> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: tauri::test::INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.window, request).map(|body| match body {
+            tauri::ipc::InvokeResponseBody::Raw(bytes) => bytes,
+            tauri::ipc::InvokeResponseBody::Json(json) => json.into_bytes(),
+        })
+    }
+}
+
+fn icon_png() -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../icons/32x32.png");
+    std::fs::read(path).expect("the app icon")
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn attached_files_are_sent_saved_shown_as_images_and_saved_back_through_the_dialog() {
+    let dialogs = test_dialogs();
+    let attach = dialogs.path().join("attach");
+    let app = harness();
+    app.create_passphrase_vault();
+    let (base_url, bodies) = body_recording_provider();
+    app.add_provider(&base_url);
+
+    // A pasted image: raw bytes, the name in a header.
+    let png = icon_png();
+    let pasted = app
+        .call_raw(
+            "paste_attachment",
+            png.clone(),
+            &[("x-hearth-file-name", "pasted%20image.png")],
+        )
+        .expect("a PNG is attachable");
+    assert_eq!(pasted["name"], "pasted image.png");
+    assert_eq!(pasted["mediaType"], "image/png");
+    assert_eq!(pasted["kind"], "image");
+    assert_eq!(pasted["size"], png.len());
+    let refused = app
+        .call_raw("paste_attachment", vec![0u8, 1, 2, 3], &[])
+        .expect_err("not a file Hearth attaches");
+    assert_eq!(refused["kind"], "Invalid");
+    assert!(
+        app.call("paste_attachment", json!({"bytes": [1, 2, 3]}))
+            .is_err(),
+        "bytes as JSON are refused"
+    );
+
+    // Two picked files (a hostile name among them), and one refused kind.
+    let hostile = "<img src=x onerror=alert(1)>.html";
+    std::fs::write(attach.join("notes.txt"), "plain notes\n").expect("write");
+    std::fs::write(attach.join(hostile), "<script>alert(1)</script>").expect("write");
+    std::fs::write(attach.join("zz.bin"), [0u8, 159, 146, 150]).expect("write");
+    let picked = app.ok("pick_attachments", json!({}));
+    let files = picked["files"].as_array().expect("files").clone();
+    assert_eq!(files.len(), 2, "{picked}");
+    assert_eq!(files[1]["name"], "notes.txt");
+    assert_eq!(files[0]["name"], hostile);
+    assert_eq!(files[0]["mediaType"], "text/plain", "a .html file is text");
+    assert!(!picked.to_string().contains(&attach.display().to_string()));
+    let refused = picked["refused"].as_array().expect("refused");
+    assert_eq!(refused.len(), 1, "{picked}");
+    assert!(refused[0].as_str().is_some_and(|r| r.contains("zz.bin")));
+
+    let pasted_token = pasted["token"].clone();
+    let notes_token = files[1]["token"].clone();
+    app.ok(
+        "discard_attachments",
+        json!({"tokens": [files[0]["token"].clone()]}),
+    );
+    let started = app.ok(
+        "send_message",
+        json!({"requestId": "a1", "text": "Look", "attachments": [pasted_token, notes_token],
+               "onEvent": "__CHANNEL__:21"}),
+    );
+    // Picked files are read again when sent, so they may go only now.
+    for name in ["notes.txt", hostile, "zz.bin"] {
+        std::fs::remove_file(attach.join(name)).expect("tidy");
+    }
+    let body = bodies
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the provider was asked");
+    assert!(
+        body.contains(&format!("data:image/png;base64,{}", base64(&png))),
+        "the image was not sent"
+    );
+    assert!(body.contains("plain notes"), "the text file was not sent");
+    let view = settled(&app);
+    let question = &view["messages"][0];
+    assert_eq!(question["id"], started["userMessageId"]);
+    let stored = question["attachments"].as_array().expect("attachments");
+    assert_eq!(stored.len(), 2, "{question}");
+    assert_eq!(stored[0]["name"], "pasted image.png");
+    assert_eq!(stored[0]["kind"], "image");
+    assert_eq!(stored[1]["kind"], "text");
+    // A sent file's token is spent.
+    assert_eq!(
+        app.kind(
+            "send_message",
+            json!({"requestId": "a2", "text": "Again", "attachments": [pasted_token],
+                   "onEvent": "__CHANNEL__:22"})
+        ),
+        "Invalid"
+    );
+
+    // Images come back as bytes; other kinds never do.
+    let image_id = stored[0]["id"].clone();
+    let notes_id = stored[1]["id"].clone();
+    assert_eq!(
+        app.bytes("attachment_image", json!({"id": image_id}))
+            .expect("image bytes"),
+        png
+    );
+    assert!(app
+        .bytes("attachment_image", json!({"id": notes_id}))
+        .is_err());
+
+    // Saving goes through the save dialog, to a new file only.
+    let saved = app.ok("save_attachment", json!({"id": notes_id}));
+    let saved = std::path::PathBuf::from(saved.as_str().expect("a path"));
+    assert_eq!(saved, dialogs.path().join("save/notes.txt"));
+    assert_eq!(
+        std::fs::read(&saved).expect("saved"),
+        b"plain notes\n".to_vec()
+    );
+    assert_eq!(
+        app.kind("save_attachment", json!({"id": notes_id})),
+        "Invalid"
+    );
+    std::fs::remove_file(&saved).expect("tidy");
+
+    let inventory = app.ok("data_inventory", json!({}));
+    assert_eq!(inventory["attachments"], 2);
+    assert_eq!(
+        inventory["attachmentBytes"],
+        png.len() + "plain notes\n".len()
+    );
+
+    // A file that vanished between picking and sending: a clear error, nothing saved.
+    std::fs::write(attach.join("gone.txt"), "soon gone").expect("write");
+    let picked = app.ok("pick_attachments", json!({}));
+    std::fs::remove_file(attach.join("gone.txt")).expect("remove");
+    let token = picked["files"][0]["token"].clone();
+    let conversation_id = view["conversation"]["id"].clone();
+    let error = app
+        .call(
+            "send_message",
+            json!({"requestId": "a3", "conversationId": conversation_id, "text": "Here",
+                   "attachments": [token], "onEvent": "__CHANNEL__:23"}),
+        )
+        .expect_err("the file is gone");
+    assert_eq!(error["kind"], "Invalid");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("gone.txt")),
+        "{error}"
+    );
+    assert_eq!(
+        only_conversation(&app)["messages"].as_array().map(Vec::len),
+        Some(2),
+        "nothing was saved"
+    );
 }

@@ -5,39 +5,64 @@
 use tauri::ipc::Channel;
 use tauri::State;
 
+use crate::attachments::PendingFiles;
 use crate::dto::{ChatEvent, ReplyStartedDto, TemporaryStartedDto, TemporaryTurnDto};
 use crate::error::CommandError;
 use crate::state::{Hearth, Streams};
 use crate::streaming;
 use hearth_engine::{SendRequest, TemporaryTurn};
 
-/// Sends a message (starting a conversation when `conversation_id` is absent).
+/// Reads the files behind `tokens` again (off the async threads): a file that vanished
+/// or changed into something Hearth cannot attach fails here, before anything is saved.
+async fn resolve(
+    pending: &PendingFiles,
+    tokens: &[String],
+) -> Result<Vec<hearth_engine::PickedFile>, CommandError> {
+    if tokens.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (pending, tokens) = (pending.clone(), tokens.to_vec());
+    tauri::async_runtime::spawn_blocking(move || pending.resolve(&tokens))
+        .await
+        .map_err(|e| CommandError::internal(format!("reading the files stopped: {e}")))?
+}
+
+/// Sends a message (starting a conversation when `conversation_id` is absent) with the
+/// files waiting under `attachments`, which are forgotten once the message is saved.
 #[allow(clippy::too_many_arguments)]
 #[tauri::command]
 pub async fn send_message(
     hearth: State<'_, Hearth>,
     streams: State<'_, Streams>,
+    pending: State<'_, PendingFiles>,
     request_id: String,
     conversation_id: Option<String>,
     provider_id: Option<String>,
     model: Option<String>,
     text: String,
+    attachments: Option<Vec<String>>,
     on_event: Channel<ChatEvent>,
 ) -> Result<ReplyStartedDto, CommandError> {
+    let engine = hearth.engine()?;
+    let tokens = attachments.unwrap_or_default();
     let request = SendRequest {
         conversation_id,
         provider_id,
         model,
         text,
-        files: Vec::new(),
+        files: resolve(&pending, &tokens).await?,
     };
-    let engine = hearth.engine()?;
+    let pending = pending.inner().clone();
     streaming::start(
         &streams,
         engine,
         request_id,
         on_event,
-        |engine| async move { engine.send(request).await },
+        |engine| async move {
+            let reply = engine.send(request).await?;
+            pending.forget(&tokens);
+            Ok(reply)
+        },
     )
     .await
 }
@@ -85,11 +110,14 @@ pub async fn edit_message(
 
 /// Sends a temporary chat's turns (the last one the new message) and streams the reply.
 /// Nothing is saved: the UI keeps the turns in memory, and closing the chat forgets them.
+/// Each user turn names its files by token; once sent they are held in memory (never on
+/// disk) for the later turns, until the UI discards them with the chat.
 #[allow(clippy::too_many_arguments)]
 #[tauri::command]
 pub async fn send_temporary(
     hearth: State<'_, Hearth>,
     streams: State<'_, Streams>,
+    pending: State<'_, PendingFiles>,
     request_id: String,
     turns: Vec<TemporaryTurnDto>,
     system_prompt: Option<String>,
@@ -97,14 +125,17 @@ pub async fn send_temporary(
     model: Option<String>,
     on_event: Channel<ChatEvent>,
 ) -> Result<TemporaryStartedDto, CommandError> {
-    let turns: Vec<TemporaryTurn> = turns
-        .into_iter()
-        .map(|t| TemporaryTurn {
+    let mut resolved = Vec::with_capacity(turns.len());
+    for t in turns {
+        let files = resolve(&pending, &t.attachments).await?;
+        pending.keep_in_memory(&t.attachments, &files);
+        resolved.push(TemporaryTurn {
             from_user: t.from_user,
             text: t.text,
-            files: Vec::new(),
-        })
-        .collect();
+            files,
+        });
+    }
+    let turns = resolved;
     let engine = hearth.engine()?;
     streaming::start(
         &streams,

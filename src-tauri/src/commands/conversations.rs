@@ -1,10 +1,14 @@
 //! The sidebar and an open conversation: list, open, search, rename, pin, archive, delete.
 
+use std::collections::HashMap;
+
 use tauri::State;
 
 use hearth_engine::Engine;
 
-use crate::dto::{ConversationSummaryDto, ConversationViewDto, MessageDto, SearchHitDto};
+use crate::dto::{
+    AttachmentDto, ConversationSummaryDto, ConversationViewDto, MessageDto, SearchHitDto,
+};
 use crate::error::CommandError;
 use crate::state::Hearth;
 
@@ -49,11 +53,22 @@ pub async fn open_conversation(
 fn view(engine: &Engine, id: &str) -> Result<ConversationViewDto, CommandError> {
     let conversation = engine.conversation(id)?.into();
     let messages = engine.visible_messages_with_siblings(id)?;
+    let mut attachments: HashMap<String, Vec<AttachmentDto>> = HashMap::new();
+    for a in engine.attachments_in(id)? {
+        attachments
+            .entry(a.message_id.clone())
+            .or_default()
+            .push(a.into());
+    }
     Ok(ConversationViewDto {
         conversation,
         messages: messages
             .into_iter()
-            .map(|(m, siblings)| MessageDto::with_siblings(m, siblings))
+            .map(|(m, siblings)| {
+                let mut dto = MessageDto::with_siblings(m, siblings);
+                dto.attachments = attachments.remove(&dto.id).unwrap_or_default();
+                dto
+            })
             .collect(),
     })
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
 
+use crate::attachments::PendingFiles;
 use crate::error::CommandError;
 use crate::state::{Hearth, Streams};
 
@@ -45,6 +46,10 @@ pub struct InventoryDto {
     pub archived_conversations: i64,
     /// Messages in the vault.
     pub messages: i64,
+    /// Files attached to messages (a file attached twice counts twice).
+    pub attachments: i64,
+    /// Bytes of attached files stored, inside the encrypted file (each distinct file once).
+    pub attachment_bytes: i64,
     /// SQLCipher's version.
     pub sqlcipher_version: String,
     /// The database schema version.
@@ -78,6 +83,8 @@ pub async fn data_inventory(hearth: State<'_, Hearth>) -> Result<InventoryDto, C
         conversations: s.conversations,
         archived_conversations: s.archived_conversations,
         messages: s.messages,
+        attachments: s.attachments,
+        attachment_bytes: s.attachment_bytes,
         sqlcipher_version: s.sqlcipher_version,
         schema_version: s.schema_version,
     })
@@ -101,6 +108,7 @@ pub struct EraseResultDto {
 pub async fn erase_everything(
     hearth: State<'_, Hearth>,
     streams: State<'_, Streams>,
+    pending: State<'_, PendingFiles>,
     confirmation: String,
 ) -> Result<EraseResultDto, CommandError> {
     if confirmation.trim() != ERASE_CONFIRMATION {
@@ -109,6 +117,7 @@ pub async fn erase_everything(
         )));
     }
     streams.cancel_all();
+    pending.clear();
     if let Some(engine) = hearth.take_engine() {
         // A reply task may hold the engine a moment longer; erase does not need it closed
         // to remove the files, but closing first leaves nothing half-written.

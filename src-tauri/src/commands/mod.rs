@@ -5,6 +5,7 @@
 //! Argon2id key move that work to the blocking pool.
 
 pub mod app;
+pub mod attachments;
 pub mod chat;
 pub mod conversations;
 pub mod data;

@@ -46,6 +46,14 @@ archivedConversations: number,
  */
 messages: number, 
 /**
+ * Files attached to messages (a file attached twice counts twice).
+ */
+attachments: number, 
+/**
+ * Bytes of attached files stored, inside the encrypted file (each distinct file once).
+ */
+attachmentBytes: number, 
+/**
  * SQLCipher's version.
  */
 sqlcipherVersion: string, 

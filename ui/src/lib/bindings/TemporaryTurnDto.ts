@@ -11,4 +11,8 @@ fromUser: boolean,
 /**
  * What was said.
  */
-text: string, };
+text: string, 
+/**
+ * Tokens of the files sent with a user's turn (see `pick_attachments`).
+ */
+attachments: Array<string>, };
