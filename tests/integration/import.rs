@@ -701,3 +701,173 @@ fn hearth_exports_and_archives_import_back_through_detection() {
         "Imported 0 conversations (0 messages); 4 already present."
     );
 }
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
+}
+
+/// A ChatGPT export shaped like a real one: an uploaded photo (`file-service://`, named
+/// in the message's attachments), a DALL·E image (`sediment://`, under
+/// `dalle-generations/`), an image whose file the export lacks, and a "picture" whose
+/// file is text.
+fn chatgpt_export_with_images() -> (Value, Vec<(String, Vec<u8>)>) {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/attachments");
+    let photo = std::fs::read(data.join("test.jpg")).unwrap();
+    let generated = std::fs::read(data.join("2-color.webp")).unwrap();
+    let node = |id: &str, parent: Option<&str>, children: &[&str], message: Value| serde_json::json!({"id": id, "parent": parent, "children": children, "message": message});
+    let conversation = serde_json::json!([{
+        "title": "What is in the picture?",
+        "create_time": 1_714_564_800.0,
+        "update_time": 1_714_564_900.0,
+        "conversation_id": "c0ffee00-0000-4000-8000-000000000001",
+        "current_node": "n4",
+        "mapping": {
+            "root": node("root", None, &["n1"], Value::Null),
+            "n1": node("n1", Some("root"), &["n2"], serde_json::json!({
+                "id": "n1", "author": {"role": "user"}, "create_time": 1_714_564_800.0,
+                "content": {"content_type": "multimodal_text", "parts": [
+                    {"content_type": "image_asset_pointer", "asset_pointer": "file-service://file-Upload123abc", "width": 10, "height": 10},
+                    {"content_type": "image_asset_pointer", "asset_pointer": "file-service://file-Missing999999"},
+                    {"content_type": "image_asset_pointer", "asset_pointer": "file-service://file-NotImage12345"},
+                    "What is in this photo? Draw me one too."
+                ]},
+                "metadata": {"attachments": [
+                    {"id": "file-Upload123abc", "name": "cat photo.jpg", "mime_type": "image/jpeg"},
+                    {"id": "file-Missing999999", "name": "lost.png", "mime_type": "image/png"},
+                    {"id": "file-NotImage12345", "name": "fake.png", "mime_type": "image/png"}
+                ]}
+            })),
+            "n2": node("n2", Some("n1"), &["n3"], serde_json::json!({
+                "id": "n2", "author": {"role": "assistant"}, "create_time": 1_714_564_810.0,
+                "content": {"content_type": "text", "parts": ["A cat. Here is one:"]},
+                "metadata": {"model_slug": "gpt-4o"}
+            })),
+            "n3": node("n3", Some("n2"), &["n4"], serde_json::json!({
+                "id": "n3", "author": {"role": "tool", "name": "dalle.text2im"}, "create_time": 1_714_564_820.0,
+                "content": {"content_type": "multimodal_text", "parts": [
+                    {"content_type": "image_asset_pointer", "asset_pointer": "sediment://file_00000000deadbeef12345678",
+                     "metadata": {"dalle": {"prompt": "A cat on a hearth"}}}
+                ]},
+                "metadata": {}
+            })),
+            "n4": node("n4", Some("n3"), &[], serde_json::json!({
+                "id": "n4", "author": {"role": "assistant"}, "create_time": 1_714_564_830.0,
+                "content": {"content_type": "text", "parts": ["There it is."]},
+                "metadata": {"model_slug": "gpt-4o"}
+            }))
+        }
+    }]);
+    let files = vec![
+        ("file-Upload123abc-cat photo.jpg".to_owned(), photo),
+        (
+            "dalle-generations/file_00000000deadbeef12345678-7b2c5d.webp".to_owned(),
+            generated,
+        ),
+        (
+            "file-NotImage12345-fake.png".to_owned(),
+            b"not a picture at all".to_vec(),
+        ),
+    ];
+    (conversation, files)
+}
+
+#[test]
+fn a_chatgpt_zip_attaches_the_images_it_holds_to_their_messages() {
+    let (conversations, files) = chatgpt_export_with_images();
+    let t = vault();
+    let zip = t.root.path().join("chatgpt-export.zip");
+    {
+        let file = std::fs::File::create(&zip).unwrap();
+        let mut w = zip::ZipWriter::new(file);
+        let options = zip::write::SimpleFileOptions::default();
+        w.start_file("conversations.json", options).unwrap();
+        std::io::Write::write_all(&mut w, conversations.to_string().as_bytes()).unwrap();
+        for (name, bytes) in &files {
+            w.start_file(name, options).unwrap();
+            std::io::Write::write_all(&mut w, bytes).unwrap();
+        }
+        w.start_file("user.json", options).unwrap();
+        std::io::Write::write_all(&mut w, b"{}").unwrap();
+        w.finish().unwrap();
+    }
+    // The same export unzipped into a folder.
+    let folder = t.root.path().join("unzipped");
+    std::fs::create_dir_all(folder.join("dalle-generations")).unwrap();
+    std::fs::write(folder.join("conversations.json"), conversations.to_string()).unwrap();
+    for (name, bytes) in &files {
+        std::fs::write(folder.join(name), bytes).unwrap();
+    }
+
+    for source in [&zip, &folder] {
+        let t = vault();
+        import_ok(&t, source);
+        let id = list(&t)[0]["id"].as_str().unwrap().to_owned();
+        let shown = show(&t, &id);
+        let messages = shown["messages"].as_array().unwrap();
+        let attached: Vec<(String, String)> = messages
+            .iter()
+            .flat_map(|m| m["attachments"].as_array().unwrap().clone())
+            .map(|a| {
+                (
+                    a["name"].as_str().unwrap().to_owned(),
+                    a["media_type"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            attached,
+            [
+                ("cat photo.jpg".to_owned(), "image/jpeg".to_owned()),
+                ("7b2c5d.webp".to_owned(), "image/webp".to_owned())
+            ],
+            "{}",
+            source.display()
+        );
+        // The photo is on the question; the picture on the reply that shows it.
+        assert_eq!(messages[0]["attachments"][0]["name"], "cat photo.jpg");
+        let with_picture = messages
+            .iter()
+            .find(|m| !m["attachments"].as_array().unwrap().is_empty() && m["role"] == "assistant")
+            .unwrap();
+        assert!(
+            with_picture["content"]
+                .as_str()
+                .unwrap()
+                .contains("[image: A cat on a hearth]"),
+            "{with_picture}"
+        );
+        // Images the export lacks, or that are not images, keep their marker only.
+        let question = messages[0]["content"].as_str().unwrap();
+        assert!(question.contains("[Attachment: lost.png]"), "{question}");
+        assert!(question.contains("[Attachment: fake.png]"), "{question}");
+
+        // Byte for byte, through `hearth attachment save`.
+        for (m, original) in [(&messages[0], &files[0].1), (with_picture, &files[1].1)] {
+            let a = &m["attachments"][0];
+            let out = t
+                .root
+                .path()
+                .join(format!("saved-{}", a["name"].as_str().unwrap()));
+            run_ok(hearth(&t).args([
+                "attachment",
+                "save",
+                a["id"].as_str().unwrap(),
+                "--output",
+                out.to_str().unwrap(),
+            ]));
+            assert_eq!(
+                sha256_hex(&std::fs::read(&out).unwrap()),
+                sha256_hex(original)
+            );
+            assert_eq!(a["sha256"], sha256_hex(original));
+        }
+
+        // Again: nothing added, no bytes stored twice.
+        let before = run_ok(hearth(&t).args(["status", "--json"])).stdout;
+        import_ok(&t, source);
+        let after = run_ok(hearth(&t).args(["status", "--json"])).stdout;
+        let counts = |s: &str| serde_json::from_str::<Value>(s).unwrap()["counts"].clone();
+        assert_eq!(counts(&before), counts(&after));
+        assert_eq!(counts(&after)["attachments"], 2);
+    }
+}

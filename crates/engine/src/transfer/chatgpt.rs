@@ -317,6 +317,9 @@ struct Kept {
     /// An assistant text reply to the user: a following one continues it.
     continuable: bool,
     channel: Option<String>,
+    /// The images the message shows, as `(asset pointer, name if the export gives one)`;
+    /// their files are in the export's zip or folder, found by the pointer's id.
+    images: Vec<(String, Option<String>)>,
 }
 
 /// Converts one conversation.
@@ -384,6 +387,7 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
 
     let id_of = |key: &str| format!("{SOURCE}:{source_id}:{key}");
     let mut out: Vec<Message> = Vec::new();
+    let mut images: Vec<(usize, (String, Option<String>))> = Vec::new();
     // For each output message: its parent's position in `out`, and whether its last
     // piece is assistant text (and on which channel), which a following text continues.
     let mut out_parent: Vec<Option<usize>> = Vec::new();
@@ -412,7 +416,8 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
                 turn[i] = joins;
                 pending[i] = Reasoning::after(inherited, reasoning);
             }
-            Turn::Kept(kept) => {
+            Turn::Kept(mut kept) => {
+                let shown = std::mem::take(&mut kept.images);
                 let reasoning = inherited.map(|r| r.joined());
                 out_bytes += kept.content.len() + reasoning.as_ref().map_or(0, String::len);
                 if out_bytes > MAX_CONVERTED_BYTES {
@@ -463,6 +468,7 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
                         out_continuable[o] = (kept.continuable, kept.channel);
                         anchor[i] = Some(o);
                         turn[i] = Some(o);
+                        images.extend(shown.into_iter().map(|img| (o, img)));
                     }
                     None => {
                         let o = out.len();
@@ -487,6 +493,7 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
                         out_continuable.push((kept.continuable, kept.channel));
                         anchor[i] = Some(o);
                         turn[i] = (kept.role == Role::Assistant).then_some(o);
+                        images.extend(shown.into_iter().map(|img| (o, img)));
                     }
                 }
             }
@@ -534,9 +541,36 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
             source_id: Some(source_id),
             head_message_id: head.map(|h| out[h].id.clone()),
         },
+        attachments: wanted_images(&out, images),
         messages: out,
-        attachments: Vec::new(),
     })
+}
+
+/// What the images of the messages are, before their files are found: an attachment
+/// whose `sha256` is empty and whose `id` is the asset pointer (see
+/// [`super::assets`]), numbered per message.
+fn wanted_images(
+    messages: &[Message],
+    images: Vec<(usize, (String, Option<String>))>,
+) -> Vec<hearth_vault::Attachment> {
+    let mut positions: HashMap<usize, u32> = HashMap::new();
+    images
+        .into_iter()
+        .map(|(o, (pointer, name))| {
+            let position = positions.entry(o).or_insert(0);
+            let a = hearth_vault::Attachment {
+                id: pointer,
+                message_id: messages[o].id.clone(),
+                position: *position,
+                name: name.unwrap_or_default(),
+                media_type: String::new(),
+                size: 0,
+                sha256: String::new(),
+            };
+            *position += 1;
+            a
+        })
+        .collect()
 }
 
 /// A conversation's times, and messages without one given the conversation's.
@@ -716,6 +750,7 @@ fn classify(message: Option<RawMessage>, canvas: &mut CanvasNames) -> Turn {
             finished: m.update_time.ms().or(created),
             continuable: false,
             channel: None,
+            images: Vec::new(),
         })
     };
     match m.recipient.as_deref() {
@@ -785,7 +820,11 @@ fn classify(message: Option<RawMessage>, canvas: &mut CanvasNames) -> Turn {
         } else {
             render(kind, &content, &mut Vec::new())
         };
-        return assistant_step(strip_citations(&text).into_owned());
+        let mut step = assistant_step(strip_citations(&text).into_owned());
+        if let Turn::Kept(kept) = &mut step {
+            kept.images = image_pointers(&content, &[]);
+        }
+        return step;
     }
     let role = match role.as_str() {
         "user" => Role::User,
@@ -801,6 +840,7 @@ fn classify(message: Option<RawMessage>, canvas: &mut CanvasNames) -> Turn {
     } else {
         Vec::new()
     };
+    let images = image_pointers(&content, &attachments);
     let mut text = render(kind, &content, &mut attachments);
     for a in attachments.iter().filter(|a| !a.used) {
         if !text.is_empty() {
@@ -823,6 +863,7 @@ fn classify(message: Option<RawMessage>, canvas: &mut CanvasNames) -> Turn {
         created,
         finished: m.update_time.ms().or(created),
         channel: m.channel,
+        images,
     })
 }
 
@@ -928,6 +969,29 @@ fn attachments(attachments: Option<&Value>) -> Vec<Attached<'_>> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The images among a message's parts, each with the name of the upload it is when
+/// `attachments` names it by id.
+fn image_pointers(
+    content: &RawContent,
+    attachments: &[Attached<'_>],
+) -> Vec<(String, Option<String>)> {
+    content
+        .parts
+        .iter()
+        .flatten()
+        .filter(|p| p.get("content_type").and_then(Value::as_str) == Some("image_asset_pointer"))
+        .filter_map(|p| p.get("asset_pointer").and_then(Value::as_str))
+        .filter(|pointer| !pointer.is_empty() && pointer.len() <= 512)
+        .map(|pointer| {
+            let name = attachments
+                .iter()
+                .find(|a| a.id.is_some_and(|id| pointer.ends_with(id)))
+                .map(|a| a.name.to_owned());
+            (pointer.to_owned(), name)
+        })
+        .collect()
 }
 
 /// The marker for an uploaded image: the attachment it is (by id, else the next image

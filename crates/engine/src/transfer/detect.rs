@@ -125,6 +125,16 @@ pub enum Piece {
     Tree(ConversationTree),
     /// A conversation left out.
     NotConverted(NotConverted),
+    /// The bytes of a file an attachment of a later tree names start (see
+    /// [`ImportItem::FileStart`](hearth_vault::ImportItem::FileStart)).
+    FileStart {
+        /// SHA-256 of the bytes, lowercase hex.
+        sha256: String,
+        /// How many bytes follow.
+        size: u64,
+    },
+    /// The next bytes of that file.
+    FileBytes(Vec<u8>),
 }
 
 impl Engine {
@@ -191,7 +201,24 @@ impl Engine {
         match format {
             ImportFormat::ChatGpt => self.import_pieces(
                 pipe(move |each| {
-                    sources.read_each(|reader, file| super::chatgpt::read(reader, file, each))
+                    // The images the conversations show, from the same zip or folder.
+                    let mut assets = match &sources {
+                        Sources::Zip { path, .. } => super::assets::Assets::zip(path)?,
+                        Sources::Files(files) => match files.first().and_then(|f| f.parent()) {
+                            Some(dir) => super::assets::Assets::folder(dir),
+                            None => super::assets::Assets::None,
+                        },
+                        Sources::Archive(_) => super::assets::Assets::None,
+                    };
+                    sources.read_each(|reader, file| {
+                        super::chatgpt::read(reader, file, &mut |piece| match piece {
+                            Piece::Tree(mut tree) => {
+                                assets.resolve(&mut tree, each)?;
+                                each(Piece::Tree(tree))
+                            }
+                            other => each(other),
+                        })
+                    })
                 }),
                 options.strict,
                 progress,
@@ -229,7 +256,11 @@ impl Engine {
     ) -> Result<ImportOutcome> {
         let mut not_converted = Vec::new();
         let trees = pieces.filter_map(|piece| match piece {
-            Ok(Piece::Tree(tree)) => Some(Ok(tree)),
+            Ok(Piece::Tree(tree)) => Some(Ok(hearth_vault::ImportItem::from(tree))),
+            Ok(Piece::FileStart { sha256, size }) => {
+                Some(Ok(hearth_vault::ImportItem::FileStart { sha256, size }))
+            }
+            Ok(Piece::FileBytes(bytes)) => Some(Ok(hearth_vault::ImportItem::FileBytes(bytes))),
             Ok(Piece::NotConverted(n)) if strict => Some(Err(n.to_error())),
             Ok(Piece::NotConverted(n)) => {
                 not_converted.push(n);
@@ -237,7 +268,7 @@ impl Engine {
             }
             Err(e) => Some(Err(e)),
         });
-        let report = self.import_trees(trees, progress)?;
+        let report = self.vault()?.import(trees, progress)?;
         if report.added == 0 && report.skipped == 0 {
             if let Some(first) = not_converted.first() {
                 // Nothing in the file converted: it is most likely not this kind of
@@ -515,11 +546,11 @@ fn read_failed(file: &str, e: serde_json::Error) -> EngineError {
     }
 }
 
-fn cannot_read(path: &Path, e: &io::Error) -> EngineError {
+pub(crate) fn cannot_read(path: &Path, e: &io::Error) -> EngineError {
     EngineError::Invalid(format!("cannot read {}: {e}", path.display()))
 }
 
-fn bad_zip(path: &Path, e: &zip::result::ZipError) -> EngineError {
+pub(crate) fn bad_zip(path: &Path, e: &zip::result::ZipError) -> EngineError {
     EngineError::Invalid(format!(
         "{}: not a readable zip ({e}); nothing was imported",
         path.display()
@@ -1016,6 +1047,8 @@ fn piece_bytes(piece: &Piece) -> u64 {
             .sum::<u64>()
             .saturating_add(tree.conversation.title.len() as u64),
         Piece::NotConverted(n) => n.reason.len() as u64,
+        Piece::FileStart { sha256, .. } => sha256.len() as u64,
+        Piece::FileBytes(bytes) => bytes.len() as u64,
     }
 }
 

@@ -4,6 +4,7 @@
 //! [`Vault::import`](hearth_vault::Vault::import) adds them in one transaction.
 
 pub mod archive;
+mod assets;
 pub mod budget;
 pub mod chatgpt;
 pub mod claude;
