@@ -54,6 +54,8 @@ function inventory(changes: Partial<InventoryDto> = {}): InventoryDto {
     conversations: 2,
     archivedConversations: 0,
     messages: 14,
+    attachments: 0,
+    attachmentBytes: 0,
     sqlcipherVersion: '4.6.1 community',
     schemaVersion: 3,
     ...changes,
@@ -167,7 +169,7 @@ describe('the temporary chat', () => {
     type(need('composer'), 'Something private')
     press('Enter', {}, need('composer'))
     const call = await until(() => backend.called('send_temporary')[0], 'send_temporary')
-    expect(call.args).toMatchObject({ turns: [{ fromUser: true, text: 'Something private' }], providerId: 'openai', model: 'gpt-test' })
+    expect(call.args).toMatchObject({ turns: [{ fromUser: true, text: 'Something private', attachments: [] }], providerId: 'openai', model: 'gpt-test' })
     expect(hooks('message').map((m) => [m.dataset.role, m.dataset.status])).toEqual([
       ['user', 'complete'],
       ['assistant', 'streaming'],
@@ -188,7 +190,7 @@ describe('the temporary chat', () => {
 
     click(need('regenerate', hooks('message')[1]))
     const again = await until(() => backend.called('send_temporary')[1], 'the second request')
-    expect(again.args.turns).toEqual([{ fromUser: true, text: 'Something private' }])
+    expect(again.args.turns).toEqual([{ fromUser: true, text: 'Something private', attachments: [] }])
     emit(again, { event: 'text', data: { text: 'Another answer' } })
     emit(again, { event: 'done', data: { messageId: again.args.requestId as string, status: 'complete' } })
     await until(() => hooks('message')[1]?.dataset.status === 'complete', 'the new reply')

@@ -2,7 +2,9 @@
 // chat (ChatStore) and the temporary chat (TemporaryChatStore) both provide it, so the
 // same components show either; the view that holds them puts one in context.
 
+import type { ShownAttachment } from './attachments.svelte'
 import type { ModelChoice } from './model-choice'
+import type { AttachedFilesDto, MessageDto, PendingFileDto } from './types'
 
 export interface ChatSurface {
   /** Identifies what is shown; a change scrolls to the end and focuses the composer. */
@@ -21,6 +23,16 @@ export interface ChatSurface {
   readonly branching: boolean
   /** The provider and model the next reply uses. */
   choice: ModelChoice
+  /** Files waiting to go with the next message (held by the Rust side). */
+  readonly pendingFiles: readonly PendingFileDto[]
+  /** Why the last files could not be attached, one line each; empty when all were. */
+  attachRefused: string[]
+  /** Adds files picked, dropped or pasted into the composer. */
+  addFiles(result: AttachedFilesDto): void
+  /** Takes a file out of the composer. */
+  removeFile(token: string): void
+  /** The files a shown message carries. */
+  attachmentsOf(message: MessageDto): ShownAttachment[]
   send(text: string): Promise<void>
   stop(): Promise<void>
   regenerate(messageId: string): Promise<void>

@@ -122,6 +122,7 @@ function standInUser(live: LiveReply, parentId: string | null): MessageDto {
     createdAt: live.createdAt,
     finishedAt: live.createdAt,
     siblings: [id],
+    attachments: [],
   }
 }
 
@@ -143,6 +144,7 @@ function standInReply(live: LiveReply, parentId: string | null): MessageDto {
     createdAt: live.createdAt,
     finishedAt: null,
     siblings: [id],
+    attachments: [],
   }
 }
 

@@ -4,6 +4,7 @@
 // animation frame.
 
 import { flushSync } from 'svelte'
+import { PendingAttachments, storedAttachment, type ShownAttachment } from './attachments.svelte'
 import {
   displayMessages,
   lastAssistantId,
@@ -22,6 +23,8 @@ import type {
   ConversationDto,
   MessageDto,
   ProviderDto,
+  AttachedFilesDto,
+  PendingFileDto,
   ReplyStartedDto,
 } from './types'
 
@@ -56,6 +59,8 @@ export class ChatStore implements ChatSurface {
   choice = $state<ModelChoice>({ providerId: '', model: '' })
   /** Composer text per conversation ('' for a new chat). */
   drafts = $state<Record<string, string>>({})
+  /** Files waiting in each composer, keyed like `drafts`. */
+  readonly attachments = new PendingAttachments()
 
   /** The live reply that owns the new-chat view until its conversation exists. */
   private draftOwner = $state<string | null>(null)
@@ -64,6 +69,8 @@ export class ChatStore implements ChatSurface {
   /** Bumped by each reload, so only the newest reload's answer is shown. */
   private reloadToken = 0
   private readonly buffers = new Map<string, DeltaBuffer>()
+  /** The files each send took from its composer, until the reply starts or fails. */
+  private readonly sentFiles = new Map<string, PendingFileDto[]>()
   /** Replies whose saved copy is being fetched (the end and the start can both ask). */
   private readonly settling = new Set<string>()
   private readonly list: ConversationListStore
@@ -121,6 +128,30 @@ export class ChatStore implements ChatSurface {
 
   set draftText(text: string) {
     this.drafts[this.currentId ?? NEW_CHAT] = text
+  }
+
+  get pendingFiles(): PendingFileDto[] {
+    return this.attachments.list(this.currentId ?? NEW_CHAT)
+  }
+
+  get attachRefused(): string[] {
+    return this.attachments.refused
+  }
+
+  set attachRefused(lines: string[]) {
+    this.attachments.refused = lines
+  }
+
+  addFiles(result: AttachedFilesDto): void {
+    this.attachments.add(this.currentId ?? NEW_CHAT, result)
+  }
+
+  removeFile(token: string): void {
+    this.attachments.remove(this.currentId ?? NEW_CHAT, token)
+  }
+
+  attachmentsOf(message: MessageDto): ShownAttachment[] {
+    return (message.attachments ?? []).map(storedAttachment)
   }
 
   /** An empty new chat, with the default provider. */
@@ -197,6 +228,9 @@ export class ChatStore implements ChatSurface {
     })
     if (conversationId === null) this.draftOwner = live.requestId
     this.drafts[conversationId ?? NEW_CHAT] = ''
+    const files = this.attachments.take(conversationId ?? NEW_CHAT)
+    this.attachments.refused = []
+    if (files.length > 0) this.sentFiles.set(live.requestId, files)
     this.notice = null
     await this.run(live, (onEvent) =>
       ipc.sendMessage(
@@ -206,6 +240,7 @@ export class ChatStore implements ChatSurface {
           providerId: providerId || undefined,
           model: model.trim() || undefined,
           text,
+          attachments: files.length > 0 ? files.map((f) => f.token) : undefined,
         },
         onEvent,
       ),
@@ -346,6 +381,7 @@ export class ChatStore implements ChatSurface {
   forget(id: string): void {
     if (this.currentId === id) this.newChat()
     delete this.drafts[id]
+    this.attachments.drop(id)
   }
 
   /** Forgets everything (the vault locked). Replies still running were stopped by the engine. */
@@ -355,6 +391,8 @@ export class ChatStore implements ChatSurface {
     this.settling.clear()
     this.lives = []
     this.drafts = {}
+    this.attachments.reset()
+    this.sentFiles.clear()
     this.newChat()
     this.choice = { providerId: '', model: '' }
   }
@@ -389,6 +427,8 @@ export class ChatStore implements ChatSurface {
       await this.failedToStart(live, ipc.toHearthError(raw))
       return
     }
+    // The files went with the saved message; the Rust side has forgotten their tokens.
+    this.sentFiles.delete(requestId)
     const current = this.liveFor(requestId)
     if (current === undefined) return
     const isNew = current.conversationId === null
@@ -509,16 +549,23 @@ export class ChatStore implements ChatSurface {
     const ownedDraft = this.draftOwner === live.requestId
     if (ownedDraft) this.draftOwner = null
 
+    const files = this.sentFiles.get(live.requestId) ?? []
+    this.sentFiles.delete(live.requestId)
     if (nothingSaved) {
       if (live.kind === 'send' && live.userText !== null) {
         const key = live.conversationId ?? NEW_CHAT
         if ((this.drafts[key] ?? '') === '') this.drafts[key] = live.userText
+        this.attachments.restore(key, files)
       }
-    } else if (live.conversationId === null) {
-      const created = await this.list.discoverNew()
-      if (created !== null && ownedDraft && this.currentId === null) await this.open(created)
-    } else if (live.conversationId === this.currentId) {
-      await this.refresh()
+    } else {
+      // Saved with the message after all: the composer does not get them back.
+      if (files.length > 0) void ipc.discardAttachments(files.map((f) => f.token)).catch(() => {})
+      if (live.conversationId === null) {
+        const created = await this.list.discoverNew()
+        if (created !== null && ownedDraft && this.currentId === null) await this.open(created)
+      } else if (live.conversationId === this.currentId) {
+        await this.refresh()
+      }
     }
 
     if (error.kind === 'Cancelled') return

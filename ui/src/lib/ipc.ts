@@ -4,6 +4,7 @@
 
 import { Channel, invoke } from '@tauri-apps/api/core'
 import type {
+  AttachedFilesDto,
   ChatEvent,
   CommandError,
   ConversationSummaryDto,
@@ -15,6 +16,7 @@ import type {
   ImportDoneDto,
   InventoryDto,
   ModelDto,
+  PendingFileDto,
   PickedFileDto,
   Protection,
   ProviderChange,
@@ -152,6 +154,8 @@ export interface SendArgs {
   providerId?: string
   model?: string
   text: string
+  /** Tokens of the files waiting to go with it. */
+  attachments?: string[]
 }
 
 export const sendMessage = (args: SendArgs, onEvent: (event: ChatEvent) => void) =>
@@ -182,6 +186,45 @@ export const sendTemporary = (args: TemporaryArgs, onEvent: (event: ChatEvent) =
 
 /** Stops a reply by request id (or assistant message id); false when none was running. */
 export const cancelReply = (id: string) => call<boolean | null>('cancel_reply', { id })
+
+// Attachments: files wait on the Rust side by token; the webview never names a path.
+
+/** Shows the native open dialog (several files) and holds each file Hearth can attach. */
+export const pickAttachments = () => call<AttachedFilesDto>('pick_attachments')
+
+/** Hands pasted bytes to the Rust side, which checks what they are. */
+export const pasteAttachment = async (bytes: Uint8Array, name: string): Promise<PendingFileDto> => {
+  try {
+    return await invoke<PendingFileDto>('paste_attachment', bytes, {
+      headers: { 'x-hearth-file-name': encodeURIComponent(name.slice(0, 255)) },
+    })
+  } catch (raw) {
+    throw toHearthError(raw)
+  }
+}
+
+/** Files dropped on the window arrive here, read and checked by the Rust side. */
+export const watchFileDrops = (onDrop: (dropped: AttachedFilesDto) => void) =>
+  call<null>('watch_file_drops', { onDrop: new Channel<AttachedFilesDto>(onDrop) })
+
+/** Lets the Rust side forget files no longer waiting to be sent. */
+export const discardAttachments = (tokens: string[]) => call<null>('discard_attachments', { tokens })
+
+function asBytes(raw: unknown): Uint8Array {
+  if (raw instanceof Uint8Array) return raw
+  if (raw instanceof ArrayBuffer) return new Uint8Array(raw)
+  if (Array.isArray(raw)) return Uint8Array.from(raw as number[])
+  throw new HearthError('Internal', 'the image did not arrive as bytes')
+}
+
+/** The bytes of an image waiting to be sent (or held by a temporary chat). */
+export const pendingImage = async (token: string) => asBytes(await call<unknown>('pending_image', { token }))
+
+/** The bytes of a stored image attachment. */
+export const attachmentImage = async (id: string) => asBytes(await call<unknown>('attachment_image', { id }))
+
+/** Saves a stored attachment through the native save dialog; where it went, or null if cancelled. */
+export const saveAttachment = (id: string) => call<string | null>('save_attachment', { id })
 
 // Providers
 

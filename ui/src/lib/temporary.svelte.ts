@@ -4,12 +4,21 @@
 // it, opening anything else, or locking drops every turn.
 
 import { flushSync } from 'svelte'
+import { heldAttachment, PendingAttachments, type ShownAttachment } from './attachments.svelte'
 import { lastAssistantId, newRequestId } from './chat-view'
 import type { ChatSurface } from './chat-surface'
 import * as ipc from './ipc'
 import { initialChoice, type ModelChoice } from './model-choice'
 import { browserFrames, DeltaBuffer, type FrameScheduler } from './streaming'
-import type { ChatEvent, MessageDto, MessageStatusDto, ProviderDto, TemporaryTurnDto } from './types'
+import type {
+  AttachedFilesDto,
+  ChatEvent,
+  MessageDto,
+  MessageStatusDto,
+  PendingFileDto,
+  ProviderDto,
+  TemporaryTurnDto,
+} from './types'
 
 export interface TemporaryChatDeps {
   /** The providers as last loaded, for the model picker's default. */
@@ -19,13 +28,23 @@ export interface TemporaryChatDeps {
   sync?: (change: () => void) => void
 }
 
-/** The turns a provider is sent for `messages`: failed and empty replies are left out. */
-export function turnsOf(messages: readonly MessageDto[]): TemporaryTurnDto[] {
+/** The composer key of the temporary chat's files. */
+const COMPOSER = 'temporary'
+
+/**
+ * The turns a provider is sent for `messages`: failed and empty replies are left out. A
+ * user's turn names its files by token (`filesOf`); the Rust side holds them in memory.
+ */
+export function turnsOf(
+  messages: readonly MessageDto[],
+  filesOf: (messageId: string) => readonly PendingFileDto[] = () => [],
+): TemporaryTurnDto[] {
   const turns: TemporaryTurnDto[] = []
   for (const message of messages) {
-    if (message.role === 'user') turns.push({ fromUser: true, text: message.content })
-    else if (message.role === 'assistant' && message.status !== 'error' && message.content !== '') {
-      turns.push({ fromUser: false, text: message.content })
+    if (message.role === 'user') {
+      turns.push({ fromUser: true, text: message.content, attachments: filesOf(message.id).map((f) => f.token) })
+    } else if (message.role === 'assistant' && message.status !== 'error' && message.content !== '') {
+      turns.push({ fromUser: false, text: message.content, attachments: [] })
     }
   }
   return turns
@@ -55,6 +74,7 @@ function memoryMessage(
     createdAt: now,
     finishedAt: status === 'streaming' ? null : now,
     siblings: [id],
+    attachments: [],
   }
 }
 
@@ -76,6 +96,10 @@ export class TemporaryChatStore implements ChatSurface {
   notice = $state<string | null>(null)
   /** Part of the chat surface; nothing here is ever searched for. */
   focusMessageId = $state<string | null>(null)
+  /** Files waiting in the composer. */
+  readonly attachments = new PendingAttachments()
+  /** The files each user turn carried, by message id (held in memory by the Rust side). */
+  private files = $state.raw<Record<string, PendingFileDto[]>>({})
 
   /** The reply being written. */
   private running = $state<{ requestId: string; stopping: boolean } | null>(null)
@@ -103,9 +127,42 @@ export class TemporaryChatStore implements ChatSurface {
     return this.streaming ? null : lastAssistantId(this.messages)
   }
 
-  /** Something would be lost by closing: turns, or text typed in the composer or system prompt. */
+  get pendingFiles(): PendingFileDto[] {
+    return this.attachments.list(COMPOSER)
+  }
+
+  get attachRefused(): string[] {
+    return this.attachments.refused
+  }
+
+  set attachRefused(lines: string[]) {
+    this.attachments.refused = lines
+  }
+
+  addFiles(result: AttachedFilesDto): void {
+    if (!this.active) {
+      void ipc.discardAttachments(result.files.map((f) => f.token)).catch(() => {})
+      return
+    }
+    this.attachments.add(COMPOSER, result)
+  }
+
+  removeFile(token: string): void {
+    this.attachments.remove(COMPOSER, token)
+  }
+
+  attachmentsOf(message: MessageDto): ShownAttachment[] {
+    return (this.files[message.id] ?? []).map(heldAttachment)
+  }
+
+  /** Something would be lost by closing: turns, files, or text typed in the composer or system prompt. */
   get hasContent(): boolean {
-    return this.messages.length > 0 || this.draftText.trim() !== '' || this.systemPrompt.trim() !== ''
+    return (
+      this.messages.length > 0 ||
+      this.draftText.trim() !== '' ||
+      this.systemPrompt.trim() !== '' ||
+      this.pendingFiles.length > 0
+    )
   }
 
   /** Starts an empty temporary chat with the default provider. */
@@ -130,6 +187,11 @@ export class TemporaryChatStore implements ChatSurface {
     this.buffer?.dispose()
     this.buffer = null
     this.running = null
+    // The Rust side holds the chat's files in memory only; let it forget them now.
+    const tokens = [...Object.values(this.files).flat(), ...this.attachments.take(COMPOSER)].map((f) => f.token)
+    if (tokens.length > 0) ipc.discardAttachments(tokens).catch(() => {})
+    this.files = {}
+    this.attachments.reset()
     this.active = false
     this.currentId = null
     this.messages = []
@@ -145,8 +207,11 @@ export class TemporaryChatStore implements ChatSurface {
   async send(text: string): Promise<void> {
     if (!this.active || this.streaming || text.trim() === '') return
     const user = memoryMessage(`temporary-user-${++this.userTurns}`, 'user', text, 'complete')
-    const turns = [...turnsOf(this.messages), { fromUser: true, text }]
+    const files = this.attachments.take(COMPOSER)
+    this.attachments.refused = []
+    const turns = [...this.turns(this.messages), { fromUser: true, text, attachments: files.map((f) => f.token) }]
     this.messages = [...this.messages, user]
+    if (files.length > 0) this.files = { ...this.files, [user.id]: files }
     this.draftText = ''
     await this.ask(turns, { userId: user.id, text })
   }
@@ -155,7 +220,7 @@ export class TemporaryChatStore implements ChatSurface {
   async regenerate(messageId: string): Promise<void> {
     if (!this.active || this.streaming || messageId !== lastAssistantId(this.messages)) return
     const before = this.messages.slice(0, -1)
-    const turns = turnsOf(before)
+    const turns = this.turns(before)
     if (turns.length === 0 || !turns[turns.length - 1].fromUser) return
     this.messages = before
     await this.ask(turns, null)
@@ -240,6 +305,9 @@ export class TemporaryChatStore implements ChatSurface {
         // Refused before anything was said: take the turn back and give its text back.
         this.messages = this.messages.filter((m) => m.id !== requestId && m.id !== sent.userId)
         if (this.draftText.trim() === '') this.draftText = sent.text
+        const { [sent.userId]: files = [], ...others } = this.files
+        this.files = others
+        this.attachments.restore(COMPOSER, files)
         if (error.kind !== 'Cancelled') this.notice = error.message
       } else {
         this.patch(requestId, { status: 'error', error: { kind: error.kind, message: error.message } })
@@ -271,6 +339,10 @@ export class TemporaryChatStore implements ChatSurface {
         })
         this.finish()
     }
+  }
+
+  private turns(messages: readonly MessageDto[]): TemporaryTurnDto[] {
+    return turnsOf(messages, (id) => this.files[id] ?? [])
   }
 
   private finish(): void {

@@ -53,11 +53,11 @@ describe('turnsOf', () => {
         message('a4', 'assistant', '', { status: 'complete' }),
       ]),
     ).toEqual([
-      { fromUser: true, text: 'Hi' },
-      { fromUser: false, text: 'Hello' },
-      { fromUser: true, text: 'And?' },
-      { fromUser: true, text: 'Again' },
-      { fromUser: false, text: 'Half a rep' },
+      { fromUser: true, text: 'Hi', attachments: [] },
+      { fromUser: false, text: 'Hello', attachments: [] },
+      { fromUser: true, text: 'And?', attachments: [] },
+      { fromUser: true, text: 'Again', attachments: [] },
+      { fromUser: false, text: 'Half a rep', attachments: [] },
     ])
   })
 })
@@ -91,7 +91,7 @@ describe('TemporaryChatStore', () => {
     const [call] = backend.called('send_temporary')
     const requestId = call.args.requestId as string
     expect(call.args).toMatchObject({
-      turns: [{ fromUser: true, text: 'Tell me about zebras' }],
+      turns: [{ fromUser: true, text: 'Tell me about zebras', attachments: [] }],
       systemPrompt: 'Be brief.',
       providerId: 'openai',
       model: 'gpt-test',
@@ -118,9 +118,9 @@ describe('TemporaryChatStore', () => {
     answering()
     await chat.send('And giraffes?')
     expect(backend.called('send_temporary')[1].args.turns).toEqual([
-      { fromUser: true, text: 'Tell me about zebras' },
-      { fromUser: false, text: 'Zebras have stripes.' },
-      { fromUser: true, text: 'And giraffes?' },
+      { fromUser: true, text: 'Tell me about zebras', attachments: [] },
+      { fromUser: false, text: 'Zebras have stripes.', attachments: [] },
+      { fromUser: true, text: 'And giraffes?', attachments: [] },
     ])
   })
 
@@ -146,7 +146,7 @@ describe('TemporaryChatStore', () => {
 
     await chat.regenerate(oldReply)
     const second = backend.called('send_temporary')[1]
-    expect(second.args.turns).toEqual([{ fromUser: true, text: 'Hi' }])
+    expect(second.args.turns).toEqual([{ fromUser: true, text: 'Hi', attachments: [] }])
     expect(second.args.requestId).not.toBe(first.args.requestId)
     expect(chat.messages.map((m) => [m.role, m.status])).toEqual([
       ['user', 'complete'],
@@ -172,7 +172,7 @@ describe('TemporaryChatStore', () => {
     expect(chat.streaming).toBe(false)
 
     await chat.regenerate(chat.messages[1].id)
-    expect(backend.called('send_temporary')[1].args.turns).toEqual([{ fromUser: true, text: 'Hi' }])
+    expect(backend.called('send_temporary')[1].args.turns).toEqual([{ fromUser: true, text: 'Hi', attachments: [] }])
   })
 
   it('stops the reply with cancel_reply and keeps what arrived', async () => {

@@ -1,6 +1,8 @@
 // The IPC types the UI uses, in one place. All are generated from the Rust side
 // (./bindings); none is redeclared here.
 export type {
+  AttachedFilesDto,
+  AttachmentDto,
   ChatEvent,
   CommandError,
   ConversationDto,
@@ -13,6 +15,7 @@ export type {
   MessageErrorDto,
   MessageStatusDto,
   ModelDto,
+  PendingFileDto,
   Protection,
   ProviderChange,
   ProviderDto,

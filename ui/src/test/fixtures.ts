@@ -48,6 +48,7 @@ export function message(
     createdAt: 1,
     finishedAt: 1,
     siblings: [id],
+    attachments: [],
     ...changes,
   }
 }
