@@ -8,6 +8,7 @@
 //! `custom-protocol` feature (so it serves the embedded UI). Screenshots go to
 //! `target/e2e-screenshots/` (or `HEARTH_E2E_SCREENSHOTS`).
 
+mod attachments;
 mod driver;
 mod scenario;
 mod steps;
