@@ -432,10 +432,16 @@ impl Engine {
             )?;
             (conversation.id, user.id)
         };
-        // The bytes are in the vault now; the request reads them back from there, like
-        // every earlier turn's.
+        // The request sends the new message's files from the bytes in hand (shared, not
+        // copied); earlier turns' are read back from the vault.
+        let fresh: Vec<_> = request
+            .files
+            .iter()
+            .map(crate::attachment::PickedFile::to_turn_file)
+            .collect();
         drop(request.files);
-        self.start_reply(&conversation_id, &parent, target).await
+        self.start_reply(&conversation_id, &parent, target, Some(fresh))
+            .await
     }
 
     /// Asks again for the reply to the user message that `message_id` answers: a new
@@ -457,7 +463,8 @@ impl Engine {
             conversation.provider_id.as_deref(),
             conversation.model.as_deref(),
         )?;
-        self.start_reply(&conversation.id, &parent, target).await
+        self.start_reply(&conversation.id, &parent, target, None)
+            .await
     }
 
     /// Edits a user message: the new text becomes a sibling of the old one (the old one
@@ -491,15 +498,19 @@ impl Engine {
             ),
             &original.id,
         )?;
-        self.start_reply(&conversation.id, &user.id, target).await
+        self.start_reply(&conversation.id, &user.id, target, None)
+            .await
     }
 
     /// Creates the streaming reply under `parent` and opens the provider's stream.
+    /// `fresh` holds the files of `parent` (the message just saved) when they are at
+    /// hand, so they need not be read back.
     async fn start_reply(
         &self,
         conversation_id: &str,
         parent: &str,
         target: Target,
+        fresh: Option<Vec<hearth_providers::TurnFile>>,
     ) -> Result<Reply> {
         // Everything that can fail without the network comes before the reply is created.
         let http = self.http()?;
@@ -511,7 +522,7 @@ impl Engine {
             let mut vault = self.vault()?;
             let conversation = vault.conversation(conversation_id)?;
             let history = vault.path_to(parent)?;
-            let files = history_files(&vault, &history)?;
+            let files = history_files(&vault, &history, fresh.map(|f| (parent, f)))?;
             let turns = request_turns(&history, files);
             let mut reply =
                 NewMessage::complete(conversation_id, Some(parent), Role::Assistant, "");
@@ -642,9 +653,17 @@ fn request_turns(
 fn history_files(
     vault: &Vault,
     history: &[hearth_vault::Message],
+    known: Option<(&str, Vec<hearth_providers::TurnFile>)>,
 ) -> Result<std::collections::HashMap<String, Vec<hearth_providers::TurnFile>>> {
     let mut files = std::collections::HashMap::new();
-    for m in history.iter().filter(|m| m.role == Role::User) {
+    let known_id = known.as_ref().map(|(id, _)| *id);
+    if let Some((id, known)) = known.filter(|(_, f)| !f.is_empty()) {
+        files.insert(id.to_owned(), known);
+    }
+    for m in history
+        .iter()
+        .filter(|m| m.role == Role::User && Some(m.id.as_str()) != known_id)
+    {
         let attached = vault.attachments_of(&m.id)?;
         if attached.is_empty() {
             continue;
