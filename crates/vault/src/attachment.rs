@@ -454,4 +454,77 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, VaultError::Corrupt(_)), "{err}");
     }
+
+    #[test]
+    fn a_message_and_its_files_are_saved_together_and_an_edit_keeps_them() {
+        let (_dir, _pass, _store, mut vault) = temp_vault();
+        let c = vault
+            .create_conversation(NewConversation::default())
+            .unwrap();
+        let files = [
+            NewAttachment {
+                name: "a.txt",
+                media_type: "text/plain",
+                bytes: b"first file",
+            },
+            NewAttachment {
+                name: "b.pdf",
+                media_type: "application/pdf",
+                bytes: b"second file",
+            },
+        ];
+        // A parent in another conversation fails the message, and no file is kept.
+        let elsewhere = vault
+            .create_conversation(NewConversation::default())
+            .unwrap();
+        let other = vault
+            .append_message(NewMessage::complete(&elsewhere.id, None, Role::User, "x"))
+            .unwrap();
+        let failed = vault.append_message_with(
+            NewMessage::complete(&c.id, Some(&other.id), Role::User, "look"),
+            &files,
+        );
+        assert!(failed.is_err());
+        assert_eq!(
+            vault.attachment_totals().unwrap(),
+            AttachmentTotals::default()
+        );
+
+        let (m, added) = vault
+            .append_message_with(
+                NewMessage::complete(&c.id, None, Role::User, "look"),
+                &files,
+            )
+            .unwrap();
+        assert_eq!(added.len(), 2);
+        assert_eq!(vault.attachments_of(&m.id).unwrap(), added);
+
+        let edited = vault
+            .append_message_like(
+                NewMessage::complete(&c.id, None, Role::User, "look again"),
+                &m.id,
+            )
+            .unwrap();
+        let copies = vault.attachments_of(&edited.id).unwrap();
+        assert_eq!(
+            copies
+                .iter()
+                .map(|a| (a.position, a.name.as_str(), a.sha256.as_str()))
+                .collect::<Vec<_>>(),
+            added
+                .iter()
+                .map(|a| (a.position, a.name.as_str(), a.sha256.as_str()))
+                .collect::<Vec<_>>()
+        );
+        assert!(copies.iter().all(|c| added.iter().all(|a| a.id != c.id)));
+        // Four attachments, the bytes of two files.
+        assert_eq!(
+            vault.attachment_totals().unwrap(),
+            AttachmentTotals {
+                attachments: 4,
+                stored_bytes: 21
+            }
+        );
+        assert_eq!(bytes_of(&vault, &copies[1].id), b"second file");
+    }
 }
