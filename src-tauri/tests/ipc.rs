@@ -1051,3 +1051,36 @@ fn attached_files_are_sent_saved_shown_as_images_and_saved_back_through_the_dial
         "nothing was saved"
     );
 }
+
+#[test]
+fn files_dropped_on_the_window_are_held_by_token_only_while_unlocked() {
+    use tauri::Manager;
+    let app = harness();
+    let handle = app.window.app_handle().clone();
+    let pending = || {
+        handle
+            .state::<hearth_desktop::attachments::PendingFiles>()
+            .len()
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dropped = dir.path().join("dropped.txt");
+    std::fs::write(&dropped, "dropped text").expect("write");
+
+    app.ok("watch_file_drops", json!({"onDrop": "__CHANNEL__:31"}));
+    // Locked (no vault yet): a drop is ignored.
+    hearth_desktop::on_file_drop(&handle, vec![dropped.clone()]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(pending(), 0);
+
+    app.create_passphrase_vault();
+    hearth_desktop::on_file_drop(&handle, vec![dropped.clone(), dir.path().to_owned()]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pending() == 0 {
+        assert!(Instant::now() < deadline, "the dropped file was not held");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(pending(), 1, "the folder was refused");
+    app.ok("vault_lock", json!({}));
+    assert_eq!(pending(), 0, "locking forgets waiting files");
+}
