@@ -293,3 +293,32 @@ fn decrypt_page(key: &[u8], page: &[u8], first: bool, out: &mut Vec<u8>) {
         .expect("whole blocks");
     out.extend_from_slice(&body);
 }
+
+/// Makes `mock` the default provider: `kind` at `base_url`, model `test-model`. `hearth`
+/// gives a command for the vault (with its passphrase, say).
+pub fn use_mock_provider(hearth: impl Fn() -> Command, kind: &str, base_url: &str) {
+    run_ok(hearth().args([
+        "provider",
+        "set",
+        "mock",
+        "--kind",
+        kind,
+        "--base-url",
+        base_url,
+        "--default-model",
+        "test-model",
+        "--default",
+    ]));
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
+}
+
+/// Saves attachment `id` to the new file `out` with `hearth attachment save` (through
+/// `cmd`, a command for the vault) and returns the bytes written.
+pub fn saved_attachment(mut cmd: Command, id: &str, out: &Path) -> Vec<u8> {
+    run_ok(cmd.args(["attachment", "save", id, "--output"]).arg(out));
+    std::fs::read(out).unwrap()
+}

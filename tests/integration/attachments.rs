@@ -23,18 +23,7 @@ fn hearth(t: &TestDir) -> Command {
 fn setup(fake: &FakeProvider, kind: &str, seg: &str) -> TestDir {
     let t = TestDir::new();
     run_ok(hearth(&t).args(["init", "--passphrase", "--no-keychain"]));
-    run_ok(hearth(&t).args([
-        "provider",
-        "set",
-        "mock",
-        "--kind",
-        kind,
-        "--base-url",
-        &fake.base_url(seg),
-        "--default-model",
-        "test-model",
-        "--default",
-    ]));
+    use_mock_provider(|| hearth(&t), kind, &fake.base_url(seg));
     let r = run_with_input(
         hearth(&t).args(["key", "set", "mock"]),
         b"sk-attachments-test",
@@ -83,14 +72,6 @@ fn only_conversation(t: &TestDir) -> String {
 
 fn decoded(s: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 const TEXT_BLOCK: &str =
@@ -212,33 +193,23 @@ fn each_protocol_gets_the_files_with_the_message_and_again_in_the_next_turns_his
             .is_empty());
         for (a, path) in attachments.iter().zip([&f.png, &f.pdf, &f.text]) {
             let original = std::fs::read(path).unwrap();
-            assert_eq!(a["sha256"], sha256(&original));
+            assert_eq!(a["sha256"], sha256_hex(&original));
             assert_eq!(a["size"], original.len());
             let out = t
                 .root
                 .path()
                 .join(format!("saved-{}", a["name"].as_str().unwrap()));
-            run_ok(hearth(&t).args([
-                "attachment",
-                "save",
-                a["id"].as_str().unwrap(),
-                "--output",
-                out.to_str().unwrap(),
-            ]));
-            assert_eq!(std::fs::read(&out).unwrap(), original);
+            let id = a["id"].as_str().unwrap();
+            assert_eq!(saved_attachment(hearth(&t), id, &out), original);
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
                 let mode = std::fs::metadata(&out).unwrap().permissions().mode();
                 assert_eq!(mode & 0o777, 0o600);
             }
-            let again = run(hearth(&t).args([
-                "attachment",
-                "save",
-                a["id"].as_str().unwrap(),
-                "--output",
-                out.to_str().unwrap(),
-            ]));
+            let again = run(hearth(&t)
+                .args(["attachment", "save", id, "--output"])
+                .arg(&out));
             assert_clear_failure(&again, "already exists");
             assert_eq!(std::fs::read(&out).unwrap(), original);
         }
@@ -404,15 +375,11 @@ fn files_come_back_byte_for_byte_through_a_json_export_and_an_archive() {
             .zip([&f.png, &f.pdf, &f.text])
         {
             let out = fresh.root.path().join(a["name"].as_str().unwrap());
-            run_ok(hearth(&fresh).args([
-                "attachment",
-                "save",
-                a["id"].as_str().unwrap(),
-                "--output",
-                out.to_str().unwrap(),
-            ]));
-            let bytes = std::fs::read(&out).unwrap();
-            assert_eq!(sha256(&bytes), sha256(&std::fs::read(path).unwrap()));
+            let bytes = saved_attachment(hearth(&fresh), a["id"].as_str().unwrap(), &out);
+            assert_eq!(
+                sha256_hex(&bytes),
+                sha256_hex(&std::fs::read(path).unwrap())
+            );
         }
         // The archive holds nothing of the files in the clear.
         if export == &archive_out {

@@ -19,18 +19,7 @@ const PASS: &str = "chat test passphrase";
 fn setup(fake: &FakeProvider, kind: &str, seg: &str) -> (TestDir, String) {
     let t = TestDir::new();
     run_ok(hearth(&t).args(["init", "--passphrase", "--no-keychain"]));
-    run_ok(hearth(&t).args([
-        "provider",
-        "set",
-        "mock",
-        "--kind",
-        kind,
-        "--base-url",
-        &fake.base_url(seg),
-        "--default-model",
-        "test-model",
-        "--default",
-    ]));
+    use_mock_provider(|| hearth(&t), kind, &fake.base_url(seg));
     let key = canary("apikey");
     let r = run_with_input(hearth(&t).args(["key", "set", "mock"]), key.as_bytes());
     assert!(r.ok(), "{r:?}");

@@ -702,10 +702,6 @@ fn hearth_exports_and_archives_import_back_through_detection() {
     );
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
-}
-
 /// A ChatGPT export shaped like a real one: an uploaded photo (`file-service://`, named
 /// in the message's attachments), a DALL·E image (`sediment://`, under
 /// `dalle-generations/`), an image whose file the export lacks, and a "picture" whose
@@ -848,17 +844,8 @@ fn a_chatgpt_zip_attaches_the_images_it_holds_to_their_messages() {
                 .root
                 .path()
                 .join(format!("saved-{}", a["name"].as_str().unwrap()));
-            run_ok(hearth(&t).args([
-                "attachment",
-                "save",
-                a["id"].as_str().unwrap(),
-                "--output",
-                out.to_str().unwrap(),
-            ]));
-            assert_eq!(
-                sha256_hex(&std::fs::read(&out).unwrap()),
-                sha256_hex(original)
-            );
+            let bytes = saved_attachment(hearth(&t), a["id"].as_str().unwrap(), &out);
+            assert_eq!(sha256_hex(&bytes), sha256_hex(original));
             assert_eq!(a["sha256"], sha256_hex(original));
         }
 

@@ -31,18 +31,7 @@ fn hearth(t: &TestDir) -> std::process::Command {
 fn setup(fake: &FakeProvider) -> TestDir {
     let t = TestDir::new();
     run_ok(hearth(&t).args(["init", "--passphrase", "--no-keychain"]));
-    run_ok(hearth(&t).args([
-        "provider",
-        "set",
-        "mock",
-        "--kind",
-        "openai-compatible",
-        "--base-url",
-        &fake.base_url("/v1"),
-        "--default-model",
-        "test-model",
-        "--default",
-    ]));
+    use_mock_provider(|| hearth(&t), "openai-compatible", &fake.base_url("/v1"));
     t
 }
 
