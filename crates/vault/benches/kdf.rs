@@ -21,6 +21,7 @@ fn header() -> VaultHeader {
         created_at: 0,
         keychain: false,
         passphrase: None,
+        pending: None,
     }
 }
 

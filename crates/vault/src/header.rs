@@ -132,6 +132,21 @@ pub struct VaultHeader {
     pub keychain: bool,
     /// The passphrase-wrapped data key, if the vault has a passphrase.
     pub passphrase: Option<PassphraseWrap>,
+    /// While the data key is being replaced: the new key's wrappings, so that whichever
+    /// key the database is under after a crash, the vault opens (see `keys.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingKey>,
+}
+
+/// The new data key of a rotation that has not finished.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingKey {
+    /// The new key under the vault's passphrase, when it has one.
+    pub passphrase: Option<PassphraseWrap>,
+    /// Whether the new key is in the keychain (under `vault-key-next:<vault id>`).
+    pub keychain: bool,
+    /// When the rotation started, Unix milliseconds.
+    pub started_at: i64,
 }
 
 impl VaultHeader {
@@ -154,7 +169,8 @@ impl VaultHeader {
         if !header.keychain && header.passphrase.is_none() {
             return Err(bad("it names no way to unlock the vault".into()));
         }
-        if let Some(wrap) = &header.passphrase {
+        let pending = header.pending.as_ref().and_then(|p| p.passphrase.as_ref());
+        for wrap in header.passphrase.iter().chain(pending) {
             if wrap.kdf != "argon2id" {
                 return Err(bad(format!("its key derivation `{}` is unknown", wrap.kdf)));
             }
@@ -193,6 +209,17 @@ impl VaultHeader {
         passphrase: &Passphrase,
         params: KdfParams,
     ) -> Result<()> {
+        self.passphrase = Some(self.wrap(key, passphrase, params)?);
+        Ok(())
+    }
+
+    /// `key` wrapped under `passphrase` for this vault, with fresh salt and nonce.
+    pub fn wrap(
+        &self,
+        key: &DataKey,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<PassphraseWrap> {
         params
             .check()
             .map_err(|e| VaultError::Invalid(format!("refusing to wrap the key: {e}")))?;
@@ -212,14 +239,13 @@ impl VaultHeader {
             &mut *sealed,
         )
         .map_err(|_| VaultError::Invalid("sealing the data key failed".into()))?;
-        self.passphrase = Some(PassphraseWrap {
+        Ok(PassphraseWrap {
             kdf: "argon2id".into(),
             params,
             salt: salt_b64,
             nonce: B64.encode(nonce),
             wrapped_key: B64.encode(&*sealed),
-        });
-        Ok(())
+        })
     }
 
     /// Recovers the data key with `passphrase`. A wrong passphrase and an edited header
@@ -229,6 +255,17 @@ impl VaultHeader {
             .passphrase
             .as_ref()
             .ok_or_else(|| VaultError::Invalid("this vault has no passphrase".into()))?;
+        self.unwrap_with(wrap, passphrase, path)
+    }
+
+    /// Recovers the key `wrap` holds with `passphrase` (the vault's wrap, or a pending
+    /// rotation's).
+    pub fn unwrap_with(
+        &self,
+        wrap: &PassphraseWrap,
+        passphrase: &Passphrase,
+        path: &Path,
+    ) -> Result<DataKey> {
         let bad = |reason: &str| VaultError::BadHeader {
             path: path.to_owned(),
             reason: reason.into(),
@@ -302,6 +339,7 @@ mod tests {
             created_at: 1,
             keychain: false,
             passphrase: None,
+            pending: None,
         }
     }
 

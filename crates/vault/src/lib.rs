@@ -12,6 +12,7 @@ mod error;
 mod files;
 mod header;
 mod key;
+mod keys;
 mod message_tree;
 mod open;
 mod records;
@@ -23,10 +24,11 @@ pub use attachment::{Attachment, AttachmentTotals, NewAttachment, StoredFile, CH
 pub use conversation::{Conversation, ConversationSummary, NewConversation};
 pub use error::{Result, VaultError};
 pub use header::{
-    KdfParams, KdfRejected, PassphraseWrap, VaultHeader, MAX_KDF_ITERATIONS, MAX_KDF_MEMORY_KIB,
-    MAX_KDF_PARALLELISM, MAX_KDF_WORK_KIB,
+    KdfParams, KdfRejected, PassphraseWrap, PendingKey, VaultHeader, MAX_KDF_ITERATIONS,
+    MAX_KDF_MEMORY_KIB, MAX_KDF_PARALLELISM, MAX_KDF_WORK_KIB,
 };
 pub use key::{DataKey, Passphrase, DATA_KEY_LEN};
+pub use keys::{next_data_key_account, PassphraseChange, RotationStep};
 pub use message_tree::{Message, MessageStatus, NewMessage, Role};
 pub use open::{EraseReport, KeyProtection, VaultStatus};
 pub use records::ProviderRecord;

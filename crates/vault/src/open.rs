@@ -131,6 +131,7 @@ impl Vault {
             created_at: now_ms(),
             keychain: use_keychain,
             passphrase: None,
+            pending: None,
         };
         if let Some(p) = &passphrase {
             header.set_passphrase(&key, p, kdf)?;
@@ -180,6 +181,14 @@ impl Vault {
         passphrase: Option<&Passphrase>,
     ) -> Result<DataKey> {
         let header = Vault::read_header(paths)?;
+        let header = if header.pending.is_some() {
+            // A change of the data key a kill interrupted: settled first, so the key
+            // returned is the one the database is under.
+            crate::keys::settle_rotation(paths, store, passphrase)?;
+            Vault::read_header(paths)?
+        } else {
+            header
+        };
         if let (Some(p), Some(_)) = (passphrase, &header.passphrase) {
             return header.unwrap_key(p, &paths.header());
         }
@@ -499,6 +508,40 @@ const CIPHER_PAGE_SIZE: u64 = 4096;
 
 /// Opens the database connection: fail closed without SQLCipher, key it, prove the key,
 /// check the file is whole, then set the pragmas every connection needs.
+/// A connection to the database file `path` keyed with `key`, with nothing set and
+/// nothing changed: to tell which key a file is under, or to check a copy. A wrong key
+/// is [`VaultError::WrongKey`].
+pub(crate) fn connect_file(path: &Path, key: &DataKey) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    // The one door to the database (a second, bare one for key checks).
+    #[allow(clippy::disallowed_methods)]
+    let conn = Connection::open_with_flags(path, flags)?;
+    let cipher: Option<String> = conn
+        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+        .ok();
+    if cipher.as_deref().is_none_or(str::is_empty) {
+        return Err(VaultError::NoCipher);
+    }
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    let keying = Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", key.to_hex().as_str()));
+    conn.execute_batch(&keying)?;
+    drop(keying);
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(conn),
+        Err(e) => Err(match e.sqlite_error_code() {
+            Some(rusqlite::ffi::ErrorCode::NotADatabase) => VaultError::WrongKey(path.to_owned()),
+            _ => VaultError::from(e),
+        }),
+    }
+}
+
+/// [`connect_file`] on the vault's database.
+pub(crate) fn connect_only(paths: &VaultPaths, key: &DataKey) -> Result<Connection> {
+    connect_file(&paths.database(), key)
+}
+
 fn connect(paths: &VaultPaths, key: &DataKey, creating: bool) -> Result<Connection> {
     let db_path = paths.database();
     // Whether a write-ahead log with content survives from a crash: then the main file may
