@@ -279,6 +279,40 @@ impl Vault {
         mut progress: impl FnMut(RotationStep),
     ) -> Result<()> {
         self.refuse_unfinished()?;
+        // Alone: the database file is about to be replaced, and another process with
+        // it open would go on writing to the old one.
+        match self.open_lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(VaultError::Invalid(
+                    "the vault is open in another Hearth (the app, or another command); close it and try again"
+                        .into(),
+                ))
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(VaultError::io("cannot lock vault.lock".to_owned(), e))
+            }
+        }
+        let result = self.rotate_alone(store, passphrase, &mut progress);
+        // Shared again, as every open vault holds it (the reopened one takes its own).
+        if let Err(e) = self.open_lock.lock_shared() {
+            tracing::warn!("could not share vault.lock again: {e}");
+        }
+        if result.is_ok() {
+            let reopened =
+                Vault::open_with_key(&self.paths, &self.current_key(store, passphrase)?)?;
+            *self = reopened;
+            progress(RotationStep::Finished);
+        }
+        result
+    }
+
+    fn rotate_alone(
+        &mut self,
+        store: &dyn SecretStore,
+        passphrase: Option<&Passphrase>,
+        progress: &mut impl FnMut(RotationStep),
+    ) -> Result<()> {
         let old = self.current_key(store, passphrase)?;
         let new = DataKey::generate()?;
         let paths = self.paths.clone();
@@ -306,7 +340,7 @@ impl Vault {
         progress(RotationStep::Prepared);
 
         // 2. The copy under the new key.
-        let copied = self.export_rekeyed(&new, &mut progress);
+        let copied = self.export_rekeyed(&new, progress);
         if let Err(e) = copied {
             // Undo: the database was never touched.
             let _ = self.abandon_rotation(store);
@@ -336,9 +370,7 @@ impl Vault {
 
         // 4. The new key is the key.
         finish_rotation(&paths, store, &new)?;
-        let reopened = Vault::open_with_key(&paths, &new)?;
-        *self = reopened;
-        progress(RotationStep::Finished);
+        self.header = VaultHeader::read(&paths.header())?;
         Ok(())
     }
 
@@ -764,5 +796,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_rotation_waits_for_no_one_and_is_refused_while_another_has_the_vault_open() {
+        let (_d, paths, store, mut v) = vault(KeyProtection::Keychain);
+        let other = Vault::open(&paths, &store, None).unwrap();
+        let err = v.rotate_key(&store, None, |_| {}).unwrap_err();
+        assert!(err.to_string().contains("open in another Hearth"), "{err}");
+        assert!(Vault::read_header(&paths).unwrap().pending.is_none());
+        drop(other);
+        v.rotate_key(&store, None, |_| {}).unwrap();
+        // Open again, beside this one, as usual.
+        let again = Vault::open(&paths, &store, None).unwrap();
+        assert_eq!(again.count_messages().unwrap(), 1);
+        assert_eq!(v.count_messages().unwrap(), 1);
     }
 }

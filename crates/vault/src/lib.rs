@@ -83,6 +83,12 @@ impl VaultPaths {
         self.dir.join("streams.lock")
     }
 
+    /// The lock file every process with the vault open holds shared, so that a change
+    /// of the data key (which replaces the database file) can be sure it is alone. Empty.
+    pub fn open_lock(&self) -> PathBuf {
+        self.dir.join("vault.lock")
+    }
+
     /// The header.
     pub fn header(&self) -> PathBuf {
         self.dir.join(HEADER_FILE)
@@ -116,6 +122,9 @@ pub struct Vault {
     conn: Connection,
     paths: VaultPaths,
     header: VaultHeader,
+    /// `vault.lock`, held shared while the vault is open (exclusive while its key is
+    /// replaced).
+    open_lock: std::fs::File,
 }
 
 impl std::fmt::Debug for Vault {

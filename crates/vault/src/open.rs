@@ -158,6 +158,7 @@ impl Vault {
                     conn,
                     paths: paths.clone(),
                     header,
+                    open_lock: hold_open_lock(paths)?,
                 })
             }
             Err(e) => {
@@ -259,11 +260,13 @@ impl Vault {
                 paths.database().display()
             )));
         }
+        let open_lock = hold_open_lock(paths)?;
         let conn = connect(paths, key, false)?;
         Ok(Vault {
             conn,
             paths: paths.clone(),
             header,
+            open_lock,
         })
     }
 
@@ -389,6 +392,7 @@ impl Vault {
             paths.shm(),
             paths.header(),
             paths.streams_lock(),
+            paths.open_lock(),
         ] {
             match fs::remove_file(&path) {
                 Ok(()) => {}
@@ -508,6 +512,32 @@ const CIPHER_PAGE_SIZE: u64 = 4096;
 
 /// Opens the database connection: fail closed without SQLCipher, key it, prove the key,
 /// check the file is whole, then set the pragmas every connection needs.
+/// Takes `vault.lock` shared (creating it, empty and private): refused while another
+/// process is replacing the data key.
+pub(crate) fn hold_open_lock(paths: &VaultPaths) -> Result<fs::File> {
+    let path = paths.open_lock();
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options
+        .open(&path)
+        .map_err(|e| VaultError::io(format!("cannot open {}", path.display()), e))?;
+    match file.try_lock_shared() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(VaultError::Invalid(
+            "another Hearth is changing this vault's data key; try again when it has finished"
+                .into(),
+        )),
+        Err(fs::TryLockError::Error(e)) => {
+            Err(VaultError::io(format!("cannot lock {}", path.display()), e))
+        }
+    }
+}
+
 /// A connection to the database file `path` keyed with `key`, with nothing set and
 /// nothing changed: to tell which key a file is under, or to check a copy. A wrong key
 /// is [`VaultError::WrongKey`].
