@@ -11,6 +11,7 @@ mod crash;
 mod export;
 mod import;
 mod keychain;
+mod keys;
 mod migrations;
 mod wire;
 mod your_data;

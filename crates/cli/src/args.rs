@@ -139,6 +139,23 @@ pub enum Command {
     /// Manage provider API keys (kept in the OS keychain, or inside the encrypted vault when it does not use the keychain).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Change the vault's passphrase.
+    #[command(subcommand)]
+    Passphrase(PassphraseCommand),
+    /// Choose what unlocks the vault: the OS keychain, a passphrase, or both.
+    Protect {
+        /// Keep the data key in the OS keychain.
+        #[arg(long, value_enum, value_name = "on|off")]
+        keychain: Option<OnOff>,
+        /// Unlock with a passphrase (`on` asks for a new one if the vault has none).
+        #[arg(long, value_enum, value_name = "on|off")]
+        passphrase: Option<OnOff>,
+        #[command(flatten)]
+        new: NewPassphrase,
+    },
+    /// Replace the data key: every page re-encrypted under a new random key, every copy
+    /// of the key replaced. Safe to interrupt.
+    Rekey,
     /// Save a file attached to a message (ids from `hearth show ID --format json`).
     #[command(subcommand)]
     Attachment(AttachmentCommand),
@@ -168,6 +185,33 @@ pub enum ShowFormat {
     Markdown,
     /// JSON.
     Json,
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    /// Turn it on.
+    On,
+    /// Turn it off.
+    Off,
+}
+
+/// Where a new passphrase comes from (else `HEARTH_NEW_PASSPHRASE`, else asked twice).
+#[derive(Debug, clap::Args)]
+pub struct NewPassphrase {
+    /// Read the new passphrase from the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    pub new_passphrase_file: Option<std::path::PathBuf>,
+}
+
+/// `hearth passphrase …`
+#[derive(Debug, Subcommand)]
+pub enum PassphraseCommand {
+    /// Replace the passphrase: the old one stops working.
+    Change {
+        #[command(flatten)]
+        new: NewPassphrase,
+    },
 }
 
 /// `hearth attachment …`

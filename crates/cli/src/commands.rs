@@ -7,7 +7,9 @@ use hearth_engine::{Engine, KeyProtection, Message, ProviderUpdate, SendRequest}
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::args::{AttachmentCommand, Cli, Command, KeyCommand, ProviderCommand, ShowFormat};
+use crate::args::{
+    AttachmentCommand, Cli, Command, KeyCommand, PassphraseCommand, ProviderCommand, ShowFormat,
+};
 use crate::output::{
     errln, format_time, outln, print_json, print_marked, print_text, stdout_is_terminal,
     terminal_safe,
@@ -89,6 +91,15 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Erase { yes } => erase(&ctx, yes),
         Command::Key(cmd) => key(&ctx, cmd),
+        Command::Passphrase(PassphraseCommand::Change { new }) => {
+            crate::protect::change_passphrase(&ctx, &new)
+        }
+        Command::Protect {
+            keychain,
+            passphrase,
+            new,
+        } => crate::protect::protect(&ctx, keychain, passphrase, &new),
+        Command::Rekey => crate::protect::rekey(&ctx),
         Command::Attachment(AttachmentCommand::Save { id, output }) => {
             let saved = ctx.open()?.save_attachment(&id, &output)?;
             errln!(

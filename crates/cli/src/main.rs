@@ -13,6 +13,7 @@ mod commands;
 mod export;
 mod import;
 mod output;
+mod protect;
 mod unlock;
 
 use std::process::ExitCode;

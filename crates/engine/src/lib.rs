@@ -21,8 +21,8 @@ pub use hearth_keychain::{OsKeychain, SecretStore};
 pub use hearth_providers::{ModelInfo, ProviderError};
 pub use hearth_vault::{
     Attachment, AttachmentTotals, Conversation, ConversationSummary, ConversationTree, DataKey,
-    EraseReport, ImportReport, KdfParams, KeyProtection, Message, MessageStatus, Passphrase, Role,
-    SearchHit, Snippet, VaultError, VaultHeader, VaultStatus,
+    EraseReport, ImportReport, KdfParams, KeyProtection, Message, MessageStatus, Passphrase,
+    PassphraseChange, Role, RotationStep, SearchHit, Snippet, VaultError, VaultHeader, VaultStatus,
 };
 pub use inventory::Inventory;
 pub use provider_config::{KeyLocation, ProviderInfo, ProviderUpdate};
@@ -192,6 +192,32 @@ impl Engine {
         // Prove the key opens the file before handing it out.
         Vault::open_with_key(&paths.vault(), &key)?.lock()?;
         Ok(key)
+    }
+
+    /// Changes what unlocks the vault: the keychain on or off, the passphrase kept, set
+    /// or removed. `current` is the passphrase now (needed when the vault has one). See
+    /// [`Vault::set_protection`].
+    pub fn set_protection(
+        &self,
+        current: Option<&Passphrase>,
+        keychain: bool,
+        passphrase: PassphraseChange,
+    ) -> Result<()> {
+        Ok(self
+            .vault()?
+            .set_protection(self.store.as_ref(), current, keychain, passphrase)?)
+    }
+
+    /// Replaces the data key, re-encrypting every page; `passphrase` is needed when the
+    /// vault has one. Safe at any kill. See [`Vault::rotate_key`].
+    pub fn rotate_key(
+        &self,
+        passphrase: Option<&Passphrase>,
+        progress: impl FnMut(RotationStep),
+    ) -> Result<()> {
+        Ok(self
+            .vault()?
+            .rotate_key(self.store.as_ref(), passphrase, progress)?)
     }
 
     /// Erases everything: keychain entries, then every Hearth file. Needs no unlock.
