@@ -9,7 +9,7 @@ use hearth_engine::{Engine, Passphrase, PassphraseChange, RotationStep};
 use zeroize::Zeroizing;
 
 use crate::args::{NewPassphrase, OnOff};
-use crate::output::errln;
+use crate::output::{errln, ProgressLine};
 use crate::unlock::Context;
 
 /// The new passphrase: the file, the environment, or asked twice.
@@ -110,15 +110,15 @@ pub fn protect(
 /// `hearth rekey`.
 pub fn rekey(ctx: &Context) -> Result<()> {
     let (engine, current) = open_proving(ctx)?;
-    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    engine.rotate_key(current.as_ref(), |step| {
-        if let (true, RotationStep::Copying { done, total }) = (tty, step) {
-            eprint!("\rRe-encrypting {done} of {total} pages…");
+    let mut line = ProgressLine::new();
+    let result = engine.rotate_key(current.as_ref(), |step| match step {
+        RotationStep::Copying { total, .. } => {
+            line.show(|| format!("Re-encrypting {total} pages under the new key…"))
         }
-    })?;
-    if tty {
-        eprintln!();
-    }
+        RotationStep::Prepared | RotationStep::Swapped | RotationStep::Finished => {}
+    });
+    line.clear();
+    result?;
     errln!("Replaced the data key: every page is encrypted under the new one, and the old key opens nothing.");
     Ok(())
 }
