@@ -5,5 +5,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    // First, before any key is read: no core dumps, no ptrace by other processes.
+    let _ = hearth_engine::harden_process();
     hearth_desktop::run();
 }

@@ -266,3 +266,12 @@ fn protect_switches_modes_and_refuses_to_remove_the_last_way_in() {
     assert!(!run(hearth(&t, PASS).args(["status", "--json"])).ok());
     assert_eq!(messages(&t, OTHER), 2);
 }
+
+#[test]
+fn the_cli_dumps_no_core_and_cannot_be_traced_by_the_users_other_processes() {
+    let t = vault_with(1, 2, &canary("harden"));
+    let r = run_ok(hearth(&t, PASS).args(["status", "--json"]));
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["process"]["core_dumps_off"], true, "{v}");
+    assert_eq!(v["process"]["not_dumpable"], true, "{v}");
+}

@@ -16,6 +16,9 @@ use crate::output::{
 };
 use crate::unlock::Context;
 
+/// What `main` managed to harden (reported by `status --json`).
+pub static HARDENED: std::sync::OnceLock<hearth_engine::Hardened> = std::sync::OnceLock::new();
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let ctx = Context::new(cli.data_dir, cli.passphrase_file)?;
@@ -219,6 +222,10 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
             "keychain_entries": inventory.keychain_entries,
             "keychain_error": inventory.keychain_error,
             "retention_days": inventory.settings.retention_days,
+            "process": {
+                "core_dumps_off": HARDENED.get().is_some_and(|h| h.no_core_dumps),
+                "not_dumpable": HARDENED.get().is_some_and(|h| h.not_dumpable),
+            },
         }));
     }
     outln!("Vault      {} ({})", s.vault_id, s.mode)?;

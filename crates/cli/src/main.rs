@@ -23,6 +23,9 @@ use clap::Parser;
 fn main() -> ExitCode {
     let args = args::Cli::parse();
     init_logging();
+    // First, before any key is read: no core dumps, no ptrace by other processes.
+    let hardened = hearth_engine::harden_process();
+    commands::HARDENED.get_or_init(|| hardened);
     match commands::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of a pipe stopped reading (`hearth show ID | head`): it has what it

@@ -7,6 +7,7 @@
 pub mod attachment;
 mod chat;
 mod error;
+mod harden;
 mod inventory;
 mod provider_config;
 mod settings;
@@ -17,6 +18,7 @@ pub mod transfer;
 pub use attachment::PickedFile;
 pub use chat::{Reply, ReplyEvent, SendRequest, StoredError};
 pub use error::{EngineError, Missing, Result};
+pub use harden::{harden_process, Hardened};
 pub use hearth_keychain::{OsKeychain, SecretStore};
 pub use hearth_providers::{ModelInfo, ProviderError};
 pub use hearth_vault::{
