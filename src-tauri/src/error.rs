@@ -103,6 +103,9 @@ fn vault_kind(error: &VaultError) -> ErrorKind {
         | VaultError::NewerSchema { .. }
         | VaultError::NoCipher
         | VaultError::Io { .. }
+        | VaultError::DiskFull(_)
+        | VaultError::ReadOnly(_)
+        | VaultError::DiskError(_)
         | VaultError::Database(_) => ErrorKind::Internal,
     }
 }

@@ -9,6 +9,7 @@ mod chat;
 mod cli;
 mod crash;
 mod export;
+mod full_disk;
 mod import;
 mod keychain;
 mod keys;

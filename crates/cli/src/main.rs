@@ -39,8 +39,13 @@ fn main() -> ExitCode {
             // One line: the top error and its causes, joined, and what to run about it.
             let mut line = err.to_string();
             for cause in err.chain().skip(1) {
-                line.push_str(": ");
-                line.push_str(&cause.to_string());
+                // A message that already quotes its cause (`cannot open …: Read-only
+                // file system`) does not say it twice.
+                let cause = cause.to_string();
+                if !line.contains(&cause) {
+                    line.push_str(": ");
+                    line.push_str(&cause);
+                }
             }
             if let Some(hint) = err.downcast_ref().and_then(hint) {
                 line.push_str(": ");

@@ -87,6 +87,15 @@ pub enum VaultError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The disk is full (or the file system refused to grow a file).
+    #[error("the disk holding the vault is full ({0}); free some space and try again; what was saved before is kept")]
+    DiskFull(rusqlite::Error),
+    /// The data directory, or its file system, is read-only.
+    #[error("the vault's folder is read-only ({0}); Hearth needs to write there; what was saved is kept")]
+    ReadOnly(rusqlite::Error),
+    /// The database could not read or write the disk.
+    #[error("a disk error ({0}): the disk may be full, read-only or failing; what was saved before is kept")]
+    DiskError(rusqlite::Error),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(rusqlite::Error),
@@ -108,6 +117,9 @@ impl From<rusqlite::Error> for VaultError {
             Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
                 VaultError::Corrupt(err.to_string())
             }
+            Some(ErrorCode::DiskFull) => VaultError::DiskFull(err),
+            Some(ErrorCode::ReadOnly) => VaultError::ReadOnly(err),
+            Some(ErrorCode::SystemIoFailure) => VaultError::DiskError(err),
             _ => VaultError::Database(err),
         }
     }
