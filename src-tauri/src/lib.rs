@@ -73,6 +73,9 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::vault::vault_lock,
             commands::vault::get_settings,
             commands::vault::set_settings,
+            commands::security::get_protection,
+            commands::security::set_protection,
+            commands::security::rotate_data_key,
             commands::conversations::list_conversations,
             commands::conversations::open_conversation,
             commands::conversations::search_conversations,
@@ -196,6 +199,53 @@ fn open_windows<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
     Ok(())
 }
 
+/// A second launch hands over to the first and exits before it opens anything; the first
+/// shows and focuses its window. "The same app" means the same data directory: the
+/// instance is named after the identifier, plus a hash of `HEARTH_DATA_DIR` when that
+/// is set, so a portable copy (or a test) with its own data directory runs beside the
+/// everyday one, while two launches on one vault never both open it. (On Linux the name
+/// is a D-Bus name on the session bus; on Windows and macOS the plugin ignores it and
+/// keys on the identifier alone.)
+fn single_instance<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    let mut plugin = tauri_plugin_single_instance::Builder::new().callback(|app, _, _| {
+        tracing::info!("Hearth was launched again: showing this window");
+        focus_main_window(app);
+    });
+    if let Some(id) = instance_id(std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty())) {
+        plugin = plugin.dbus_id(id);
+    }
+    plugin.build()
+}
+
+/// The single-instance name for a data directory given by `HEARTH_DATA_DIR`, or `None`
+/// for the default one (the plugin then uses the identifier).
+pub fn instance_id(data_dir: Option<std::ffi::OsString>) -> Option<String> {
+    let dir = PathBuf::from(data_dir?);
+    // The same folder however it was spelled, when it exists.
+    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+    // FNV-1a: stable across builds and runs, unlike the std hasher.
+    let hash = dir
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    Some(format!("org.hearth.Hearth.dir_{hash:016x}"))
+}
+
+/// Brings the main window back: out of the tray or minimized state, in front, focused.
+fn focus_main_window<R: Runtime>(app: &AppHandle<R>) {
+    let Some(window) = app.get_webview_window("main") else {
+        return;
+    };
+    let _ = window.unminimize();
+    let _ = window.show();
+    if let Err(e) = window.set_focus() {
+        tracing::warn!("could not focus the window: {e}");
+    }
+}
+
 /// Runs the desktop app.
 pub fn run() {
     commands::app::mark_start();
@@ -206,7 +256,8 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
-    builder::<tauri::Wry>()
+    // First, so that a second launch stops before any other plugin or the vault starts.
+    configure(tauri::Builder::<tauri::Wry>::new().plugin(single_instance()))
         .run(tauri::generate_context!())
         .expect("Hearth could not start");
 }

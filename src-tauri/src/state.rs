@@ -77,7 +77,34 @@ impl Hearth {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
     }
+
+    /// Locks the vault and closes it. New commands fail with `Locked` from the first
+    /// moment; every reply is stopped (and saved as cancelled). The engine is closed only
+    /// once nothing holds it any more: a stopped reply lets go within moments, while an
+    /// export, import or key rotation already running is waited for rather than cut off.
+    /// When this returns, the database connection is closed, and with it the data key.
+    pub async fn lock(&self, streams: &Streams) -> Result<(), CommandError> {
+        let Some(mut engine) = self.take_engine() else {
+            return Ok(());
+        };
+        streams.cancel_all();
+        loop {
+            // A reply holds the vault itself, not only the engine: wait for both to go.
+            if streams.is_empty() {
+                match Arc::try_unwrap(engine) {
+                    Ok(engine) => return Ok(engine.lock()?),
+                    Err(shared) => engine = shared,
+                }
+            }
+            // A reply that started after the first stop was sent is stopped too.
+            streams.cancel_all();
+            tokio::time::sleep(LOCK_POLL).await;
+        }
+    }
 }
+
+/// How often [`Hearth::lock`] looks whether the last holder of the engine let go.
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// A reply in flight: how to stop it, and its message id once the reply has started.
 struct Live {

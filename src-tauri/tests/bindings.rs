@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use hearth_desktop::attachments::{AttachedFilesDto, PendingFileDto};
 use hearth_desktop::commands::data::{EraseResultDto, InventoryDto, StoredFileDto};
 use hearth_desktop::commands::providers::ProviderChange;
+use hearth_desktop::commands::security::{PassphraseChangeDto, ProtectionDto, RotationProgressDto};
 use hearth_desktop::commands::transfer::{
     ExportDoneDto, ExportFormatDto, ImportDoneDto, NotConvertedDto, PickedFileDto,
     TransferProgressDto,
@@ -54,6 +55,9 @@ fn ipc_types() -> Vec<(&'static str, Export)> {
         VaultStatusDto,
         Protection,
         SettingsDto,
+        ProtectionDto,
+        PassphraseChangeDto,
+        RotationProgressDto,
         // Conversations and messages.
         ConversationSummaryDto,
         ConversationDto,

@@ -30,6 +30,11 @@ struct Harness {
 
 /// An app over an empty data directory, on a machine without a keychain.
 fn harness() -> Harness {
+    harness_with(MemoryStore::unavailable())
+}
+
+/// An app over an empty data directory, with keys kept in `store`.
+fn harness_with(store: MemoryStore) -> Harness {
     let dir = tempfile::tempdir().expect("temp dir");
     // OWASP's floor, so that creating and unlocking take milliseconds.
     let kdf = KdfParams {
@@ -37,11 +42,7 @@ fn harness() -> Harness {
         iterations: 2,
         parallelism: 1,
     };
-    let hearth = Hearth::new(
-        AppPaths::new(dir.path().join("data")),
-        Arc::new(MemoryStore::unavailable()),
-    )
-    .with_kdf(kdf);
+    let hearth = Hearth::new(AppPaths::new(dir.path().join("data")), Arc::new(store)).with_kdf(kdf);
     let app = configure(mock_builder())
         .manage(hearth)
         .build(mock_context(noop_assets()))
@@ -97,6 +98,11 @@ impl Harness {
             Ok(v) => panic!("{cmd} should fail but returned {v}"),
             Err(e) => e["kind"].as_str().expect("an error kind").to_owned(),
         }
+    }
+
+    /// The vault's data directory.
+    fn data_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("data")
     }
 
     fn create_passphrase_vault(&self) {
@@ -1083,4 +1089,199 @@ fn files_dropped_on_the_window_are_held_by_token_only_while_unlocked() {
     assert_eq!(pending(), 1, "the folder was refused");
     app.ok("vault_lock", json!({}));
     assert_eq!(pending(), 0, "locking forgets waiting files");
+}
+
+/// Reads the request, streams "Hel" and then says nothing for a minute, so the reply is
+/// alive (holding the vault) when the test locks.
+fn trickle(mut stream: TcpStream) {
+    let mut buf = [0u8; 65536];
+    let _ = stream.read(&mut buf);
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+    let event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n";
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(event.as_bytes());
+    let _ = stream.flush();
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+/// The files under `dir` this process has open, from its `/proc/self/fd` links (other
+/// tests in this binary use other directories).
+#[cfg(target_os = "linux")]
+fn open_files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let dir = std::fs::canonicalize(dir).expect("the data directory exists");
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter(|target| target.starts_with(&dir))
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn lock_stops_a_streaming_reply_and_closes_every_file_of_the_vault() {
+    let app = harness();
+    app.create_passphrase_vault();
+    app.add_provider(&provider(trickle));
+    let started = app.ok(
+        "send_message",
+        json!({"requestId": "r1", "text": "Hi", "onEvent": "__CHANNEL__:7"}),
+    );
+    let open = open_files_under(&app.data_dir());
+    let names: Vec<_> = open.iter().filter_map(|p| p.file_name()).collect();
+    assert!(
+        names.iter().any(|n| *n == "hearth.db") && names.iter().any(|n| *n == "hearth.db-wal"),
+        "the unlocked vault has its database open: {open:?}"
+    );
+
+    app.ok("vault_lock", json!({}));
+    let open = open_files_under(&app.data_dir());
+    assert!(open.is_empty(), "files still open after lock: {open:?}");
+    for (cmd, args) in [
+        ("list_conversations", json!({"limit": 50, "offset": 0})),
+        ("get_settings", json!({})),
+        ("get_protection", json!({})),
+        ("data_inventory", json!({})),
+    ] {
+        assert_eq!(app.kind(cmd, args), "Locked", "{cmd} after lock");
+    }
+
+    // The reply was stopped by the lock, and saved as cancelled before the file closed.
+    app.ok("vault_unlock", json!({"passphrase": PASSPHRASE}));
+    let view = only_conversation(&app);
+    let reply = &view["messages"][1];
+    assert_eq!(reply["id"], started["messageId"]);
+    assert_eq!(reply["status"], "cancelled", "{view}");
+    app.ok("vault_lock", json!({}));
+    assert!(open_files_under(&app.data_dir()).is_empty());
+}
+
+#[test]
+fn the_passphrase_is_changed_only_with_the_current_one_and_then_the_old_one_is_refused() {
+    let app = harness();
+    app.create_passphrase_vault();
+    assert_eq!(
+        app.ok("get_protection", json!({})),
+        json!({"keychain": false, "passphrase": true, "keychainAvailable": false})
+    );
+    let new = "a much newer passphrase";
+    let change = |current: &str, passphrase: &str| {
+        json!({"current": current, "keychain": false,
+               "passphrase": {"action": "set", "passphrase": passphrase}})
+    };
+    assert_eq!(
+        app.kind("set_protection", change("not the passphrase", new)),
+        "WrongPassphrase"
+    );
+    let short = app
+        .call("set_protection", change(PASSPHRASE, "short"))
+        .expect_err("a short passphrase is refused");
+    assert_eq!(short["kind"], "Invalid");
+    assert!(
+        short["message"].as_str().is_some_and(|m| m.contains('8')),
+        "{short}"
+    );
+    let no_current = json!({"keychain": false, "passphrase": {"action": "set", "passphrase": new}});
+    assert_eq!(app.kind("set_protection", no_current), "PassphraseRequired");
+
+    let now = app.ok("set_protection", change(PASSPHRASE, new));
+    assert_eq!(
+        (&now["keychain"], &now["passphrase"]),
+        (&json!(false), &json!(true))
+    );
+    app.ok("vault_lock", json!({}));
+    assert_eq!(
+        app.kind("vault_unlock", json!({"passphrase": PASSPHRASE})),
+        "WrongPassphrase"
+    );
+    app.ok("vault_unlock", json!({"passphrase": new}));
+    assert_eq!(app.ok("vault_status", json!({}))["state"], "unlocked");
+}
+
+#[test]
+fn the_last_way_in_cannot_be_removed_and_a_missing_keychain_cannot_be_turned_on() {
+    let app = harness();
+    app.create_passphrase_vault();
+    let remove =
+        json!({"current": PASSPHRASE, "keychain": false, "passphrase": {"action": "remove"}});
+    let refused = app
+        .call("set_protection", remove)
+        .expect_err("removing the only way in is refused");
+    assert_eq!(refused["kind"], "Invalid");
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no way to unlock")),
+        "{refused}"
+    );
+    let keychain_on =
+        json!({"current": PASSPHRASE, "keychain": true, "passphrase": {"action": "keep"}});
+    assert_eq!(
+        app.kind("set_protection", keychain_on),
+        "KeychainUnavailable"
+    );
+    // Nothing changed: the passphrase still opens it, and nothing else does.
+    assert_eq!(
+        app.ok("get_protection", json!({})),
+        json!({"keychain": false, "passphrase": true, "keychainAvailable": false})
+    );
+    app.ok("vault_lock", json!({}));
+    assert_eq!(app.kind("vault_unlock", json!({})), "PassphraseRequired");
+    app.ok("vault_unlock", json!({"passphrase": PASSPHRASE}));
+}
+
+#[test]
+fn the_keychain_and_the_passphrase_are_turned_on_and_off() {
+    let app = harness_with(MemoryStore::new());
+    app.ok("vault_create", json!({"protection": "keychain"}));
+    let protection = |keychain: bool, passphrase: bool| json!({"keychain": keychain, "passphrase": passphrase, "keychainAvailable": true});
+    assert_eq!(app.ok("get_protection", json!({})), protection(true, false));
+    let add = json!({"keychain": true, "passphrase": {"action": "set", "passphrase": PASSPHRASE}});
+    assert_eq!(app.ok("set_protection", add), protection(true, true));
+    let keychain_off =
+        json!({"current": PASSPHRASE, "keychain": false, "passphrase": {"action": "keep"}});
+    assert_eq!(
+        app.ok("set_protection", keychain_off),
+        protection(false, true)
+    );
+    app.ok("vault_lock", json!({}));
+    assert_eq!(app.kind("vault_unlock", json!({})), "PassphraseRequired");
+    app.ok("vault_unlock", json!({"passphrase": PASSPHRASE}));
+    let back = json!({"current": PASSPHRASE, "keychain": true, "passphrase": {"action": "remove"}});
+    assert_eq!(app.ok("set_protection", back), protection(true, false));
+    app.ok("vault_lock", json!({}));
+    app.ok("vault_unlock", json!({}));
+}
+
+#[test]
+fn the_data_key_is_rotated_and_the_vault_opens_with_the_same_conversations() {
+    let app = harness();
+    app.create_passphrase_vault();
+    app.add_provider(&provider(hello));
+    app.ok(
+        "send_message",
+        json!({"requestId": "r1", "text": "Hi", "onEvent": "__CHANNEL__:7"}),
+    );
+    settled(&app);
+    assert_eq!(
+        app.kind(
+            "rotate_data_key",
+            json!({"passphrase": "not the passphrase", "onProgress": "__CHANNEL__:8"})
+        ),
+        "WrongPassphrase"
+    );
+    app.ok(
+        "rotate_data_key",
+        json!({"passphrase": PASSPHRASE, "onProgress": "__CHANNEL__:8"}),
+    );
+    assert_eq!(
+        only_conversation(&app)["messages"][1]["content"],
+        "Hello there"
+    );
+    app.ok("vault_lock", json!({}));
+    app.ok("vault_unlock", json!({"passphrase": PASSPHRASE}));
+    assert_eq!(
+        only_conversation(&app)["messages"][1]["content"],
+        "Hello there"
+    );
 }

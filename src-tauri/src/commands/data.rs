@@ -116,15 +116,9 @@ pub async fn erase_everything(
             "type `{ERASE_CONFIRMATION}` to confirm"
         )));
     }
-    streams.cancel_all();
     pending.clear();
-    if let Some(engine) = hearth.take_engine() {
-        // A reply task may hold the engine a moment longer; erase does not need it closed
-        // to remove the files, but closing first leaves nothing half-written.
-        if let Ok(engine) = std::sync::Arc::try_unwrap(engine) {
-            engine.lock()?;
-        }
-    }
+    // Closed first, so nothing is half-written when the files go.
+    hearth.lock(&streams).await?;
     let (paths, store) = (hearth.paths().clone(), hearth.store());
     let report =
         tauri::async_runtime::spawn_blocking(move || Engine::erase(&paths, store.as_ref()))

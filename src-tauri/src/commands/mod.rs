@@ -11,5 +11,6 @@ pub mod conversations;
 pub mod data;
 pub mod external;
 pub mod providers;
+pub mod security;
 pub mod transfer;
 pub mod vault;

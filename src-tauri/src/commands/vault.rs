@@ -107,21 +107,16 @@ pub async fn vault_unlock(
     Ok(())
 }
 
-/// Stops every reply and closes the vault.
+/// Stops every reply and closes the vault; see [`Hearth::lock`].
 #[tauri::command]
 pub async fn vault_lock(
     hearth: State<'_, Hearth>,
     streams: State<'_, Streams>,
     pending: State<'_, crate::attachments::PendingFiles>,
 ) -> Result<(), CommandError> {
-    streams.cancel_all();
     // Files waiting to be sent (pasted images among them) go with the unlocked session.
     pending.clear();
-    // Replies still winding down hold their own handle; the file closes after them.
-    match hearth.take_engine().map(std::sync::Arc::try_unwrap) {
-        Some(Ok(engine)) => Ok(engine.lock()?),
-        Some(Err(_)) | None => Ok(()),
-    }
+    hearth.lock(&streams).await
 }
 
 /// The app's preferences (kept inside the vault).
