@@ -275,3 +275,29 @@ fn the_cli_dumps_no_core_and_cannot_be_traced_by_the_users_other_processes() {
     assert_eq!(v["process"]["core_dumps_off"], true, "{v}");
     assert_eq!(v["process"]["not_dumpable"], true, "{v}");
 }
+
+#[test]
+fn after_a_rotation_provider_keys_move_with_the_vault_and_retention_and_erase_still_work() {
+    let t = vault_with(3, 4, &canary("after"));
+    let provider_key = canary("sk-provider");
+    let r = run_with_input(
+        hearth(&t, PASS).args(["key", "set", "openai"]),
+        provider_key.as_bytes(),
+    );
+    assert!(r.ok(), "{r:?}");
+    run_ok(hearth(&t, PASS).arg("rekey"));
+    let listed = run_ok(hearth(&t, PASS).args(["key", "list", "--json"])).stdout;
+    assert!(listed.contains("openai"), "{listed}");
+    assert!(
+        listed.contains(&provider_key[provider_key.len() - 4..]),
+        "{listed}"
+    );
+    // The conversations are from 1970: a one-day retention deletes them all.
+    run_ok(hearth(&t, PASS).args(["retention", "1"]));
+    assert_eq!(messages(&t, PASS), 0);
+    run_ok(hearth(&t, PASS).args(["erase", "--yes"]));
+    assert!(
+        !t.data.exists() || std::fs::read_dir(&t.data).unwrap().next().is_none(),
+        "erase left files behind"
+    );
+}
