@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use hearth_keychain::MemoryStore;
 use hearth_vault::{
-    Conversation, ConversationTree, KdfParams, KeyProtection, Message, MessageStatus, Role,
-    Vault, VaultError, VaultPaths,
+    Conversation, ConversationTree, KdfParams, KeyProtection, Message, MessageStatus, Role, Vault,
+    VaultError, VaultPaths,
 };
 
 const PER_CONVERSATION: usize = 100;
@@ -50,7 +50,11 @@ fn tree(c: usize, rng: &mut u64) -> ConversationTree {
                 id: format!("{id}-{m}"),
                 conversation_id: id.clone(),
                 parent_id: (m > 0).then(|| format!("{id}-{}", m - 1)),
-                role: if m % 2 == 0 { Role::User } else { Role::Assistant },
+                role: if m % 2 == 0 {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
                 content: text.join(" "),
                 reasoning: None,
                 status: MessageStatus::Complete,
@@ -113,7 +117,9 @@ fn main() {
             |_| {},
         )
         .expect("import");
-    let size = std::fs::metadata(paths.database()).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(paths.database())
+        .map(|m| m.len())
+        .unwrap_or(0);
     println!(
         "built {messages} messages in {:.0} s: hearth.db {:.0} MiB",
         started.elapsed().as_secs_f64(),

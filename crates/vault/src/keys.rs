@@ -504,10 +504,22 @@ pub(crate) fn settle_rotation(
             Some(header.unwrap_key(p, &path)?),
             Some(header.unwrap_with(wrap, p, &path)?),
         ),
-        _ if header.keychain => (
-            read_key(store, &data_key_account(&header.vault_id))?,
-            read_key(store, &next_data_key_account(&header.vault_id))?,
-        ),
+        _ if header.keychain => {
+            let both = read_key(store, &data_key_account(&header.vault_id)).and_then(|old| {
+                Ok((
+                    old,
+                    read_key(store, &next_data_key_account(&header.vault_id))?,
+                ))
+            });
+            match both {
+                Ok(both) => both,
+                // The passphrase settles it when the keychain cannot.
+                Err(_) if header.passphrase.is_some() => {
+                    return Err(VaultError::PassphraseRequired)
+                }
+                Err(e) => return Err(e),
+            }
+        }
         _ => return Err(VaultError::PassphraseRequired),
     };
     // The new key first: once the database is under it the rotation must be finished,
