@@ -96,8 +96,11 @@ impl Hearth {
                     Err(shared) => engine = shared,
                 }
             }
-            // A reply that started after the first stop was sent is stopped too.
-            streams.cancel_all();
+            // A reply that started just after the first stop is stopped too, unless the
+            // user has unlocked again meanwhile and the replies are the new session's.
+            if !self.is_unlocked() {
+                streams.cancel_all();
+            }
             tokio::time::sleep(LOCK_POLL).await;
         }
     }

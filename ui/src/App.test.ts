@@ -37,6 +37,7 @@ function unlockedBackend(options: {
     vault_lock: () => null,
     get_settings: () => ({ autoLockMinutes: null }),
     set_settings: ({ settings }) => settings,
+    get_protection: () => ({ keychain: false, passphrase: true, keychainAvailable: true }),
     list_providers: () =>
       options.providers ?? [provider('openai', { keyHint: '…abcd', isDefault: true, defaultModel: 'gpt-test' })],
     list_conversations: ({ limit, offset }) => conversations.slice(offset, offset + limit),

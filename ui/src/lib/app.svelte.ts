@@ -8,6 +8,7 @@ import { IdleTimer } from './idle'
 import * as ipc from './ipc'
 import { ProvidersStore } from './providers.svelte'
 import { SearchStore } from './search.svelte'
+import { SecurityStore } from './security.svelte'
 import { SettingsStore } from './settings.svelte'
 import { TemporaryChatStore } from './temporary.svelte'
 import { ExportStore, ImportStore } from './transfers.svelte'
@@ -34,9 +35,11 @@ export class Hearth {
     unlocked: () => this.enterMain(),
     locked: () => this.leaveMain(),
   })
+  readonly security = new SecurityStore(() => this.vault.refreshStatus())
   readonly idle = new IdleTimer({
     onIdle: () => void this.vault.lock(),
-    busy: () => this.chat.busy || this.temporary.streaming || this.exports.running || this.imports.running,
+    busy: () =>
+      this.chat.busy || this.temporary.streaming || this.exports.running || this.imports.running || this.security.busy,
   })
 
   settingsOpen = $state(false)
@@ -234,5 +237,6 @@ export class Hearth {
     this.archivedList.reset()
     this.providers.reset()
     this.settings.reset()
+    this.security.reset()
   }
 }

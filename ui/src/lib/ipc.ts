@@ -16,12 +16,15 @@ import type {
   ImportDoneDto,
   InventoryDto,
   ModelDto,
+  PassphraseChangeDto,
   PendingFileDto,
   PickedFileDto,
+  ProtectionDto,
   Protection,
   ProviderChange,
   ProviderDto,
   ReplyStartedDto,
+  RotationProgressDto,
   SearchHitDto,
   SettingsDto,
   TemporaryStartedDto,
@@ -108,6 +111,17 @@ export const vaultUnlock = (passphrase?: string) =>
   call<null>('vault_unlock', passphrase === undefined ? {} : { passphrase })
 
 export const vaultLock = () => call<null>('vault_lock')
+
+/** How the open vault is protected, and whether the keychain answers. */
+export const getProtection = () => call<ProtectionDto>('get_protection')
+
+/** Changes what unlocks the vault; `current` is its passphrase now, when it has one. */
+export const setProtection = (args: { current?: string; keychain: boolean; passphrase: PassphraseChangeDto }) =>
+  call<ProtectionDto>('set_protection', defined(args))
+
+/** Re-encrypts the vault under a new data key, reporting each step on `onProgress`. */
+export const rotateDataKey = (passphrase: string | undefined, onProgress: (step: RotationProgressDto) => void) =>
+  call<null>('rotate_data_key', { ...defined({ passphrase }), onProgress: new Channel(onProgress) })
 
 export const getSettings = () => call<SettingsDto>('get_settings')
 
