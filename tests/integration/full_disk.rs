@@ -197,8 +197,14 @@ fn a_read_only_data_directory_gives_a_clear_error_and_loses_nothing() {
     let before = counts(&data);
     let more = seed.path().join("more.json");
     export_as(&more, "d", 5, 100);
+    let fake = FakeProvider::always(Reply::sse_fixture("openai-basic.sse"));
+    use_mock_provider(|| hearth(&data), "openai-compatible", &fake.base_url("/v1"));
     disk.remount("ro");
-    for args in [vec!["import", more.to_str().unwrap()], vec!["rekey"]] {
+    for args in [
+        vec!["import", more.to_str().unwrap()],
+        vec!["rekey"],
+        vec!["chat", "a question to a read-only vault"],
+    ] {
         let r = run(hearth(&data).args(&args));
         assert!(!r.ok(), "{args:?}: {r:?}");
         assert_ne!(r.code, Some(101), "{args:?} panicked: {r:?}");
@@ -210,6 +216,10 @@ fn a_read_only_data_directory_gives_a_clear_error_and_loses_nothing() {
             "{args:?}: {r:?}"
         );
     }
+    assert!(
+        fake.requests().is_empty(),
+        "a message that was not saved was sent"
+    );
     disk.remount("rw");
     assert_opens_with(&data, &before, "read-only");
     run_ok(hearth(&data).arg("import").arg(&more));

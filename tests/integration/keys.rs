@@ -252,12 +252,16 @@ fn protect_switches_modes_and_refuses_to_remove_the_last_way_in() {
     assert_clear_failure(&r, "keychain");
     let r = run(hearth(&t, PASS).args(["protect", "--passphrase", "off"]));
     assert_clear_failure(&r, "no way to unlock");
-    let header = std::fs::read(t.data.join("vault.json")).unwrap();
+    let before = snapshot(&t.data);
     let r = run(hearth(&t, "a wrong passphrase")
         .env("HEARTH_NEW_PASSPHRASE", OTHER)
         .args(["passphrase", "change"]));
     assert_clear_failure(&r, "passphrase");
-    assert_eq!(std::fs::read(t.data.join("vault.json")).unwrap(), header);
+    assert_eq!(
+        snapshot(&t.data),
+        before,
+        "a wrong passphrase changed a file"
+    );
     run_ok(
         hearth(&t, PASS)
             .env("HEARTH_NEW_PASSPHRASE", OTHER)
