@@ -11,5 +11,6 @@
 mod attachments;
 mod driver;
 mod scenario;
+mod security;
 mod steps;
 mod your_data;
