@@ -261,3 +261,34 @@ pub fn run() {
         .run(tauri::generate_context!())
         .expect("Hearth could not start");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::instance_id;
+
+    #[test]
+    fn one_instance_name_per_data_directory() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).expect("a");
+        std::fs::create_dir_all(&b).expect("b");
+        let id = |p: std::path::PathBuf| instance_id(Some(p.into_os_string())).expect("an id");
+        assert_eq!(
+            id(a.clone()),
+            id(a.join("../a")),
+            "the same folder, spelled two ways"
+        );
+        assert_ne!(id(a.clone()), id(b), "two folders, two apps");
+        let name = id(a);
+        // A D-Bus name: dot-separated elements of [A-Za-z0-9_-], none starting with a digit.
+        assert!(name.starts_with("org.hearth.Hearth.dir_"), "{name}");
+        assert!(name
+            .split('.')
+            .all(|e| !e.is_empty() && !e.starts_with(|c: char| c.is_ascii_digit())));
+        assert_eq!(
+            instance_id(None),
+            None,
+            "the default folder uses the identifier"
+        );
+    }
+}
