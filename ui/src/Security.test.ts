@@ -127,6 +127,7 @@ describe('Settings → Security', () => {
       keychain: false,
       passphrase: { action: 'set', passphrase: 'a brand new passphrase' },
     })
+    expect(need('protection-done').textContent).toContain('only the new one works')
     expect(hook('protection-form')).toBeNull()
   })
 

@@ -59,6 +59,15 @@ export const ACTION_EXPLANATIONS: Record<ProtectionAction, string> = {
     'Without the keychain, only your passphrase opens Hearth; if you forget it, your conversations cannot be recovered. The key is removed from the keychain.',
 }
 
+/** What the user is told once `action` has been done. */
+export const ACTION_DONE: Record<ProtectionAction, string> = {
+  changePassphrase: 'Passphrase changed: from now on only the new one works.',
+  addPassphrase: 'Passphrase added: it now opens Hearth too.',
+  removePassphrase: 'Passphrase removed: the system keychain alone opens Hearth now.',
+  keychainOn: 'The key is now kept in the system keychain too.',
+  keychainOff: 'The key was removed from the keychain: only your passphrase opens Hearth now.',
+}
+
 /** Whether `action` asks for a new passphrase (typed twice). */
 export function needsNewPassphrase(action: ProtectionAction): boolean {
   return action === 'changePassphrase' || action === 'addPassphrase'
@@ -137,7 +146,7 @@ export class SecurityStore {
         current: this.protection.passphrase ? current : undefined,
         ...change,
       })
-      this.done = `${ACTION_LABELS[action]}: done.`
+      this.done = ACTION_DONE[action]
       await this.changed()
       return true
     } catch (raw) {
