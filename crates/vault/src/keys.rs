@@ -281,7 +281,12 @@ impl Vault {
         self.refuse_unfinished()?;
         // Alone: the database file is about to be replaced, and another process with
         // it open would go on writing to the old one.
-        match self.open_lock.try_lock() {
+        let Some(lock) = self.open_lock.as_ref() else {
+            return Err(VaultError::Invalid(
+                "the vault is not fully open; open it again and retry".into(),
+            ));
+        };
+        match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(VaultError::Invalid(
@@ -295,7 +300,7 @@ impl Vault {
         }
         let result = self.rotate_alone(store, passphrase, &mut progress);
         // Shared again, as every open vault holds it (the reopened one takes its own).
-        if let Err(e) = self.open_lock.lock_shared() {
+        if let Some(Err(e)) = self.open_lock.as_ref().map(std::fs::File::lock_shared) {
             tracing::warn!("could not share vault.lock again: {e}");
         }
         if result.is_ok() {

@@ -123,8 +123,10 @@ pub struct Vault {
     paths: VaultPaths,
     header: VaultHeader,
     /// `vault.lock`, held shared while the vault is open (exclusive while its key is
-    /// replaced).
-    open_lock: std::fs::File,
+    /// replaced). `None` only between opening a vault made before the lock file existed
+    /// and the end of its migrations, when the file is made: a refused open leaves no
+    /// new file behind.
+    open_lock: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for Vault {

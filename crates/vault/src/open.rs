@@ -158,7 +158,7 @@ impl Vault {
                     conn,
                     paths: paths.clone(),
                     header,
-                    open_lock: hold_open_lock(paths)?,
+                    open_lock: Some(hold_open_lock(paths, true)?),
                 })
             }
             Err(e) => {
@@ -247,6 +247,9 @@ impl Vault {
     ) -> Result<Vault> {
         let mut vault = Vault::open_unmigrated(paths, key)?;
         schema::migrate(&mut vault.conn, migrations)?;
+        if vault.open_lock.is_none() {
+            vault.open_lock = Some(hold_open_lock(paths, true)?);
+        }
         Ok(vault)
     }
 
@@ -260,7 +263,10 @@ impl Vault {
                 paths.database().display()
             )));
         }
-        let open_lock = hold_open_lock(paths)?;
+        let open_lock = match paths.open_lock().exists() {
+            true => Some(hold_open_lock(paths, false)?),
+            false => None,
+        };
         let conn = connect(paths, key, false)?;
         Ok(Vault {
             conn,
@@ -514,10 +520,14 @@ const CIPHER_PAGE_SIZE: u64 = 4096;
 /// check the file is whole, then set the pragmas every connection needs.
 /// Takes `vault.lock` shared (creating it, empty and private): refused while another
 /// process is replacing the data key.
-pub(crate) fn hold_open_lock(paths: &VaultPaths) -> Result<fs::File> {
+pub(crate) fn hold_open_lock(paths: &VaultPaths, create: bool) -> Result<fs::File> {
     let path = paths.open_lock();
     let mut options = fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
+    options
+        .read(true)
+        .write(true)
+        .create(create)
+        .truncate(false);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
