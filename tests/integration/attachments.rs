@@ -59,6 +59,18 @@ fn files(dir: &Path) -> Files {
     files
 }
 
+/// `hearth chat --attach` with the PNG, the PDF and the text file, and `message`.
+fn send_all_three(t: &TestDir, f: &Files, message: &str) {
+    run_ok(
+        hearth(t)
+            .arg("chat")
+            .args(["--attach".as_ref(), f.png.as_os_str()])
+            .args(["--attach".as_ref(), f.pdf.as_os_str()])
+            .args(["--attach".as_ref(), f.text.as_os_str()])
+            .arg(message),
+    );
+}
+
 fn json(r: &Run) -> Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{r:?}"))
 }
@@ -148,16 +160,7 @@ fn each_protocol_gets_the_files_with_the_message_and_again_in_the_next_turns_his
         let fake = FakeProvider::always(Reply::sse_fixture(fixture));
         let t = setup(&fake, kind, seg);
         let f = files(t.root.path());
-        run_ok(hearth(&t).args([
-            "chat",
-            "--attach",
-            f.png.to_str().unwrap(),
-            "--attach",
-            f.pdf.to_str().unwrap(),
-            "--attach",
-            f.text.to_str().unwrap(),
-            "look at these",
-        ]));
+        send_all_three(&t, &f, "look at these");
         let id = only_conversation(&t);
         run_ok(hearth(&t).args(["chat", "--conversation", &id, "and again?"]));
         let requests = fake.requests();
@@ -322,16 +325,7 @@ fn files_come_back_byte_for_byte_through_a_json_export_and_an_archive() {
     let fake = FakeProvider::always(Reply::sse_fixture("openai-basic.sse"));
     let t = setup(&fake, "openai-compatible", "/v1");
     let f = files(t.root.path());
-    run_ok(hearth(&t).args([
-        "chat",
-        "--attach",
-        f.png.to_str().unwrap(),
-        "--attach",
-        f.pdf.to_str().unwrap(),
-        "--attach",
-        f.text.to_str().unwrap(),
-        "keep these",
-    ]));
+    send_all_three(&t, &f, "keep these");
     let id = only_conversation(&t);
     let json_out = t.root.path().join("backup.json");
     let archive_out = t.root.path().join("backup.hearth");

@@ -746,6 +746,26 @@ mod tests {
         }
     }
 
+    /// Step 1 of a rotation by hand: a new key's wrappings recorded beside the old.
+    fn record_pending(
+        v: &Vault,
+        store: &MemoryStore,
+        p: Option<&Passphrase>,
+    ) -> (DataKey, VaultHeader) {
+        let mut header = v.header().clone();
+        let new = DataKey::generate().unwrap();
+        header.pending = Some(PendingKey {
+            passphrase: p.map(|p| header.wrap(&new, p, fast_kdf()).unwrap()),
+            keychain: header.keychain,
+            started_at: 0,
+        });
+        if header.keychain {
+            store_key(store, &next_data_key_account(&header.vault_id), &new).unwrap();
+        }
+        header.write(&v.paths.header()).unwrap();
+        (new, header)
+    }
+
     #[test]
     fn an_unfinished_rotation_is_undone_or_finished_at_the_next_unlock() {
         for (mode, protection) in modes() {
@@ -755,19 +775,7 @@ mod tests {
             // the database is under the old key, so the rotation is undone.
             let (_d, paths, store, v) = vault(protection.clone());
             let old = key_of(&paths, &store, passphrase);
-            let mut header = v.header().clone();
-            let new = DataKey::generate().unwrap();
-            header.pending = Some(PendingKey {
-                passphrase: p
-                    .as_ref()
-                    .map(|p| header.wrap(&new, p, fast_kdf()).unwrap()),
-                keychain: header.keychain,
-                started_at: 0,
-            });
-            if header.keychain {
-                store_key(&store, &next_data_key_account(&header.vault_id), &new).unwrap();
-            }
-            header.write(&paths.header()).unwrap();
+            record_pending(&v, &store, p.as_ref());
             std::fs::write(rekey_path(&paths), b"half a copy").unwrap();
             drop(v);
             assert!(opens_with(&paths, &store, passphrase), "{mode}");
@@ -778,19 +786,7 @@ mod tests {
             // Stopped just after the swap: the database is under the new key, so the
             // rotation is finished, through either way in.
             let (_d, paths, store, mut v) = vault(protection);
-            let mut header = v.header().clone();
-            let new = DataKey::generate().unwrap();
-            header.pending = Some(PendingKey {
-                passphrase: p
-                    .as_ref()
-                    .map(|p| header.wrap(&new, p, fast_kdf()).unwrap()),
-                keychain: header.keychain,
-                started_at: 0,
-            });
-            if header.keychain {
-                store_key(&store, &next_data_key_account(&header.vault_id), &new).unwrap();
-            }
-            header.write(&paths.header()).unwrap();
+            let (new, header) = record_pending(&v, &store, p.as_ref());
             v.header = header;
             v.export_rekeyed(&new, &mut |_| {}).unwrap();
             v.conn

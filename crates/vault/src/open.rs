@@ -552,20 +552,7 @@ pub(crate) fn hold_open_lock(paths: &VaultPaths, create: bool) -> Result<fs::Fil
 /// nothing changed: to tell which key a file is under, or to check a copy. A wrong key
 /// is [`VaultError::WrongKey`].
 pub(crate) fn connect_file(path: &Path, key: &DataKey) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    // The one door to the database (a second, bare one for key checks).
-    #[allow(clippy::disallowed_methods)]
-    let conn = Connection::open_with_flags(path, flags)?;
-    let cipher: Option<String> = conn
-        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
-        .ok();
-    if cipher.as_deref().is_none_or(str::is_empty) {
-        return Err(VaultError::NoCipher);
-    }
-    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    let keying = Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", key.to_hex().as_str()));
-    conn.execute_batch(&keying)?;
-    drop(keying);
+    let conn = keyed_connection(path, key)?;
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     }) {
@@ -575,6 +562,26 @@ pub(crate) fn connect_file(path: &Path, key: &DataKey) -> Result<Connection> {
             _ => VaultError::from(e),
         }),
     }
+}
+
+/// A connection to `path` with SQLCipher checked and `key` set, nothing read yet.
+fn keyed_connection(path: &Path, key: &DataKey) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    // The one door to the database.
+    #[allow(clippy::disallowed_methods)]
+    let conn = Connection::open_with_flags(path, flags)?;
+    let cipher: Option<String> = conn
+        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+        .ok();
+    if cipher.as_deref().is_none_or(str::is_empty) {
+        return Err(VaultError::NoCipher);
+    }
+    // A wrong key makes SQLCipher log to stderr; the error we return says it better.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    let keying = Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", key.to_hex().as_str()));
+    conn.execute_batch(&keying)?;
+    drop(keying);
+    Ok(conn)
 }
 
 /// [`connect_file`] on the vault's database.
@@ -602,22 +609,7 @@ fn connect(paths: &VaultPaths, key: &DataKey, creating: bool) -> Result<Connecti
             });
         }
     }
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    // The one door to the database.
-    #[allow(clippy::disallowed_methods)]
-    let conn = Connection::open_with_flags(&db_path, flags)?;
-
-    let cipher: Option<String> = conn
-        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
-        .ok();
-    if cipher.as_deref().is_none_or(str::is_empty) {
-        return Err(VaultError::NoCipher);
-    }
-    // A wrong key makes SQLCipher log to stderr; the error we return says it better.
-    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    let keying = Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", key.to_hex().as_str()));
-    conn.execute_batch(&keying)?;
-    drop(keying);
+    let conn = keyed_connection(&db_path, key)?;
 
     // Reading the schema decrypts page 1: this is where a wrong key shows.
     if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
