@@ -129,10 +129,12 @@ fn main() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let started = Instant::now();
     let mut copy_started = None;
+    let mut reports = Vec::new();
     vault
         .rotate_key(&store, None, |step| {
-            if matches!(step, hearth_vault::RotationStep::Copying { done: 0, .. }) {
-                copy_started = Some(Instant::now());
+            if let hearth_vault::RotationStep::Copying { done, total } = step {
+                copy_started.get_or_insert_with(Instant::now);
+                reports.push((done, total));
             }
         })
         .expect("rotate");
@@ -145,5 +147,11 @@ fn main() {
         peak.saturating_sub(before) as f64 / 1024.0,
         before as f64 / 1024.0
     );
+    let shown: Vec<String> = reports
+        .iter()
+        .step_by((reports.len() / 10).max(1))
+        .map(|(done, total)| format!("{}%", done * 100 / (*total).max(1)))
+        .collect();
+    println!("progress reported {} times: {}", reports.len(), shown.join(" "));
     assert_eq!(vault.count_messages().expect("count") as usize, messages);
 }

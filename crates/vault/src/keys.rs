@@ -403,13 +403,25 @@ impl Vault {
         ));
         self.conn.execute_batch(&attach)?;
         drop(attach);
-        let exported = self
-            .conn
-            .query_row("SELECT sqlcipher_export('rekeyed')", [], |_| Ok(()))
-            .and_then(|()| {
-                self.conn
-                    .execute_batch(&format!("PRAGMA rekeyed.user_version = {version};"))
+        // The export runs on a thread of its own while this one reports how far the
+        // copy has grown, in pages.
+        let conn = &mut self.conn;
+        let exported = std::thread::scope(|scope| {
+            let worker = scope.spawn(move || {
+                conn.query_row("SELECT sqlcipher_export('rekeyed')", [], |_| Ok(()))
+                    .and_then(|()| {
+                        conn.execute_batch(&format!("PRAGMA rekeyed.user_version = {version};"))
+                    })
             });
+            while !worker.is_finished() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let written = fs::metadata(&target).map(|m| m.len()).unwrap_or(0);
+                let done = (written / crate::open::CIPHER_PAGE_SIZE).min(total);
+                progress(RotationStep::Copying { done, total });
+            }
+            worker.join()
+        })
+        .map_err(|_| VaultError::Invalid("re-encrypting the database stopped".into()))?;
         let detached = self.conn.execute_batch("DETACH DATABASE rekeyed;");
         exported?;
         detached?;

@@ -514,7 +514,7 @@ fn list_files(dir: &Path) -> Result<Vec<(String, u64)>> {
 }
 
 /// SQLCipher 4's default page size, which Hearth never changes.
-const CIPHER_PAGE_SIZE: u64 = 4096;
+pub(crate) const CIPHER_PAGE_SIZE: u64 = 4096;
 
 /// Opens the database connection: fail closed without SQLCipher, key it, prove the key,
 /// check the file is whole, then set the pragmas every connection needs.
