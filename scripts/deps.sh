@@ -86,3 +86,33 @@ hearth_tauri_driver() {
     cargo install --locked --quiet tauri-driver --version '^2'
   fi
 }
+
+# Pinned versions of the third-party MCP servers the hearth-tools tests run.
+HEARTH_MCP_PYPI="mcp==2.3.0"
+HEARTH_MCP_EVERYTHING_NPM="@modelcontextprotocol/server-everything@2026.8.31"
+
+# The official MCP Python SDK (PyPI mcp) in a venv of its own; the tests run
+# tests/data/mcp/python_server.py with it.
+hearth_mcp_python_venv() {
+  local venv="$1"
+  if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('mcp') != '${HEARTH_MCP_PYPI#mcp==}')" >/dev/null 2>&1; then
+    say "Creating $venv with PyPI $HEARTH_MCP_PYPI (the official MCP Python SDK, for the hearth-tools tests)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$HEARTH_MCP_PYPI"
+  fi
+}
+
+# npm @modelcontextprotocol/server-everything, the MCP reference test server, installed
+# into a folder of its own (no global install).
+hearth_mcp_everything() {
+  local dir="$1"
+  local entry="$dir/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
+  local want="${HEARTH_MCP_EVERYTHING_NPM##*@}"
+  local have
+  have="$(node -p "require('$dir/node_modules/@modelcontextprotocol/server-everything/package.json').version" 2>/dev/null || true)"
+  if [ ! -f "$entry" ] || [ "$have" != "$want" ]; then
+    say "Installing npm $HEARTH_MCP_EVERYTHING_NPM into $dir (for the hearth-tools tests)"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error --ignore-scripts "$HEARTH_MCP_EVERYTHING_NPM" >/dev/null
+  fi
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every Hearth test on a fresh Debian/Ubuntu machine, installing what is missing.
 # The tests use real parts: gnome-keyring's Secret Service in a private D-Bus session,
-# an independent SQLCipher 4 client (PyPI sqlcipher3-binary), plain sqlite3, and the
-# desktop app in a WebKitGTK window under Xvfb driven by tauri-driver.
+# an independent SQLCipher 4 client (PyPI sqlcipher3-binary), plain sqlite3, MCP servers
+# on the official Python SDK (PyPI mcp) and npm's server-everything, and the desktop app
+# in a WebKitGTK window under Xvfb driven by tauri-driver.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -14,7 +15,14 @@ mkdir -p target
 hearth_sqlcipher_venv "$venv"
 export HEARTH_SQLCIPHER_PYTHON="$venv/bin/python"
 
+# Real MCP servers for the hearth-tools tests: the official Python SDK and the npm
+# reference server.
+hearth_mcp_python_venv "$PWD/target/mcp/python-venv"
+export HEARTH_MCP_PYTHON="$PWD/target/mcp/python-venv/bin/python"
+
 hearth_require_node
+hearth_mcp_everything "$PWD/target/mcp/npm"
+export HEARTH_MCP_EVERYTHING="$PWD/target/mcp/npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
 say "UI: installing packages, type check, unit tests (the markdown sanitizer's XSS corpus), build (embedded by the desktop shell)"
 (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run check && npm test && npm run build)
 
