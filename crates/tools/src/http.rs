@@ -8,13 +8,11 @@ use reqwest_mcp::header::{HeaderName, HeaderValue};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
 
+use crate::output::MAX_MESSAGE_BYTES;
 use crate::{Result, ToolError};
 
 /// The most redirects followed (all within one origin).
 const MAX_REDIRECTS: usize = 5;
-
-/// The largest JSON reply or SSE event accepted from a server; larger ones fail the call.
-const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 
 pub(crate) fn transport(
     server: &str,

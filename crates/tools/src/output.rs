@@ -8,6 +8,11 @@ use rmcp::model::{CallToolResult, ContentBlock};
 /// content larger than this (serialized) is dropped, with a note in the text.
 pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 
+/// The largest single message read from a server: a JSON reply or SSE event over HTTP,
+/// a line over stdio. Over HTTP a larger one fails the call; over stdio the SDK drops the
+/// line, so the call ends at its deadline. Either way nothing larger is held in memory.
+pub(crate) const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+
 /// The result of one tool call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolOutput {

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::{RunningService, ServiceError};
+use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::{RoleClient, ServiceExt};
 
 use crate::config::{validate_url, ServerConfig, Transport};
-use crate::output::ToolOutput;
+use crate::output::{ToolOutput, MAX_MESSAGE_BYTES};
 use crate::stdio::{self, ChildProcess, StderrTail};
 use crate::{Result, ToolError};
 
@@ -71,7 +72,9 @@ impl Server {
                 let (child, stdout, stdin, stderr) =
                     stdio::spawn(&name, command, args, env, &stdio::inherited_env())?;
                 let pid = child.pid();
-                let handshake = tokio::time::timeout(timeouts.start, ().serve((stdout, stdin)));
+                let transport = AsyncRwTransport::new_client(stdout, stdin)
+                    .with_max_line_length(MAX_MESSAGE_BYTES);
+                let handshake = tokio::time::timeout(timeouts.start, ().serve(transport));
                 let service = match handshake.await {
                     Ok(Ok(service)) => service,
                     Ok(Err(e)) => {

@@ -338,6 +338,23 @@ async fn output_over_the_limit_is_cut_with_a_note() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn a_stdio_message_over_8_mib_is_not_read_and_the_call_ends_at_its_deadline() {
+    let timeouts = Timeouts {
+        start: Duration::from_secs(20),
+        call: Duration::from_secs(4),
+    };
+    let server = Server::start(&python_stdio(BTreeMap::new()), timeouts)
+        .await
+        .unwrap();
+    // 5 MiB of text, sent twice in one line (as text and as structured content).
+    let err = server
+        .call_tool("big", args(json!({"size": 5 * 1024 * 1024})))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ToolError::TimedOut { .. }), "{err:?}");
+}
+
 /// Kills the Python HTTP server when the test ends, however it ends.
 struct HttpServer(std::process::Child);
 
