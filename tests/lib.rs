@@ -221,6 +221,8 @@ pub fn require_secret_service() {
 /// `secret-tool search --all service Hearth`: what the keychain holds for Hearth, as seen
 /// from outside Hearth.
 pub fn secret_tool_accounts() -> Vec<String> {
+    // A search while another test adds or removes entries can miss some of them.
+    let _alone = keychain_changes();
     let out = Command::new("secret-tool")
         .args(["search", "--all", "--unlock", "service", "Hearth"])
         .output()
@@ -231,6 +233,14 @@ pub fn secret_tool_accounts() -> Vec<String> {
         .filter_map(|l| l.trim().strip_prefix("attribute.username = "))
         .map(str::to_owned)
         .collect()
+}
+
+/// Held while a test adds and removes keychain entries in bulk (or lists them all), so
+/// that `secret-tool search` never runs while entries come and go under it.
+pub fn keychain_changes() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// An environment in which no D-Bus session (hence no Secret Service) can be reached.

@@ -226,6 +226,7 @@ fn protect_killed_at_random_moments_leaves_a_vault_that_opens_both_ways_it_says(
     };
     let mut rng = rand::thread_rng();
     for round in 0..20 {
+        let _alone = keychain_changes();
         let on = round % 2 == 0;
         let mut cmd = with_keychain(Some(PASS));
         cmd.args(["protect", "--keychain", if on { "on" } else { "off" }]);
@@ -242,6 +243,7 @@ fn protect_killed_at_random_moments_leaves_a_vault_that_opens_both_ways_it_says(
             );
         }
     }
+    let _alone = keychain_changes();
     run_ok(with_keychain(Some(PASS)).args(["erase", "--yes"]));
 }
 

@@ -152,6 +152,10 @@ fn main() {
         .step_by((reports.len() / 10).max(1))
         .map(|(done, total)| format!("{}%", done * 100 / (*total).max(1)))
         .collect();
-    println!("progress reported {} times: {}", reports.len(), shown.join(" "));
+    println!(
+        "progress reported {} times: {}",
+        reports.len(),
+        shown.join(" ")
+    );
     assert_eq!(vault.count_messages().expect("count") as usize, messages);
 }
