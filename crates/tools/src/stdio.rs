@@ -26,11 +26,26 @@ const DRAIN_WAIT: Duration = Duration::from_millis(500);
 /// `HEARTH_PASSPHRASE` and every other `HEARTH_*`) stays out.
 const INHERITED: [&str; 3] = ["PATH", "HOME", "LANG"];
 
-/// The end of a child's stderr, shared with the task that drains it.
+/// The end of a child's stderr, shared with the task that drains it, and the values
+/// of the server's configured environment, which never appear in what it gives back.
 #[derive(Clone, Default)]
-pub(crate) struct StderrTail(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct StderrTail(Arc<Mutex<Vec<u8>>>, Arc<Vec<String>>);
+
+/// Configured values shorter than this are not hidden (they would hide ordinary words).
+const MIN_SECRET_CHARS: usize = 6;
 
 impl StderrTail {
+    /// A tail that shows `secrets` (the configured environment's values) as `[secret]`.
+    fn hiding<'a>(secrets: impl Iterator<Item = &'a String>) -> StderrTail {
+        let mut secrets: Vec<String> = secrets
+            .filter(|s| s.chars().count() >= MIN_SECRET_CHARS)
+            .cloned()
+            .collect();
+        // Longer first, so a value that contains another is hidden whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        StderrTail(Arc::default(), Arc::new(secrets))
+    }
+
     fn push(&self, bytes: &[u8]) {
         let Ok(mut tail) = self.0.lock() else { return };
         tail.extend_from_slice(bytes);
@@ -40,12 +55,19 @@ impl StderrTail {
         }
     }
 
-    /// The kept text, lossily decoded.
+    /// The kept text, lossily decoded, with the configured values hidden.
     pub(crate) fn text(&self) -> String {
-        self.0
+        let mut text = self
+            .0
             .lock()
             .map(|t| String::from_utf8_lossy(&t).into_owned())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        for secret in self.1.iter() {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "[secret]");
+            }
+        }
+        text
     }
 }
 
@@ -87,7 +109,7 @@ pub(crate) fn spawn(
     let stdout = child.stdout.take().ok_or_else(missing)?;
     let stdin = child.stdin.take().ok_or_else(missing)?;
     let mut stderr = child.stderr.take().ok_or_else(missing)?;
-    let tail = StderrTail::default();
+    let tail = StderrTail::hiding(env.values());
     let sink = tail.clone();
     // Drain stderr for as long as the child lives, so a chatty server never blocks on a
     // full pipe; only the end is kept.

@@ -208,6 +208,29 @@ async fn a_server_that_exits_before_the_handshake_shows_its_stderr() {
 }
 
 #[tokio::test]
+async fn a_servers_configured_secrets_never_appear_in_its_errors() {
+    let token = "tok-0123456789-secret";
+    let config = ServerConfig {
+        name: "leaky".into(),
+        transport: Transport::Stdio {
+            command: python(),
+            args: vec![
+                "-c".into(),
+                "import os, sys; sys.stderr.write('bad token ' + os.environ['API_TOKEN'] + '\\n'); sys.exit(3)".into(),
+            ],
+            env: BTreeMap::from([("API_TOKEN".to_owned(), token.to_owned())]),
+        },
+    };
+    let err = Server::start(&config, Timeouts::default())
+        .await
+        .unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("bad token [secret]"), "{shown}");
+    assert!(!shown.contains(token), "{shown}");
+    assert!(!format!("{err:?}").contains(token), "{err:?}");
+}
+
+#[tokio::test]
 async fn a_server_that_never_answers_the_handshake_times_out() {
     let config = ServerConfig {
         name: "silent".into(),
