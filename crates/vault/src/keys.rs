@@ -95,7 +95,8 @@ fn remove_if_present(path: &std::path::Path) -> Result<()> {
     }
 }
 
-fn keychain_error(e: hearth_keychain::KeychainError) -> VaultError {
+/// A keychain failure as the vault reports it: no keychain at all is its own error.
+pub(crate) fn keychain_error(e: hearth_keychain::KeychainError) -> VaultError {
     match e {
         hearth_keychain::KeychainError::Unavailable(_) => VaultError::KeychainUnavailable(e),
         other => VaultError::Keychain(other),
@@ -118,14 +119,17 @@ fn store_key(store: &dyn SecretStore, account: &str, key: &DataKey) -> Result<()
 
 fn read_key(store: &dyn SecretStore, account: &str) -> Result<Option<DataKey>> {
     match store.get(account).map_err(keychain_error)? {
-        Some(secret) => {
-            let text = std::str::from_utf8(secret.expose()).map_err(|_| {
-                VaultError::Invalid(format!("the keychain entry {account} is not a data key"))
-            })?;
-            Ok(Some(DataKey::from_hex(text)?))
-        }
+        Some(secret) => Ok(Some(key_from_entry(secret.expose(), account)?)),
         None => Ok(None),
     }
+}
+
+/// The data key a keychain entry (`account`) holds, as 64 hex characters.
+pub(crate) fn key_from_entry(bytes: &[u8], account: &str) -> Result<DataKey> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        VaultError::Invalid(format!("the keychain entry {account} is not a data key"))
+    })?;
+    DataKey::from_hex(text)
 }
 
 /// Whether `key` opens the database at `paths` (a connection is keyed and reads the

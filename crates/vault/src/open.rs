@@ -118,10 +118,7 @@ impl Vault {
         }
         if use_keychain {
             // Fail before anything is written: never a silent fallback to something weaker.
-            store.probe().map_err(|e| match e {
-                KeychainError::Unavailable(_) => VaultError::KeychainUnavailable(e),
-                other => VaultError::Keychain(other),
-            })?;
+            store.probe().map_err(crate::keys::keychain_error)?;
         }
 
         let key = DataKey::generate()?;
@@ -206,14 +203,7 @@ impl Vault {
             Err(e) => return Err(keychain_error(e)),
         };
         match found {
-            Some(secret) => {
-                let text = std::str::from_utf8(secret.expose()).map_err(|_| {
-                    VaultError::Invalid(
-                        "the keychain entry for this vault is not a data key".into(),
-                    )
-                })?;
-                DataKey::from_hex(text)
-            }
+            Some(secret) => crate::keys::key_from_entry(secret.expose(), &account),
             None if header.passphrase.is_some() => Err(VaultError::PassphraseRequired),
             None => Err(VaultError::KeyMissing {
                 vault_id: header.vault_id,
@@ -276,19 +266,10 @@ impl Vault {
         })
     }
 
-    /// Adds or replaces the passphrase that can unlock this vault.
-    pub fn set_passphrase(&mut self, key: &DataKey, passphrase: &Passphrase) -> Result<()> {
-        passphrase.check_strength()?;
-        let mut header = self.header.clone();
-        header.set_passphrase(key, passphrase, KdfParams::default())?;
-        header.write(&self.paths.header())?;
-        self.header = header;
-        Ok(())
-    }
-
     /// A summary of the vault for `hearth status` and the data inventory.
     pub fn status(&self) -> Result<VaultStatus> {
         let q = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
+        let attachments = self.attachment_totals()?;
         Ok(VaultStatus {
             vault_id: self.header.vault_id.clone(),
             mode: mode_name(&self.header).into(),
@@ -302,8 +283,8 @@ impl Vault {
                 .query_row("SELECT sqlite_version()", [], |r| r.get(0))?,
             conversations: q("SELECT count(*) FROM conversations")?,
             archived_conversations: q("SELECT count(*) FROM conversations WHERE archived = 1")?,
-            attachments: q("SELECT count(*) FROM message_attachments")?,
-            attachment_bytes: q("SELECT COALESCE(SUM(size), 0) FROM attachment_blobs")?,
+            attachments: attachments.attachments as i64,
+            attachment_bytes: attachments.stored_bytes as i64,
             messages: q("SELECT count(*) FROM messages")?,
             files: list_files(self.paths.dir())?,
         })
