@@ -138,6 +138,8 @@ impl From<EngineError> for CommandError {
             EngineError::Provider { error, .. } | EngineError::Setup(error) => provider_kind(error),
             EngineError::Invalid(_) | EngineError::NotConfigured(_) => ErrorKind::Invalid,
             EngineError::WrongArchivePassphrase => ErrorKind::WrongPassphrase,
+            EngineError::Tool(_) => ErrorKind::Invalid,
+            EngineError::ToolSteps { .. } => ErrorKind::ProviderError,
         };
         let message = match &error {
             EngineError::NotConfigured(missing) => format!(

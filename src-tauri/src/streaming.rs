@@ -118,6 +118,12 @@ async fn forward<R: Streamed>(
         let event = match next {
             Some(Ok(ReplyEvent::Text(text))) => ChatEvent::Text { text },
             Some(Ok(ReplyEvent::Reasoning(text))) => ChatEvent::Reasoning { text },
+            // The app offers no tools yet, so no call reaches here.
+            Some(Ok(
+                ReplyEvent::ToolApproval(_)
+                | ReplyEvent::ToolStarted(_)
+                | ReplyEvent::ToolResult(_),
+            )) => continue,
             Some(Err(error)) => {
                 let _ = channel.send(ChatEvent::Error {
                     message_id,

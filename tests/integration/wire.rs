@@ -41,20 +41,24 @@ fn request() -> ChatRequest {
                 role: ChatRole::User,
                 text: "first question".into(),
                 files: Vec::new(),
+                ..Default::default()
             },
             ChatTurn {
                 role: ChatRole::Assistant,
                 text: "first answer".into(),
                 files: Vec::new(),
+                ..Default::default()
             },
             ChatTurn {
                 role: ChatRole::User,
                 text: "second question".into(),
                 files: Vec::new(),
+                ..Default::default()
             },
         ],
         max_tokens: None,
         temperature: None,
+        tools: Vec::new(),
     }
 }
 
@@ -65,6 +69,7 @@ struct Assembled {
     reasoning: String,
     tokens_in: Option<u64>,
     tokens_out: Option<u64>,
+    calls: Vec<hearth_providers::ToolCall>,
     error: Option<ProviderError>,
 }
 
@@ -91,6 +96,7 @@ async fn assemble_with(
         match item {
             Ok(StreamEvent::Text(t)) => out.text.push_str(&t),
             Ok(StreamEvent::Reasoning(r)) => out.reasoning.push_str(&r),
+            Ok(StreamEvent::ToolCall(c)) => out.calls.push(c),
             Ok(StreamEvent::Usage(u)) => {
                 out.tokens_in = u.input.or(out.tokens_in);
                 out.tokens_out = u.output.or(out.tokens_out);

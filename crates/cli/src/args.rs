@@ -56,6 +56,21 @@ pub enum Command {
         /// more, up to 10.
         #[arg(long, value_name = "FILE")]
         attach: Vec<std::path::PathBuf>,
+        /// Offer these tool servers' tools to the model (saved with the conversation;
+        /// `--tools ''` turns them off). Every call is asked on the terminal unless allowed.
+        #[arg(
+            long,
+            value_name = "NAME[,NAME…]",
+            value_delimiter = ',',
+            conflicts_with = "temporary"
+        )]
+        tools: Option<Vec<String>>,
+        /// Let SERVER's TOOL run without asking, for this reply (`SERVER/*`: all its tools).
+        #[arg(long, value_name = "SERVER/TOOL")]
+        allow: Vec<String>,
+        /// Stop a tool call (or a server's start) that takes longer than this many seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        tool_timeout: u64,
         /// The message; `-` or nothing reads it from standard input.
         message: Option<String>,
     },
@@ -162,6 +177,9 @@ pub enum Command {
     /// Configure model providers.
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// Configure the tool (MCP) servers models may use, and the grants to run them.
+    #[command(subcommand)]
+    Tool(ToolCommand),
     /// Print the raw data key, to open the database with any SQLCipher 4 tool.
     VaultKey {
         /// Confirm that the key should be printed.
@@ -241,6 +259,64 @@ pub enum KeyCommand {
     Remove {
         /// Provider id.
         provider: String,
+    },
+}
+
+/// `hearth tool …`
+#[derive(Debug, Subcommand)]
+pub enum ToolCommand {
+    /// Add an MCP server: `hearth tool add NAME -- COMMAND [ARGS]…` (stdio), or
+    /// `hearth tool add NAME --url URL` (Streamable HTTP). Replaces one of the same name.
+    Add {
+        /// Its name: lowercase letters, digits, `-` and `_`.
+        name: String,
+        /// A Streamable HTTP server's URL (https, or http to this machine).
+        #[arg(long, conflicts_with = "command")]
+        url: Option<String>,
+        /// An environment variable for a stdio server; `KEY` alone takes the value from
+        /// Hearth's own environment, keeping it out of the process list. Repeatable.
+        /// Values are kept like API keys, never in the settings.
+        #[arg(long = "env", value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// A request header for an HTTP server (`NAME=VALUE`, or `NAME` from Hearth's
+        /// environment). Repeatable; kept like API keys.
+        #[arg(long = "header", value_name = "NAME=VALUE")]
+        header: Vec<String>,
+        /// The program and its arguments (after `--`).
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// List the servers; with `--tools`, start each and list the tools it offers.
+    List {
+        /// Also list each server's tools (starts the servers).
+        #[arg(long)]
+        tools: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Remove a server, its secrets and its grants (its past calls stay in history).
+    Remove {
+        /// The server's name.
+        name: String,
+    },
+    /// Turn a server on or off for every conversation.
+    Enable {
+        /// The server's name.
+        name: String,
+        /// Turn it off instead.
+        #[arg(long)]
+        off: bool,
+    },
+    /// List the grants that let tools run without asking.
+    Grants(JsonFlag),
+    /// Take back a grant: an "always" one, or with `--conversation`, that conversation's.
+    Revoke {
+        /// `SERVER/TOOL`.
+        #[arg(value_name = "SERVER/TOOL")]
+        tool: String,
+        /// The conversation the grant holds in.
+        #[arg(long, value_name = "ID")]
+        conversation: Option<String>,
     },
 }
 

@@ -81,19 +81,32 @@ fn read_message(message: Option<String>) -> Result<String> {
     }
 }
 
+/// How long a chat waits for the provider and for tools.
+pub struct Limits {
+    /// The provider's silence limit, in seconds.
+    pub idle_secs: u64,
+    /// The deadline of a tool server's start and of each call, in seconds.
+    pub tool_secs: u64,
+}
+
 /// Sends the message and streams the reply.
 pub fn chat(
     ctx: &Context,
     mut request: SendRequest,
     message: Option<String>,
-    idle_secs: u64,
+    limits: Limits,
 ) -> Result<()> {
     request.text = read_message(message)?;
     if request.text.trim().is_empty() {
         bail!("the message is empty");
     }
     let mut engine = ctx.open()?;
-    engine.set_idle_timeout(Duration::from_secs(idle_secs.max(1)));
+    engine.set_idle_timeout(Duration::from_secs(limits.idle_secs.max(1)));
+    let tool_deadline = Duration::from_secs(limits.tool_secs.max(1));
+    engine.set_tool_timeouts(hearth_engine::ToolTimeouts {
+        start: tool_deadline,
+        call: tool_deadline,
+    });
     let tty = stdout_is_terminal();
     let rt = runtime()?;
     let ended = rt.block_on(async {
@@ -105,6 +118,9 @@ pub fn chat(
                 Ok(reply) => reply,
                 Err(EngineError::Provider { error, conversation_id }) => {
                     bail!("{error}. Your message is saved in conversation {conversation_id}")
+                }
+                Err(e @ EngineError::Tool(_)) => {
+                    bail!("{e}. Your message is saved; fix the server (`hearth tool list --tools` shows it) and run `hearth regenerate`, or send without --tools")
                 }
                 Err(e) => return Err(e.into()),
             },
@@ -131,6 +147,45 @@ pub fn chat(
                     }
                     // Reasoning is saved with the message; stdout carries only the answer.
                     Some(Ok(ReplyEvent::Reasoning(_))) => {}
+                    Some(Ok(ReplyEvent::ToolApproval(call))) => {
+                        end_partial(&mut out, wrote)?;
+                        wrote = false;
+                        crate::tools::show_request(&call);
+                        let asking = tokio::task::spawn_blocking({
+                            let call = call.clone();
+                            move || crate::tools::ask(&call)
+                        });
+                        let answer = tokio::select! {
+                            answer = asking => answer.ok().flatten(),
+                            _ = &mut ctrl_c => break true,
+                        };
+                        let decision = match answer {
+                            Some(d) => d,
+                            None => {
+                                errln!(
+                                    "hearth: denied {}/{}: there is no terminal to ask on (allow it with --allow {}/{})",
+                                    terminal_safe(&call.server), terminal_safe(&call.tool),
+                                    terminal_safe(&call.server), terminal_safe(&call.tool),
+                                );
+                                hearth_engine::ToolDecision::Deny
+                            }
+                        };
+                        reply.decide(decision)?;
+                    }
+                    Some(Ok(ReplyEvent::ToolStarted(call))) => {
+                        end_partial(&mut out, wrote)?;
+                        wrote = false;
+                        errln!("[running {}/{}]", terminal_safe(&call.server), terminal_safe(&call.tool));
+                    }
+                    Some(Ok(ReplyEvent::ToolResult(call))) => {
+                        end_partial(&mut out, wrote)?;
+                        wrote = false;
+                        crate::tools::show_result(&call);
+                    }
+                    Some(Err(EngineError::ToolSteps { message, conversation_id })) => {
+                        end_partial(&mut out, wrote)?;
+                        bail!("{message}, in conversation {conversation_id}");
+                    }
                     Some(Err(EngineError::Provider { error, .. })) => {
                         end_partial(&mut out, wrote)?;
                         let saved = if reply.content().is_empty() {
@@ -225,6 +280,8 @@ pub fn temporary(
                         wrote |= !text.is_empty();
                     }
                     Some(Ok(ReplyEvent::Reasoning(_))) => {}
+                    // A temporary chat offers no tools.
+                    Some(Ok(ReplyEvent::ToolApproval(_) | ReplyEvent::ToolStarted(_) | ReplyEvent::ToolResult(_))) => {}
                     Some(Err(e)) => {
                         end_partial(&mut out, wrote)?;
                         let line = format!("{e}. This was a temporary chat: nothing was saved");

@@ -51,6 +51,9 @@ pub fn run(cli: Cli) -> Result<()> {
             model,
             idle_timeout,
             attach,
+            tools,
+            allow,
+            tool_timeout,
             message,
             ..
         } => crate::chat::chat(
@@ -61,9 +64,18 @@ pub fn run(cli: Cli) -> Result<()> {
                 model,
                 text: String::new(),
                 files: crate::chat::read_attachments(&attach)?,
+                // `--tools ''` gives one empty name: no servers.
+                tools: tools.map(|t| t.into_iter().filter(|n| !n.is_empty()).collect()),
+                allow: allow
+                    .iter()
+                    .map(|a| a.parse())
+                    .collect::<hearth_engine::Result<_>>()?,
             },
             message,
-            idle_timeout,
+            crate::chat::Limits {
+                idle_secs: idle_timeout,
+                tool_secs: tool_timeout,
+            },
         ),
         Command::Models { provider, json } => crate::chat::models(&ctx, &provider, json.json),
         Command::Status(f) => status(&ctx, f.json),
@@ -114,6 +126,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Provider(cmd) => provider(&ctx, cmd),
+        Command::Tool(cmd) => crate::tools::tool(&ctx, cmd),
         Command::VaultKey { reveal } => vault_key(&ctx, reveal),
     }
 }
@@ -391,6 +404,13 @@ fn show(ctx: &Context, id: &str, format: ShowFormat) -> Result<()> {
     }
     let none = Vec::new();
     let files_of = |m: &Message| attached.get(&m.id).unwrap_or(&none);
+    let mut made: std::collections::HashMap<String, Vec<hearth_engine::StoredToolCall>> =
+        std::collections::HashMap::new();
+    for call in engine.tool_calls_in(id)? {
+        made.entry(call.message_id.clone()).or_default().push(call);
+    }
+    let no_calls = Vec::new();
+    let calls_of = |m: &Message| made.get(&m.id).unwrap_or(&no_calls);
     match format {
         ShowFormat::Json => print_json(&json!({
             "conversation": {
@@ -403,6 +423,11 @@ fn show(ctx: &Context, id: &str, format: ShowFormat) -> Result<()> {
                 value["attachments"] = files_of(m).iter().map(|a| json!({
                     "id": a.id, "name": a.name, "media_type": a.media_type,
                     "size": a.size, "sha256": a.sha256,
+                })).collect();
+                value["tool_calls"] = calls_of(m).iter().map(|t| json!({
+                    "id": t.id, "server": t.server, "name": t.tool, "arguments": t.arguments,
+                    "result": t.result, "status": t.status.as_str(), "step": t.step,
+                    "call_id": t.call_id, "created_at": t.created_at, "finished_at": t.finished_at,
                 })).collect();
                 value
             }).collect::<Vec<_>>(),
@@ -430,7 +455,8 @@ fn show(ctx: &Context, id: &str, format: ShowFormat) -> Result<()> {
                     (other, Some(e)) => format!(" _({other}: {e})_"),
                     (other, None) => format!(" _({other})_"),
                 };
-                text.push_str(&format!("## {who}{note}\n\n{}\n\n", m.content));
+                let body = hearth_engine::reply_markdown(&m.content, calls_of(m));
+                text.push_str(&format!("## {who}{note}\n\n{body}\n\n"));
                 let files = files_of(m);
                 if !files.is_empty() {
                     text.push_str("Attached:\n");

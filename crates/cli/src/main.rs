@@ -14,6 +14,7 @@ mod export;
 mod import;
 mod output;
 mod protect;
+mod tools;
 mod unlock;
 
 use std::process::ExitCode;

@@ -9,13 +9,14 @@ use hearth_providers::{
     builtin, start_chat, ChatRequest, ChatRole, ChatStream, ChatTurn, Endpoint, ProviderError,
     ProviderKind, StreamEvent, Usage,
 };
-use hearth_vault::{MessageStatus, NewConversation, NewMessage, Role, Vault};
+use hearth_vault::{MessageStatus, NewConversation, NewMessage, Role, ToolCallStatus, Vault};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
 use crate::error::{EngineError, Missing, Result};
 use crate::stream_lock::{self, LiveStream};
+use crate::tools::{ToolHost, ToolSet};
 use crate::Engine;
 
 /// How often a streaming reply's text is written to the vault. Often enough that a crash
@@ -40,6 +41,78 @@ pub struct SendRequest {
     /// Files sent with it (at most [`MAX_ATTACHMENTS_PER_MESSAGE`](crate::attachment::MAX_ATTACHMENTS_PER_MESSAGE)),
     /// saved with the message in one transaction.
     pub files: Vec<crate::attachment::PickedFile>,
+    /// The tool servers the conversation offers from now on (saved with it); `None`
+    /// keeps its earlier choice. A new conversation offers none unless given.
+    pub tools: Option<Vec<String>>,
+    /// Tools allowed to run without asking, for this reply only.
+    pub allow: Vec<ToolAllow>,
+}
+
+/// The most rounds of tool calls one reply may make. A model still asking after this
+/// many is stopped with an error; everything so far is kept.
+pub const MAX_TOOL_STEPS: usize = 20;
+
+/// What the model is told when the user says no to a call.
+pub const DENIED_RESULT: &str = "The user denied this tool call; it did not run.";
+
+/// What a call left unfinished when the reply stopped is recorded as having said.
+const CANCELLED_RESULT: &str = "The reply was stopped before this call ended.";
+
+/// A tool the user allowed ahead of time for one request (`hearth chat --allow`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolAllow {
+    /// The server.
+    pub server: String,
+    /// The tool, or `None` for every tool of the server.
+    pub tool: Option<String>,
+}
+
+impl std::str::FromStr for ToolAllow {
+    type Err = EngineError;
+    /// `SERVER/TOOL`, or `SERVER/*` for every tool of one server.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.split_once('/') {
+            Some((server, tool)) if !server.is_empty() && !tool.is_empty() => Ok(ToolAllow {
+                server: server.to_owned(),
+                tool: (tool != "*").then(|| tool.to_owned()),
+            }),
+            _ => Err(EngineError::Invalid(format!(
+                "{s:?} names no tool: write SERVER/TOOL, or SERVER/* for all of one server's tools"
+            ))),
+        }
+    }
+}
+
+/// What the user chose for a tool call waiting for approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToolDecision {
+    /// Do not run it; the model is told it was denied.
+    Deny,
+    /// Run this call only.
+    Once,
+    /// Run it, and this tool's later calls in this conversation without asking.
+    Conversation,
+    /// Run it, and this tool's calls everywhere without asking (until revoked).
+    Always,
+}
+
+/// A tool call as a front end shows it. Every string is the model's or the tool's:
+/// untrusted, and shown neutralised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCallView {
+    /// Hearth's id for the call.
+    pub id: String,
+    /// The server (empty when the model named a tool that is not offered).
+    pub server: String,
+    /// The tool.
+    pub tool: String,
+    /// The arguments, pretty-printed when they are valid JSON, else as the model wrote.
+    pub arguments: String,
+    /// What became of it so far.
+    pub status: ToolCallStatus,
+    /// What the model is told, once the call has ended.
+    pub result: Option<String>,
 }
 
 /// A piece of a reply, as a front end shows it.
@@ -49,6 +122,35 @@ pub enum ReplyEvent {
     Text(String),
     /// More reasoning text.
     Reasoning(String),
+    /// The model asked for a call that needs the user's answer: call
+    /// [`Reply::decide`] before asking for the next piece.
+    ToolApproval(ToolCallView),
+    /// An allowed call is running.
+    ToolStarted(ToolCallView),
+    /// A call ended (ran, failed, or was denied); its result goes back to the model.
+    ToolResult(ToolCallView),
+}
+
+/// The pretty form of a call's arguments for people (the raw text if it is not JSON).
+pub fn pretty_arguments(arguments: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(arguments)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| arguments.to_owned())
+}
+
+impl ToolCallView {
+    /// The view of a stored call.
+    pub fn of(call: &hearth_vault::ToolCall) -> ToolCallView {
+        ToolCallView {
+            id: call.id.clone(),
+            server: call.server.clone(),
+            tool: call.tool.clone(),
+            arguments: pretty_arguments(&call.arguments),
+            status: call.status,
+            result: call.result.clone(),
+        }
+    }
 }
 
 /// How a failed reply's error is stored in the message's `error` column.
@@ -58,7 +160,8 @@ pub enum ReplyEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredError {
     /// Stable kind: one of [`ProviderError::KINDS`] (`auth`, `rate_limited`, `timeout`,
-    /// `refused`, `tool_calls_only`, `too_large`, …), never text from the provider.
+    /// `refused`, `tool_calls_only`, `too_large`, …) or [`StoredError::TOOL_STEPS`],
+    /// never text from the provider.
     pub kind: String,
     /// What to tell the user. Provider text in it is scrubbed of keys and capped.
     pub message: String,
@@ -67,6 +170,9 @@ pub struct StoredError {
 impl StoredError {
     /// The kind of a reply the model refused to give.
     pub const REFUSED: &'static str = "refused";
+
+    /// The kind of a reply stopped at [`MAX_TOOL_STEPS`].
+    pub const TOOL_STEPS: &'static str = "tool_step_limit";
 
     /// How `error` is stored.
     pub fn from_provider(error: &ProviderError) -> StoredError {
@@ -83,12 +189,63 @@ impl StoredError {
     }
 }
 
+/// What a reply needs to ask the provider again after tool calls.
+struct NextRequest {
+    http: hearth_providers::Http,
+    endpoint: Endpoint,
+    key: Option<Zeroizing<String>>,
+    request: ChatRequest,
+    idle: Duration,
+}
+
+/// A call the model asked for, recorded, waiting its turn.
+struct Queued {
+    record: hearth_vault::ToolCall,
+    /// The call as it goes back to the provider.
+    wire: hearth_providers::ToolCall,
+    /// Why it cannot run (unknown tool, arguments that are not a JSON object).
+    problem: Option<String>,
+    arguments: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The tools a reply offers and how it runs them.
+struct ReplyTools {
+    set: ToolSet,
+    host: Arc<ToolHost>,
+    configs: std::collections::HashMap<String, hearth_tools::ServerConfig>,
+    allow: Vec<ToolAllow>,
+    /// Calls the current stream asked for.
+    asked: Vec<hearth_providers::ToolCall>,
+    /// Recorded calls of this step still to handle, in order.
+    queue: std::collections::VecDeque<Queued>,
+    /// The call waiting for the user's answer.
+    awaiting: Option<Queued>,
+    /// The answer given for it.
+    decision: Option<ToolDecision>,
+    /// An allowed call announced as started, to run at the next pull.
+    running: Option<Queued>,
+    /// This step's calls and results, in order, once handled.
+    calls: Vec<hearth_providers::ToolCall>,
+    results: Vec<hearth_providers::ToolResult>,
+    /// Rounds of calls made so far.
+    step: usize,
+    /// Where in the text and reasoning the current step began.
+    text_mark: usize,
+    reasoning_mark: usize,
+}
+
 /// A reply on its way in. Pull pieces with [`Reply::next`]. Dropping it before the end
 /// cancels the request (the connection is closed) and keeps the partial text as
 /// `cancelled`.
+///
+/// With tools offered, a reply is a loop: the model asks for calls, each is approved (or
+/// was allowed ahead), run, and its result sent back, until the model answers in text or
+/// [`MAX_TOOL_STEPS`] rounds have passed. Every call and result is saved with the reply.
 pub struct Reply {
     vault: Arc<Mutex<Vault>>,
-    stream: ChatStream,
+    stream: Option<ChatStream>,
+    next_request: NextRequest,
+    tools: ReplyTools,
     conversation_id: String,
     user_message_id: String,
     message_id: String,
@@ -135,67 +292,376 @@ impl Reply {
         &self.content
     }
 
+    /// Answers the call waiting for approval (the last [`ReplyEvent::ToolApproval`]).
+    /// "Conversation" and "always" are saved as grants before the call runs.
+    pub fn decide(&mut self, decision: ToolDecision) -> Result<()> {
+        let Some(waiting) = &self.tools.awaiting else {
+            return Err(EngineError::Invalid(
+                "no tool call is waiting for an answer".into(),
+            ));
+        };
+        let (server, tool) = (&waiting.record.server, &waiting.record.tool);
+        match decision {
+            ToolDecision::Conversation => {
+                lock(&self.vault)?.grant_tool(server, tool, Some(&self.conversation_id))?
+            }
+            ToolDecision::Always => lock(&self.vault)?.grant_tool(server, tool, None)?,
+            ToolDecision::Deny | ToolDecision::Once => {}
+        }
+        self.tools.decision = Some(decision);
+        Ok(())
+    }
+
     /// The next piece; `None` when the reply is complete (and saved as such). An error
     /// ends the reply: it is saved as `error` with its kind and message, text kept. A
     /// refusal is such an error ([`ProviderError::Refused`], kind `refused`): its text
     /// has arrived as [`ReplyEvent::Text`] and is the saved content.
+    ///
+    /// After a [`ReplyEvent::ToolApproval`], call [`Reply::decide`] first: asking for the
+    /// next piece without an answer is an error that leaves the call waiting.
     pub async fn next(&mut self) -> Option<Result<ReplyEvent>> {
         loop {
             if !self.open {
                 return None;
             }
-            // Text that arrived just before the provider went quiet is saved on time too,
-            // not only when the next delta comes.
-            let next = if self.unsaved {
-                let due = tokio::time::Instant::from_std(self.last_saved + PERSIST_INTERVAL);
-                match tokio::time::timeout_at(due, self.stream.next()).await {
-                    Ok(next) => next,
-                    Err(_) => {
-                        self.save_progress();
-                        continue;
+            if self.stream.is_some() {
+                match self.pull().await {
+                    Pulled::Event(e) => return Some(e),
+                    Pulled::Again => continue,
+                    Pulled::Ended => return None,
+                }
+            }
+            if let Some(call) = self.tools.running.take() {
+                return Some(Ok(ReplyEvent::ToolResult(self.run(call).await)));
+            }
+            if self.tools.awaiting.is_some() {
+                let Some(decision) = self.tools.decision.take() else {
+                    return Some(Err(EngineError::Invalid(
+                        "a tool call is waiting for an answer: allow or deny it first".into(),
+                    )));
+                };
+                let Some(call) = self.tools.awaiting.take() else {
+                    continue;
+                };
+                if decision == ToolDecision::Deny {
+                    let view = self.end_call(call, ToolCallStatus::Denied, DENIED_RESULT.into());
+                    return Some(Ok(ReplyEvent::ToolResult(view)));
+                }
+                return Some(Ok(ReplyEvent::ToolStarted(self.start_call(call))));
+            }
+            if let Some(call) = self.tools.queue.pop_front() {
+                if let Some(problem) = call.problem.clone() {
+                    let view = self.end_call(call, ToolCallStatus::Failed, problem);
+                    return Some(Ok(ReplyEvent::ToolResult(view)));
+                }
+                match self.allowed(&call) {
+                    Ok(true) => return Some(Ok(ReplyEvent::ToolStarted(self.start_call(call)))),
+                    Ok(false) => {
+                        let view = ToolCallView::of(&call.record);
+                        self.tools.awaiting = Some(call);
+                        return Some(Ok(ReplyEvent::ToolApproval(view)));
+                    }
+                    Err(e) => {
+                        let view = self.end_call(
+                            call,
+                            ToolCallStatus::Failed,
+                            format!("Hearth could not check this call's approval: {e}"),
+                        );
+                        return Some(Ok(ReplyEvent::ToolResult(view)));
                     }
                 }
-            } else {
-                self.stream.next().await
-            };
-            let event = match next {
-                None => {
-                    self.close(MessageStatus::Complete, None);
-                    return None;
-                }
-                Some(Err(error)) => {
-                    self.close(MessageStatus::Error, Some(&error));
-                    return Some(Err(EngineError::Provider {
-                        error,
-                        conversation_id: self.conversation_id.clone(),
-                    }));
-                }
-                Some(Ok(event)) => event,
-            };
-            let out = match event {
-                StreamEvent::Text(t) => {
-                    self.content.push_str(&t);
-                    ReplyEvent::Text(t)
-                }
-                StreamEvent::Reasoning(r) => {
-                    self.reasoning.push_str(&r);
-                    ReplyEvent::Reasoning(r)
-                }
-                StreamEvent::Usage(u) => {
-                    self.usage = u;
-                    continue;
-                }
-            };
-            self.unsaved = true;
-            if self.last_saved.elapsed() >= PERSIST_INTERVAL {
-                self.save_progress();
             }
-            return Some(Ok(out));
+            if !self.tools.calls.is_empty() {
+                if let Err(e) = self.ask_again().await {
+                    return Some(Err(e));
+                }
+                continue;
+            }
+            // Nothing streaming and nothing to do: the reply is over.
+            self.close(MessageStatus::Complete, None);
+            return None;
+        }
+    }
+
+    /// Pulls from the provider's stream.
+    async fn pull(&mut self) -> Pulled {
+        let Some(stream) = self.stream.as_mut() else {
+            return Pulled::Again;
+        };
+        // Text that arrived just before the provider went quiet is saved on time too,
+        // not only when the next delta comes.
+        let next = if self.unsaved {
+            let due = tokio::time::Instant::from_std(self.last_saved + PERSIST_INTERVAL);
+            match tokio::time::timeout_at(due, stream.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    self.save_progress();
+                    return Pulled::Again;
+                }
+            }
+        } else {
+            stream.next().await
+        };
+        let event = match next {
+            None => {
+                self.stream = None;
+                if self.tools.asked.is_empty() {
+                    self.close(MessageStatus::Complete, None);
+                    return Pulled::Ended;
+                }
+                return match self.queue_calls() {
+                    Ok(()) => Pulled::Again,
+                    Err(e) => Pulled::Event(Err(e)),
+                };
+            }
+            Some(Err(error)) => {
+                self.stream = None;
+                self.close(
+                    MessageStatus::Error,
+                    Some(StoredError::from_provider(&error)),
+                );
+                return Pulled::Event(Err(EngineError::Provider {
+                    error,
+                    conversation_id: self.conversation_id.clone(),
+                }));
+            }
+            Some(Ok(event)) => event,
+        };
+        let out = match event {
+            StreamEvent::Text(t) => {
+                self.content.push_str(&t);
+                ReplyEvent::Text(t)
+            }
+            StreamEvent::Reasoning(r) => {
+                self.reasoning.push_str(&r);
+                ReplyEvent::Reasoning(r)
+            }
+            StreamEvent::Usage(u) => {
+                self.usage = u;
+                return Pulled::Again;
+            }
+            StreamEvent::ToolCall(call) => {
+                self.tools.asked.push(call);
+                return Pulled::Again;
+            }
+        };
+        self.unsaved = true;
+        if self.last_saved.elapsed() >= PERSIST_INTERVAL {
+            self.save_progress();
+        }
+        Pulled::Event(Ok(out))
+    }
+
+    /// Records the calls the stream just asked for and queues them; past the step limit,
+    /// ends the reply with an error instead.
+    fn queue_calls(&mut self) -> Result<()> {
+        let asked = std::mem::take(&mut self.tools.asked);
+        if self.tools.step >= MAX_TOOL_STEPS {
+            let message = format!(
+                "the model was still calling tools after {MAX_TOOL_STEPS} rounds, so Hearth stopped the reply; everything so far is saved"
+            );
+            self.close(
+                MessageStatus::Error,
+                Some(StoredError {
+                    kind: StoredError::TOOL_STEPS.into(),
+                    message: message.clone(),
+                }),
+            );
+            return Err(EngineError::ToolSteps {
+                message,
+                conversation_id: self.conversation_id.clone(),
+            });
+        }
+        self.save_now();
+        let vault = lock(&self.vault)?;
+        for call in asked {
+            let target = self.tools.set.by_wire.get(&call.name).cloned();
+            let (server, tool) = target
+                .clone()
+                .unwrap_or_else(|| (String::new(), call.name.clone()));
+            let record = vault.add_tool_call(hearth_vault::NewToolCall {
+                message_id: self.message_id.clone(),
+                step: self.tools.step as i64,
+                text_offset: self.content.len() as i64,
+                reasoning_offset: self.reasoning.len() as i64,
+                call_id: call.id.clone(),
+                server,
+                tool,
+                arguments: call.arguments.clone(),
+                signature: call.signature.clone(),
+            })?;
+            let parsed = serde_json::from_str::<serde_json::Value>(&call.arguments);
+            let (problem, arguments) = match (&target, parsed) {
+                (None, _) => (
+                    Some(format!(
+                        "There is no tool named {:?}. Use only the tools offered.",
+                        call.name
+                    )),
+                    Default::default(),
+                ),
+                (_, Ok(serde_json::Value::Object(map))) => (None, map),
+                (_, Ok(_)) => (
+                    Some("The arguments must be a JSON object; nothing was run.".into()),
+                    Default::default(),
+                ),
+                (_, Err(e)) => (
+                    Some(format!(
+                        "The arguments are not valid JSON ({e}); nothing was run."
+                    )),
+                    Default::default(),
+                ),
+            };
+            let mut wire = call;
+            if wire.id.is_empty() && self.next_request.endpoint.kind != ProviderKind::Gemini {
+                wire.id = synthetic_call_id(&record.id);
+            }
+            self.tools.queue.push_back(Queued {
+                record,
+                wire,
+                problem,
+                arguments,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether a call may run without asking: allowed for this request, or granted.
+    fn allowed(&self, call: &Queued) -> Result<bool> {
+        let (server, tool) = (&call.record.server, &call.record.tool);
+        let ahead = self
+            .tools
+            .allow
+            .iter()
+            .any(|a| &a.server == server && a.tool.as_ref().is_none_or(|t| t == tool));
+        if ahead {
+            return Ok(true);
+        }
+        Ok(lock(&self.vault)?.tool_granted(server, tool, &self.conversation_id)?)
+    }
+
+    fn start_call(&mut self, call: Queued) -> ToolCallView {
+        let view = ToolCallView::of(&call.record);
+        self.tools.running = Some(call);
+        view
+    }
+
+    /// Runs an allowed call and records its result.
+    async fn run(&mut self, call: Queued) -> ToolCallView {
+        let server = call.record.server.clone();
+        let Some(config) = self.tools.configs.get(&server).cloned() else {
+            let text = format!("The tool server {server:?} is not available.");
+            return self.end_call(call, ToolCallStatus::Failed, text);
+        };
+        let outcome = self
+            .tools
+            .host
+            .call(&config, &call.record.tool, call.arguments.clone())
+            .await;
+        let (status, text) = match outcome {
+            Ok(output) => {
+                let mut text = output.content;
+                if text.is_empty() {
+                    if let Some(structured) = &output.structured {
+                        text = structured.to_string();
+                    }
+                }
+                let status = if output.is_error {
+                    ToolCallStatus::Failed
+                } else {
+                    ToolCallStatus::Approved
+                };
+                (status, text)
+            }
+            Err(e) => (ToolCallStatus::Failed, e.to_string()),
+        };
+        self.end_call(call, status, text)
+    }
+
+    /// Records how a call ended and keeps its result for the next request.
+    fn end_call(&mut self, call: Queued, status: ToolCallStatus, text: String) -> ToolCallView {
+        if let Err(e) = lock(&self.vault)
+            .and_then(|v| Ok(v.finish_tool_call(&call.record.id, status, &text)?))
+        {
+            tracing::warn!("could not save a tool call's result: {e}");
+        }
+        self.tools.results.push(hearth_providers::ToolResult {
+            id: call.wire.id.clone(),
+            name: call.wire.name.clone(),
+            content: text.clone(),
+            is_error: status != ToolCallStatus::Approved,
+        });
+        self.tools.calls.push(call.wire);
+        let mut record = call.record;
+        record.status = status;
+        record.result = Some(text);
+        ToolCallView::of(&record)
+    }
+
+    /// Sends this step's calls and results back and starts the next stream.
+    async fn ask_again(&mut self) -> Result<()> {
+        let text = self
+            .content
+            .get(self.tools.text_mark..)
+            .unwrap_or_default()
+            .to_owned();
+        let reasoning = self
+            .reasoning
+            .get(self.tools.reasoning_mark..)
+            .unwrap_or_default()
+            .to_owned();
+        let turns = &mut self.next_request.request.turns;
+        turns.push(ChatTurn {
+            role: ChatRole::Assistant,
+            text,
+            tool_calls: std::mem::take(&mut self.tools.calls),
+            reasoning: (!reasoning.is_empty()).then_some(reasoning),
+            ..Default::default()
+        });
+        turns.push(ChatTurn {
+            role: ChatRole::User,
+            tool_results: std::mem::take(&mut self.tools.results),
+            ..Default::default()
+        });
+        self.tools.step += 1;
+        self.tools.text_mark = self.content.len();
+        self.tools.reasoning_mark = self.reasoning.len();
+        let next = &self.next_request;
+        let key = next.key.as_ref().map(|k| k.as_str());
+        match start_chat(&next.http, &next.endpoint, key, &next.request, next.idle).await {
+            Ok(stream) => {
+                self.stream = Some(stream);
+                Ok(())
+            }
+            Err(error) => {
+                self.close(
+                    MessageStatus::Error,
+                    Some(StoredError::from_provider(&error)),
+                );
+                Err(EngineError::Provider {
+                    error,
+                    conversation_id: self.conversation_id.clone(),
+                })
+            }
         }
     }
 
     fn reasoning(&self) -> Option<&str> {
         (!self.reasoning.is_empty()).then_some(self.reasoning.as_str())
+    }
+
+    /// Saves the text so far and waits for it (before calls are recorded against it).
+    fn save_now(&mut self) {
+        if let Some(done) = self.saving.take() {
+            let _ = done.recv();
+        }
+        self.last_saved = Instant::now();
+        self.unsaved = false;
+        let result = lock(&self.vault).and_then(|v| {
+            Ok(v.update_streaming(&self.message_id, &self.content, self.reasoning())?)
+        });
+        if let Err(e) = result {
+            tracing::warn!("could not save the streaming reply: {e}");
+        }
     }
 
     /// Saves the text so far. On a Tokio runtime the write runs on the blocking pool, so
@@ -241,17 +707,19 @@ impl Reply {
         }
     }
 
-    /// Saves the final text and how the reply ended. Runs once.
-    fn close(&mut self, status: MessageStatus, error: Option<&ProviderError>) {
+    /// Saves the final text and how the reply ended. Runs once. Calls still waiting or
+    /// running are recorded as cancelled.
+    fn close(&mut self, status: MessageStatus, error: Option<StoredError>) {
         if !self.open {
             return;
         }
         self.open = false;
+        self.stream = None;
         if let Some(done) = self.saving.take() {
             // A progress save is still writing: let it finish before the final one.
             let _ = done.recv();
         }
-        let stored = error.map(|e| StoredError::from_provider(e).to_column());
+        let stored = error.map(|e| e.to_column());
         let to_i64 = |n: Option<u64>| n.and_then(|n| i64::try_from(n).ok());
         let result = self
             .vault
@@ -259,7 +727,8 @@ impl Reply {
             .map_err(|_| "vault lock poisoned".to_owned())
             .and_then(|v| {
                 v.update_streaming(&self.message_id, &self.content, self.reasoning())
-                    .and_then(|()| {
+                    .and_then(|()| v.cancel_pending_tool_calls(&self.message_id, CANCELLED_RESULT))
+                    .and_then(|_| {
                         v.finish_message(
                             &self.message_id,
                             status,
@@ -275,6 +744,26 @@ impl Reply {
             tracing::warn!("could not save the end of the reply: {e}");
         }
     }
+}
+
+/// What one pull from the stream gave.
+enum Pulled {
+    Event(Result<ReplyEvent>),
+    Again,
+    Ended,
+}
+
+/// The vault behind a reply, locked for one call.
+fn lock(vault: &Mutex<Vault>) -> Result<std::sync::MutexGuard<'_, Vault>> {
+    vault.lock().map_err(|_| {
+        EngineError::Invalid("an earlier failure left the vault unusable; restart Hearth".into())
+    })
+}
+
+/// The id a call without one is sent with (protocols other than Gemini need one to
+/// match results to calls).
+fn synthetic_call_id(record_id: &str) -> String {
+    format!("call_{}", record_id.replace('-', ""))
 }
 
 impl Drop for Reply {
@@ -398,6 +887,16 @@ impl Engine {
         });
         let target = self.target(provider.as_deref(), model.as_deref())?;
 
+        if let Some(servers) = &request.tools {
+            let vault = self.vault()?;
+            for s in servers {
+                if vault.tool_server(s)?.is_none() {
+                    return Err(EngineError::Invalid(format!(
+                        "there is no tool server {s:?}; add it with `hearth tool add` or in Settings → Tools"
+                    )));
+                }
+            }
+        }
         let (conversation_id, parent) = {
             let mut vault = self.vault()?;
             let conversation = match existing {
@@ -416,6 +915,9 @@ impl Engine {
                     ..Default::default()
                 })?,
             };
+            if let Some(servers) = &request.tools {
+                vault.set_conversation_tool_servers(&conversation.id, servers)?;
+            }
             let files: Vec<_> = request
                 .files
                 .iter()
@@ -440,8 +942,14 @@ impl Engine {
             .map(crate::attachment::PickedFile::to_turn_file)
             .collect();
         drop(request.files);
-        self.start_reply(&conversation_id, &parent, target, Some(fresh))
-            .await
+        self.start_reply(
+            &conversation_id,
+            &parent,
+            target,
+            Some(fresh),
+            request.allow,
+        )
+        .await
     }
 
     /// Asks again for the reply to the user message that `message_id` answers: a new
@@ -463,7 +971,7 @@ impl Engine {
             conversation.provider_id.as_deref(),
             conversation.model.as_deref(),
         )?;
-        self.start_reply(&conversation.id, &parent, target, None)
+        self.start_reply(&conversation.id, &parent, target, None, Vec::new())
             .await
     }
 
@@ -498,7 +1006,7 @@ impl Engine {
             ),
             &original.id,
         )?;
-        self.start_reply(&conversation.id, &user.id, target, None)
+        self.start_reply(&conversation.id, &user.id, target, None, Vec::new())
             .await
     }
 
@@ -511,19 +1019,34 @@ impl Engine {
         parent: &str,
         target: Target,
         fresh: Option<Vec<hearth_providers::TurnFile>>,
+        allow: Vec<ToolAllow>,
     ) -> Result<Reply> {
         // Everything that can fail without the network comes before the reply is created.
-        let http = self.http()?;
+        let http = self.http()?.clone();
         let lock_path = self.vault()?.paths().streams_lock();
         let live = stream_lock::hold(&lock_path).map_err(|e| {
             EngineError::Invalid(format!("cannot use {}: {e}", lock_path.display()))
         })?;
+        // The servers the conversation offers start now (a server that will not start
+        // is an error before anything is sent), and list their tools.
+        let set = self.offered_tools(conversation_id).await?;
+        let mut configs = std::collections::HashMap::new();
+        for (server, _) in set.by_wire.values() {
+            if !configs.contains_key(server) {
+                configs.insert(server.clone(), self.server_config(server)?);
+            }
+        }
         let (request, message_id) = {
             let mut vault = self.vault()?;
             let conversation = vault.conversation(conversation_id)?;
             let history = vault.path_to(parent)?;
             let files = history_files(&vault, &history, fresh.map(|f| (parent, f)))?;
-            let turns = request_turns(&history, files);
+            let calls = history_calls(&vault, &history)?;
+            let shape = CallShape {
+                native: !set.specs.is_empty(),
+                ids: target.endpoint.kind != ProviderKind::Gemini,
+            };
+            let turns = request_turns(&history, files, calls, shape);
             let mut reply =
                 NewMessage::complete(conversation_id, Some(parent), Role::Assistant, "");
             reply.status = MessageStatus::Streaming;
@@ -537,6 +1060,7 @@ impl Engine {
                     turns,
                     max_tokens: None,
                     temperature: None,
+                    tools: set.specs.clone(),
                 },
                 message.id,
             )
@@ -549,12 +1073,35 @@ impl Engine {
             armed: true,
         };
         let key = target.key.as_ref().map(|k| k.as_str());
-        let started = start_chat(http, &target.endpoint, key, &request, self.idle_timeout).await;
+        let started = start_chat(&http, &target.endpoint, key, &request, self.idle_timeout).await;
         pending.armed = false;
         match started {
             Ok(stream) => Ok(Reply {
                 vault: self.vault.clone(),
-                stream,
+                stream: Some(stream),
+                next_request: NextRequest {
+                    http,
+                    endpoint: target.endpoint,
+                    key: target.key,
+                    request,
+                    idle: self.idle_timeout,
+                },
+                tools: ReplyTools {
+                    set,
+                    host: self.tool_host(),
+                    configs,
+                    allow,
+                    asked: Vec::new(),
+                    queue: Default::default(),
+                    awaiting: None,
+                    decision: None,
+                    running: None,
+                    calls: Vec::new(),
+                    results: Vec::new(),
+                    step: 0,
+                    text_mark: 0,
+                    reasoning_mark: 0,
+                },
                 conversation_id: conversation_id.to_owned(),
                 user_message_id: parent.to_owned(),
                 message_id,
@@ -610,6 +1157,19 @@ impl Engine {
     }
 }
 
+/// How a request carries the tool calls of earlier replies.
+#[derive(Debug, Clone, Copy)]
+struct CallShape {
+    /// In the protocol's own form (tools are offered); otherwise as text, since some
+    /// providers refuse calls in a request that offers no tools.
+    native: bool,
+    /// Every call needs an id (all but Gemini): calls stored without one get Hearth's.
+    ids: bool,
+}
+
+/// The longest a past tool result may be when it goes back as text.
+const MAX_FLAT_RESULT_CHARS: usize = 2000;
+
 /// The turns a request carries for a branch: user messages and the model's answers.
 ///
 /// An empty reply, and a refusal, are not part of what the model said: a refused turn
@@ -617,11 +1177,33 @@ impl Engine {
 /// with the same role (a refusal dropped between two questions, or an imported history
 /// that split one turn in two) are joined into one, so every protocol gets strictly
 /// alternating turns.
+///
+/// A reply that used tools becomes its steps: for each round, the text that came before
+/// its calls and the calls, then a user turn with their results; then the text after.
 fn request_turns(
     history: &[hearth_vault::Message],
     mut files: std::collections::HashMap<String, Vec<hearth_providers::TurnFile>>,
+    mut calls: std::collections::HashMap<String, Vec<hearth_vault::ToolCall>>,
+    shape: CallShape,
 ) -> Vec<ChatTurn> {
     let mut turns: Vec<ChatTurn> = Vec::with_capacity(history.len());
+    let mut push = |turn: ChatTurn| match turns.last_mut() {
+        Some(last) if last.role == turn.role && last.tool_calls.is_empty() => {
+            if !turn.text.is_empty() {
+                if !last.text.is_empty() {
+                    last.text.push_str("\n\n");
+                }
+                last.text.push_str(&turn.text);
+            }
+            last.files.extend(turn.files);
+            last.tool_calls.extend(turn.tool_calls);
+            last.tool_results.extend(turn.tool_results);
+            if turn.reasoning.is_some() {
+                last.reasoning = turn.reasoning;
+            }
+        }
+        _ => turns.push(turn),
+    };
     for m in history {
         let attached = files.remove(&m.id).unwrap_or_default();
         let role = match m.role {
@@ -629,23 +1211,141 @@ fn request_turns(
             Role::Assistant => ChatRole::Assistant,
             Role::System => continue,
         };
-        if role == ChatRole::Assistant && (m.content.is_empty() || is_refusal(m)) {
+        let made = calls.remove(&m.id).unwrap_or_default();
+        if role == ChatRole::Assistant && made.is_empty() && (m.content.is_empty() || is_refusal(m))
+        {
             continue;
         }
-        match turns.last_mut() {
-            Some(last) if last.role == role => {
-                last.text.push_str("\n\n");
-                last.text.push_str(&m.content);
-                last.files.extend(attached);
-            }
-            _ => turns.push(ChatTurn {
+        if made.is_empty() {
+            push(ChatTurn {
                 role,
                 text: m.content.clone(),
                 files: attached,
-            }),
+                ..Default::default()
+            });
+            continue;
+        }
+        for turn in reply_steps(m, &made, shape) {
+            push(turn);
         }
     }
     turns
+}
+
+/// A reply with tool calls as the turns of its steps.
+fn reply_steps(
+    m: &hearth_vault::Message,
+    made: &[hearth_vault::ToolCall],
+    shape: CallShape,
+) -> Vec<ChatTurn> {
+    let slice = |text: &str, from: usize, to: usize| -> String {
+        let to = to.min(text.len());
+        let from = from.min(to);
+        text.get(from..to).unwrap_or_default().to_owned()
+    };
+    let reasoning = m.reasoning.as_deref().unwrap_or_default();
+    let mut out = Vec::new();
+    let (mut text_at, mut reasoning_at) = (0usize, 0usize);
+    let mut steps: Vec<Vec<&hearth_vault::ToolCall>> = Vec::new();
+    for call in made {
+        match steps.last_mut() {
+            Some(step) if step[0].step == call.step => step.push(call),
+            _ => steps.push(vec![call]),
+        }
+    }
+    for step in steps {
+        let text_end = usize::try_from(step[0].text_offset).unwrap_or(0);
+        let reasoning_end = usize::try_from(step[0].reasoning_offset).unwrap_or(0);
+        let text = slice(&m.content, text_at, text_end);
+        let step_reasoning = slice(reasoning, reasoning_at, reasoning_end);
+        (text_at, reasoning_at) = (text_end.max(text_at), reasoning_end.max(reasoning_at));
+        let id = |c: &hearth_vault::ToolCall| {
+            if c.call_id.is_empty() && shape.ids {
+                synthetic_call_id(&c.id)
+            } else {
+                c.call_id.clone()
+            }
+        };
+        let result = |c: &hearth_vault::ToolCall| {
+            c.result
+                .clone()
+                .unwrap_or_else(|| CANCELLED_RESULT.to_owned())
+        };
+        if shape.native {
+            out.push(ChatTurn {
+                role: ChatRole::Assistant,
+                text,
+                tool_calls: step
+                    .iter()
+                    .map(|c| hearth_providers::ToolCall {
+                        id: id(c),
+                        name: crate::tools::wire_name(&c.server, &c.tool),
+                        arguments: c.arguments.clone(),
+                        signature: c.signature.clone(),
+                    })
+                    .collect(),
+                reasoning: (!step_reasoning.is_empty()).then_some(step_reasoning),
+                ..Default::default()
+            });
+            out.push(ChatTurn {
+                role: ChatRole::User,
+                tool_results: step
+                    .iter()
+                    .map(|c| hearth_providers::ToolResult {
+                        id: id(c),
+                        name: crate::tools::wire_name(&c.server, &c.tool),
+                        content: result(c),
+                        is_error: c.status != ToolCallStatus::Approved,
+                    })
+                    .collect(),
+                ..Default::default()
+            });
+        } else {
+            let mut flat = text;
+            for c in &step {
+                let mut said: String = result(c).chars().take(MAX_FLAT_RESULT_CHARS).collect();
+                if said.len() < result(c).len() {
+                    said.push('…');
+                }
+                if !flat.is_empty() {
+                    flat.push_str("\n\n");
+                }
+                flat.push_str(&format!(
+                    "[Tool call {}/{} with {} ({}): {said}]",
+                    c.server, c.tool, c.arguments, c.status
+                ));
+            }
+            out.push(ChatTurn {
+                role: ChatRole::Assistant,
+                text: flat,
+                ..Default::default()
+            });
+        }
+    }
+    let rest = slice(&m.content, text_at, m.content.len());
+    if !rest.is_empty() {
+        out.push(ChatTurn {
+            role: ChatRole::Assistant,
+            text: rest,
+            ..Default::default()
+        });
+    }
+    out
+}
+
+/// The tool calls of the replies in `history`, by message id.
+fn history_calls(
+    vault: &Vault,
+    history: &[hearth_vault::Message],
+) -> Result<std::collections::HashMap<String, Vec<hearth_vault::ToolCall>>> {
+    let mut out = std::collections::HashMap::new();
+    for m in history.iter().filter(|m| m.role == Role::Assistant) {
+        let calls = vault.tool_calls_of(&m.id)?;
+        if !calls.is_empty() {
+            out.insert(m.id.clone(), calls);
+        }
+    }
+    Ok(out)
 }
 
 /// The files attached to the user's messages of `history`, by message id, read from the
@@ -759,7 +1459,15 @@ mod tests {
             message(Role::Assistant, "and its continuation", None),
             message(Role::User, "third", None),
         ];
-        let turns = request_turns(&history, Default::default());
+        let turns = request_turns(
+            &history,
+            Default::default(),
+            Default::default(),
+            CallShape {
+                native: true,
+                ids: true,
+            },
+        );
         let got: Vec<(ChatRole, &str)> = turns.iter().map(|t| (t.role, t.text.as_str())).collect();
         assert_eq!(
             got,

@@ -33,6 +33,17 @@ pub enum EngineError {
     /// the two cannot be told apart). Nothing was imported.
     #[error("wrong archive passphrase, or the archive's header is damaged; nothing was imported")]
     WrongArchivePassphrase,
+    /// A tool server could not be started, listed or called before a reply began.
+    #[error(transparent)]
+    Tool(#[from] hearth_tools::ToolError),
+    /// The model kept calling tools past the step limit; the reply is saved as an error.
+    #[error("{message}")]
+    ToolSteps {
+        /// What to tell the user.
+        message: String,
+        /// The conversation holding the saved reply.
+        conversation_id: String,
+    },
     /// Input that cannot be used, with the reason.
     #[error("{0}")]
     Invalid(String),

@@ -34,6 +34,7 @@ impl Engine {
         let ours = |account: &String| {
             account == &hearth_vault::data_key_account(&vault_id)
                 || account.starts_with(&format!("provider-key:{vault_id}:"))
+                || account.starts_with(&format!("tool-secret:{vault_id}:"))
         };
         let (keychain_entries, keychain_error) = match self.store.accounts() {
             Ok(mut accounts) => {

@@ -13,23 +13,30 @@ mod provider_config;
 mod settings;
 mod stream_lock;
 mod temporary;
+mod tools;
 pub mod transfer;
 
 pub use attachment::PickedFile;
-pub use chat::{Reply, ReplyEvent, SendRequest, StoredError};
+pub use chat::{
+    pretty_arguments, Reply, ReplyEvent, SendRequest, StoredError, ToolAllow, ToolCallView,
+    ToolDecision, DENIED_RESULT, MAX_TOOL_STEPS,
+};
 pub use error::{EngineError, Missing, Result};
 pub use harden::{harden_process, Hardened};
 pub use hearth_keychain::{OsKeychain, SecretStore};
 pub use hearth_providers::{ModelInfo, ProviderError};
+pub use hearth_tools::{Timeouts as ToolTimeouts, ToolError, ToolInfo};
 pub use hearth_vault::{
     Attachment, AttachmentTotals, Conversation, ConversationSummary, ConversationTree, DataKey,
     EraseReport, ImportReport, KdfParams, KeyProtection, Message, MessageStatus, Passphrase,
     PassphraseChange, Role, RotationStep, SearchHit, Snippet, VaultError, VaultHeader, VaultStatus,
 };
+pub use hearth_vault::{ToolCall as StoredToolCall, ToolCallStatus};
 pub use inventory::Inventory;
 pub use provider_config::{KeyLocation, ProviderInfo, ProviderUpdate};
 pub use settings::{Settings, MAX_AUTO_LOCK_MINUTES, MAX_RETENTION_DAYS};
 pub use temporary::{TemporaryReply, TemporaryTurn};
+pub use tools::{reply_markdown, wire_name, ToolGrantInfo, ToolServerInfo, ToolTransport};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -83,6 +90,8 @@ pub struct Engine {
     store: Arc<dyn SecretStore>,
     http: OnceLock<Http>,
     idle_timeout: Duration,
+    /// The MCP servers running for this unlock; dropped (and so stopped) with it.
+    tools: Arc<tools::ToolHost>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -158,6 +167,7 @@ impl Engine {
             store,
             http: OnceLock::new(),
             idle_timeout: hearth_providers::DEFAULT_IDLE_TIMEOUT,
+            tools: Arc::new(tools::ToolHost::new()),
         }
     }
 

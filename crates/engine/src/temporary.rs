@@ -66,6 +66,8 @@ impl TemporaryReply {
                     self.usage = u;
                     continue;
                 }
+                // A temporary chat offers no tools, so the stream delivers no calls.
+                Ok(StreamEvent::ToolCall(_)) => continue,
             };
         }
     }
@@ -113,10 +115,12 @@ impl Engine {
                     } else {
                         Vec::new()
                     },
+                    ..Default::default()
                 })
                 .collect(),
             max_tokens: None,
             temperature: None,
+            tools: Vec::new(),
         };
         let http = self.http()?;
         let key = target.key.as_ref().map(|k| k.as_str());

@@ -1,7 +1,7 @@
 //! Anthropic Messages streaming.
 
 use reqwest::header::{HeaderMap, HeaderValue};
-use serde_json::Value;
+use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::chat::{
@@ -12,6 +12,7 @@ use crate::error::{provider_code, scrub, ProviderError};
 use crate::files::{typed_text, FileKind, Json};
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
+use crate::tools::{arguments_object, CallAssembler};
 
 /// The API version Hearth speaks.
 const API_VERSION: &str = "2023-06-01";
@@ -60,6 +61,21 @@ pub(crate) fn chat_request(
     if let Some(t) = request.temperature {
         body.push(("temperature", t.into()));
     }
+    if !request.tools.is_empty() {
+        let tools = request
+            .tools
+            .iter()
+            .map(|t| {
+                json!({
+                    "name": t.name,
+                    "description": t.description,
+                    "input_schema": t.parameters,
+                })
+                .into()
+            })
+            .collect();
+        body.push(("tools", Json::Array(tools)));
+    }
     let body = Json::object(body);
     let url = format!("{}/messages", endpoint.base_url);
     Ok(http
@@ -67,34 +83,58 @@ pub(crate) fn chat_request(
         .json(&body))
 }
 
-/// A turn's `content`: its text, or with files, blocks: images as `image` and PDFs as
-/// `document` blocks with a base64 `source`, text files as text, then the turn's text.
+/// A turn's `content`: its text, or blocks. A model's turn with tool calls is its text
+/// and a `tool_use` block per call. A user's turn with results or files starts with a
+/// `tool_result` block per result (they must come first), then images as `image` and
+/// PDFs as `document` blocks with a base64 `source`, text files as text, then its text.
 fn content(turn: &ChatTurn) -> Json<'_> {
-    if turn.role != ChatRole::User || turn.files.is_empty() {
+    if turn.role == ChatRole::Assistant && !turn.tool_calls.is_empty() {
+        let mut blocks = Vec::new();
+        if !turn.text.is_empty() {
+            blocks.push(typed_text(turn.text.clone()));
+        }
+        for call in &turn.tool_calls {
+            blocks.push(
+                json!({
+                    "type": "tool_use",
+                    "id": call.id,
+                    "name": call.name,
+                    "input": arguments_object(&call.arguments),
+                })
+                .into(),
+            );
+        }
+        return Json::Array(blocks);
+    }
+    if turn.role != ChatRole::User || (turn.files.is_empty() && turn.tool_results.is_empty()) {
         return turn.text.as_str().into();
     }
-    let mut blocks: Vec<Json<'_>> = turn
-        .files
-        .iter()
-        .map(|f| {
-            let source = || {
-                Json::object(vec![
-                    ("type", "base64".into()),
-                    ("media_type", f.media_type.as_str().into()),
-                    ("data", Json::base64("", &f.bytes)),
-                ])
-            };
-            match f.kind {
-                FileKind::Image => {
-                    Json::object(vec![("type", "image".into()), ("source", source())])
-                }
-                FileKind::Pdf => {
-                    Json::object(vec![("type", "document".into()), ("source", source())])
-                }
-                FileKind::Text => typed_text(f.text_block()),
-            }
-        })
-        .collect();
+    let results = turn.tool_results.iter().map(|r| {
+        let mut block = json!({
+            "type": "tool_result",
+            "tool_use_id": r.id,
+            "content": r.content,
+        });
+        if r.is_error {
+            block["is_error"] = true.into();
+        }
+        block.into()
+    });
+    let mut blocks: Vec<Json<'_>> = results.collect();
+    blocks.extend(turn.files.iter().map(|f| {
+        let source = || {
+            Json::object(vec![
+                ("type", "base64".into()),
+                ("media_type", f.media_type.as_str().into()),
+                ("data", Json::base64("", &f.bytes)),
+            ])
+        };
+        match f.kind {
+            FileKind::Image => Json::object(vec![("type", "image".into()), ("source", source())]),
+            FileKind::Pdf => Json::object(vec![("type", "document".into()), ("source", source())]),
+            FileKind::Text => typed_text(f.text_block()),
+        }
+    }));
     if !turn.text.is_empty() {
         blocks.push(typed_text(turn.text.clone()));
     }
@@ -110,6 +150,8 @@ pub(crate) struct Parser {
     refusal: Option<Option<String>>,
     /// A `tool_use` block, or `stop_reason: "tool_use"`.
     tool_call: bool,
+    /// `tool_use` blocks being streamed, by block index.
+    calls: CallAssembler,
 }
 
 impl Parser {
@@ -120,6 +162,7 @@ impl Parser {
             done: false,
             refusal: None,
             tool_call: false,
+            calls: CallAssembler::default(),
         }
     }
 }
@@ -157,7 +200,26 @@ impl StreamParser for Parser {
                             out.push(StreamEvent::Text(t.to_owned()));
                         }
                     }
-                    Some("tool_use") => self.tool_call = true,
+                    Some("tool_use") => {
+                        self.tool_call = true;
+                        let field = |f: &str| {
+                            value
+                                .pointer(&format!("/content_block/{f}"))
+                                .and_then(Value::as_str)
+                        };
+                        // The input streams as `input_json_delta`; a non-empty start
+                        // input is the whole of it.
+                        let start = value
+                            .pointer("/content_block/input")
+                            .filter(|i| i.as_object().is_some_and(|o| !o.is_empty()))
+                            .map(Value::to_string);
+                        self.calls.piece(
+                            Some(value.get("index").and_then(Value::as_u64).unwrap_or(0)),
+                            field("id"),
+                            field("name"),
+                            start.as_deref(),
+                        )?;
+                    }
                     Some("thinking") => {
                         if let Some(t) = value
                             .pointer("/content_block/thinking")
@@ -191,8 +253,21 @@ impl StreamParser for Parser {
                             out.push(StreamEvent::Reasoning(t.to_owned()));
                         }
                     }
-                    // Signatures, tool input and citations are not chat text.
+                    Some("input_json_delta") => {
+                        let index = value.get("index").and_then(Value::as_u64).unwrap_or(0);
+                        let piece = delta
+                            .and_then(|d| d.get("partial_json"))
+                            .and_then(Value::as_str);
+                        self.calls.piece(Some(index), None, None, piece)?;
+                    }
+                    // Signatures and citations are not chat text.
                     _ => {}
+                }
+            }
+            "content_block_stop" => {
+                let index = value.get("index").and_then(Value::as_u64).unwrap_or(0);
+                if let Some(call) = self.calls.finish_index(index) {
+                    out.push(StreamEvent::ToolCall(call));
                 }
             }
             "message_delta" => {
@@ -226,7 +301,7 @@ impl StreamParser for Parser {
                     self.key.as_deref().map(String::as_str),
                 ));
             }
-            // ping, content_block_stop, and event types added later.
+            // ping, and event types added later.
             _ => {}
         }
         Ok(())
@@ -234,6 +309,11 @@ impl StreamParser for Parser {
 
     fn finished(&self) -> bool {
         self.done
+    }
+
+    /// A call whose block never closed is delivered at the end.
+    fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        out.extend(self.calls.finish().into_iter().map(StreamEvent::ToolCall));
     }
 
     fn refusal(&mut self) -> Option<ProviderError> {

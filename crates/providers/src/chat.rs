@@ -9,19 +9,21 @@ use zeroize::Zeroizing;
 use crate::error::{scrub, ProviderError};
 use crate::http::{classify_status, network_error, Http};
 use crate::sse::{SseDecoder, SseError, SseEvent, SseItem, MAX_EVENT_BYTES, MAX_LINE_BYTES};
+use crate::tools::{ToolCall, ToolResult, ToolSpec};
 use crate::{anthropic, gemini, openai, ProviderKind};
 
 /// Who said a turn of the conversation sent to the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ChatRole {
     /// The user.
+    #[default]
     User,
     /// The model.
     Assistant,
 }
 
 /// One turn of history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChatTurn {
     /// Who said it.
     pub role: ChatRole,
@@ -30,6 +32,14 @@ pub struct ChatTurn {
     /// Files the user attached to the turn, sent before its text in each protocol's own
     /// form. Files on a model's turn are not sent: no protocol takes them there.
     pub files: Vec<crate::TurnFile>,
+    /// On a model's turn: the tools it called after its text.
+    pub tool_calls: Vec<ToolCall>,
+    /// On a user's turn: the results of the calls the model's turn before made, sent
+    /// before the turn's files and text.
+    pub tool_results: Vec<ToolResult>,
+    /// On a model's turn with tool calls: its reasoning, for the providers that must
+    /// have it back (DeepSeek's thinking mode).
+    pub reasoning: Option<String>,
 }
 
 /// What to send: the model, the system prompt, and the conversation so far (oldest
@@ -46,6 +56,9 @@ pub struct ChatRequest {
     pub max_tokens: Option<u32>,
     /// Sampling temperature.
     pub temperature: Option<f32>,
+    /// Tools the model may call. With none, no protocol is told of tools, and a reply
+    /// made only of tool calls is [`ProviderError::ToolCallsOnly`].
+    pub tools: Vec<ToolSpec>,
 }
 
 /// The reply length limit sent to Anthropic when the user set none (it is required there).
@@ -80,6 +93,8 @@ pub enum StreamEvent {
     Reasoning(String),
     /// Token usage so far (the latest report wins).
     Usage(Usage),
+    /// A tool call, whole (its streamed pieces joined). Only when tools were offered.
+    ToolCall(ToolCall),
 }
 
 /// The per-protocol part of reading a stream: events in, reply pieces out.
@@ -103,7 +118,7 @@ pub(crate) trait StreamParser: Send {
     fn refusal(&mut self) -> Option<ProviderError> {
         None
     }
-    /// Whether the reply carried a tool call (which Hearth never asks for).
+    /// Whether the reply carried a tool call.
     fn saw_tool_call(&self) -> bool {
         false
     }
@@ -153,6 +168,8 @@ pub struct ChatStream {
     ended: bool,
     /// Some answer text has been delivered.
     text_seen: bool,
+    /// The request offered tools, so calls are delivered.
+    tools_offered: bool,
 }
 
 impl std::fmt::Debug for ChatStream {
@@ -226,6 +243,7 @@ pub async fn start_chat(
         key: key.map(|k| Zeroizing::new(k.to_owned())),
         ended: false,
         text_seen: false,
+        tools_offered: !request.tools.is_empty(),
     })
 }
 
@@ -324,6 +342,9 @@ impl ChatStream {
                 self.parser.flush(&mut out);
             }
             self.text_seen |= out.iter().any(|e| matches!(e, StreamEvent::Text(_)));
+            if !self.tools_offered {
+                out.retain(|e| !matches!(e, StreamEvent::ToolCall(_)));
+            }
             self.pending.extend(out.into_iter().map(Ok));
             if let Some(e) = error {
                 self.ended = true;
@@ -343,11 +364,12 @@ impl ChatStream {
     }
 
     /// The stream ended as the protocol says a reply ends. That is a success unless the
-    /// model refused, or answered only with tool calls: neither is an empty answer.
+    /// model refused, or answered only with tool calls it was not offered: neither is an
+    /// empty answer.
     fn end_complete(&mut self) {
         if let Some(refusal) = self.parser.refusal() {
             self.pending.push_back(Err(refusal));
-        } else if self.parser.saw_tool_call() && !self.text_seen {
+        } else if self.parser.saw_tool_call() && !self.text_seen && !self.tools_offered {
             self.pending.push_back(Err(ProviderError::ToolCallsOnly));
         }
     }

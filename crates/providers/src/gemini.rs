@@ -11,6 +11,7 @@ use crate::error::{provider_code, ProviderError};
 use crate::files::{FileKind, Json};
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
+use crate::tools::{arguments_object, CallAssembler};
 
 /// The headers of every request: the key in `x-goog-api-key` (never in the URL, where it
 /// would end up in logs).
@@ -62,6 +63,25 @@ pub(crate) fn chat_request(
     if !config.is_empty() {
         body.push(("generationConfig", Value::Object(config).into()));
     }
+    if !request.tools.is_empty() {
+        // `parametersJsonSchema` takes JSON Schema as MCP servers write it; the older
+        // `parameters` takes only an OpenAPI subset.
+        let declarations: Vec<Value> = request
+            .tools
+            .iter()
+            .map(|t| {
+                json!({
+                    "name": t.name,
+                    "description": t.description,
+                    "parametersJsonSchema": t.parameters,
+                })
+            })
+            .collect();
+        body.push((
+            "tools",
+            json!([{ "functionDeclarations": declarations }]).into(),
+        ));
+    }
     let body = Json::object(body);
     let model = bare_model(&request.model);
     if model.is_empty() || model.contains(['/', '?', '#']) {
@@ -78,11 +98,48 @@ pub(crate) fn chat_request(
         .json(&body))
 }
 
-/// A turn's `parts`: with files, images and PDFs as `inline_data` parts and text files
-/// as text first, then the turn's text.
+/// A turn's `parts`. A model's turn: its text, then a `functionCall` part per call with
+/// its `thoughtSignature` as it came. A user's turn: a `functionResponse` part per
+/// result, then images and PDFs as `inline_data` parts and text files as text, then the
+/// turn's text.
 fn parts(turn: &ChatTurn) -> Json<'_> {
     let text = |t: String| Json::object(vec![("text", t.into())]);
     let mut parts: Vec<Json<'_>> = Vec::new();
+    if turn.role == ChatRole::Assistant && !turn.tool_calls.is_empty() {
+        if !turn.text.is_empty() {
+            parts.push(text(turn.text.clone()));
+        }
+        for call in &turn.tool_calls {
+            let mut function = json!({
+                "name": call.name,
+                "args": arguments_object(&call.arguments),
+            });
+            if !call.id.is_empty() {
+                function["id"] = call.id.as_str().into();
+            }
+            let mut part = json!({ "functionCall": function });
+            if let Some(signature) = &call.signature {
+                part["thoughtSignature"] = signature.as_str().into();
+            }
+            parts.push(part.into());
+        }
+        return Json::Array(parts);
+    }
+    for r in turn
+        .tool_results
+        .iter()
+        .filter(|_| turn.role == ChatRole::User)
+    {
+        let field = if r.is_error { "error" } else { "result" };
+        let mut function = json!({
+            "name": r.name,
+            "response": { field: r.content },
+        });
+        if !r.id.is_empty() {
+            function["id"] = r.id.as_str().into();
+        }
+        parts.push(json!({ "functionResponse": function }).into());
+    }
     if turn.role == ChatRole::User {
         for f in &turn.files {
             parts.push(match f.kind {
@@ -120,6 +177,8 @@ pub(crate) struct Parser {
     refused: Option<&'static str>,
     /// A `functionCall` part arrived.
     tool_call: bool,
+    /// The calls so far (each arrives whole), delivered at the end.
+    calls: CallAssembler,
 }
 
 impl Parser {
@@ -129,6 +188,7 @@ impl Parser {
             finish_seen: false,
             refused: None,
             tool_call: false,
+            calls: CallAssembler::default(),
         }
     }
 }
@@ -174,8 +234,24 @@ impl StreamParser for Parser {
                 .pointer("/content/parts")
                 .and_then(Value::as_array);
             for part in parts.into_iter().flatten() {
-                if part.get("functionCall").is_some_and(Value::is_object) {
+                if let Some(call) = part.get("functionCall").filter(|c| c.is_object()) {
                     self.tool_call = true;
+                    let name = call.get("name").and_then(Value::as_str).unwrap_or("");
+                    let arguments = call
+                        .get("args")
+                        .filter(|a| !a.is_null())
+                        .map_or_else(|| "{}".to_owned(), Value::to_string);
+                    let signature = part
+                        .get("thoughtSignature")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    self.calls.whole(
+                        call.get("id").and_then(Value::as_str),
+                        name,
+                        arguments,
+                        signature,
+                    )?;
+                    continue;
                 }
                 if let Some(text) = part
                     .get("text")
@@ -220,6 +296,10 @@ impl StreamParser for Parser {
 
     fn complete_at_eof(&self) -> bool {
         self.finish_seen
+    }
+
+    fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        out.extend(self.calls.finish().into_iter().map(StreamEvent::ToolCall));
     }
 
     fn refusal(&mut self) -> Option<ProviderError> {

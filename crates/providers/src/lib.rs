@@ -18,6 +18,7 @@ mod models;
 mod openai;
 pub mod sse;
 mod think;
+mod tools;
 
 pub use base_url::{
     check_base_url, check_request_url, is_loopback, is_loopback_url, same_origin, BaseUrlError,
@@ -31,3 +32,7 @@ pub use error::{provider_code, scrub, ProviderError, MAX_CODE_CHARS};
 pub use files::{FileKind, TurnFile};
 pub use http::{Http, CONNECT_TIMEOUT, MAX_RETRY_AFTER};
 pub use models::{list_models, ModelInfo, MAX_MODEL_LIST_BYTES};
+pub use tools::{
+    valid_tool_name, ToolCall, ToolResult, ToolSpec, MAX_TOOL_ARGUMENT_BYTES, MAX_TOOL_CALLS,
+    MAX_TOOL_NAME_CHARS,
+};

@@ -13,6 +13,7 @@ use crate::files::{typed_text, FileKind, Json};
 use crate::http::{classify_stream_error, secret_header, Http};
 use crate::sse::SseEvent;
 use crate::think::ThinkSplitter;
+use crate::tools::CallAssembler;
 
 /// Builds the streaming request.
 pub(crate) fn chat_request(
@@ -28,15 +29,61 @@ pub(crate) fn chat_request(
             ("content", system.into()),
         ]));
     }
+    let reasoning_back = endpoint.provider_id == "deepseek";
     for turn in &request.turns {
-        let role = match turn.role {
-            ChatRole::User => "user",
-            ChatRole::Assistant => "assistant",
-        };
-        messages.push(Json::object(vec![
-            ("role", role.into()),
-            ("content", content(turn)),
-        ]));
+        match turn.role {
+            ChatRole::User => {
+                // Results go as `tool` messages right after the calls' message.
+                for result in &turn.tool_results {
+                    messages.push(Json::object(vec![
+                        ("role", "tool".into()),
+                        ("tool_call_id", result.id.as_str().into()),
+                        ("content", result.content.as_str().into()),
+                    ]));
+                }
+                if turn.tool_results.is_empty() || !turn.text.is_empty() || !turn.files.is_empty() {
+                    messages.push(Json::object(vec![
+                        ("role", "user".into()),
+                        ("content", content(turn)),
+                    ]));
+                }
+            }
+            ChatRole::Assistant if turn.tool_calls.is_empty() => {
+                messages.push(Json::object(vec![
+                    ("role", "assistant".into()),
+                    ("content", content(turn)),
+                ]));
+            }
+            ChatRole::Assistant => {
+                let calls = turn
+                    .tool_calls
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "id": c.id,
+                            "type": "function",
+                            "function": { "name": c.name, "arguments": c.arguments },
+                        })
+                        .into()
+                    })
+                    .collect();
+                let text: Json<'_> = if turn.text.is_empty() {
+                    Value::Null.into()
+                } else {
+                    turn.text.as_str().into()
+                };
+                let mut message = vec![
+                    ("role", "assistant".into()),
+                    ("content", text),
+                    ("tool_calls", Json::Array(calls)),
+                ];
+                // DeepSeek's thinking mode refuses a tool turn without its reasoning.
+                if let Some(r) = turn.reasoning.as_deref().filter(|_| reasoning_back) {
+                    message.push(("reasoning_content", r.into()));
+                }
+                messages.push(Json::object(message));
+            }
+        }
     }
     let mut body = vec![
         ("model", request.model.as_str().into()),
@@ -49,6 +96,24 @@ pub(crate) fn chat_request(
     }
     if let Some(t) = request.temperature {
         body.push(("temperature", t.into()));
+    }
+    if !request.tools.is_empty() {
+        let tools = request
+            .tools
+            .iter()
+            .map(|t| {
+                json!({
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters,
+                    },
+                })
+                .into()
+            })
+            .collect();
+        body.push(("tools", Json::Array(tools)));
     }
     let body = Json::object(body);
     let url = format!("{}/chat/completions", endpoint.base_url);
@@ -119,6 +184,8 @@ pub(crate) struct Parser {
     filtered: bool,
     /// `delta.tool_calls` or `delta.function_call` arrived.
     tool_call: bool,
+    /// The calls, assembled from their pieces; delivered at the end.
+    calls: CallAssembler,
 }
 
 impl Parser {
@@ -131,6 +198,7 @@ impl Parser {
             refused: false,
             filtered: false,
             tool_call: false,
+            calls: CallAssembler::default(),
         }
     }
 }
@@ -191,12 +259,26 @@ impl StreamParser for Parser {
                     self.refused = true;
                     out.push(StreamEvent::Text(refusal.to_owned()));
                 }
-                let has_calls = delta
-                    .get("tool_calls")
-                    .and_then(Value::as_array)
-                    .is_some_and(|calls| !calls.is_empty());
-                if has_calls || delta.get("function_call").is_some_and(Value::is_object) {
+                let calls = delta.get("tool_calls").and_then(Value::as_array);
+                for call in calls.into_iter().flatten() {
                     self.tool_call = true;
+                    let text = |field: &str| call.pointer(field).and_then(Value::as_str);
+                    self.calls.piece(
+                        call.get("index").and_then(Value::as_u64),
+                        text("/id"),
+                        text("/function/name"),
+                        text("/function/arguments"),
+                    )?;
+                }
+                // The deprecated single `function_call`, still sent by some servers.
+                if let Some(call) = delta.get("function_call").filter(|c| c.is_object()) {
+                    self.tool_call = true;
+                    self.calls.piece(
+                        Some(u64::MAX),
+                        None,
+                        call.get("name").and_then(Value::as_str),
+                        call.get("arguments").and_then(Value::as_str),
+                    )?;
                 }
                 match delta.get("content") {
                     Some(Value::String(text)) if !text.is_empty() => {
@@ -256,6 +338,13 @@ impl StreamParser for Parser {
 
     fn flush(&mut self, out: &mut Vec<StreamEvent>) {
         self.think.finish(out);
+        for (n, mut call) in self.calls.finish().into_iter().enumerate() {
+            if call.id.is_empty() {
+                // The legacy form has no id; the result still needs one to name.
+                call.id = format!("call_{n}");
+            }
+            out.push(StreamEvent::ToolCall(call));
+        }
     }
 
     /// A stream that saw a finish reason and then simply ended is complete: some

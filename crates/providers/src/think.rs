@@ -114,7 +114,7 @@ mod tests {
             match e {
                 StreamEvent::Text(t) => text.push_str(&t),
                 StreamEvent::Reasoning(r) => reasoning.push_str(&r),
-                StreamEvent::Usage(_) => {}
+                StreamEvent::Usage(_) | StreamEvent::ToolCall(_) => {}
             }
         }
         (text, reasoning)

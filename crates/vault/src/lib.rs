@@ -18,6 +18,7 @@ mod open;
 mod records;
 pub mod schema;
 mod search;
+mod tool_calls;
 mod transfer;
 
 pub use attachment::{Attachment, AttachmentTotals, NewAttachment, StoredFile, CHUNK_BYTES};
@@ -33,6 +34,9 @@ pub use message_tree::{Message, MessageStatus, NewMessage, Role};
 pub use open::{EraseReport, KeyProtection, VaultStatus};
 pub use records::ProviderRecord;
 pub use search::{SearchHit, Snippet};
+pub use tool_calls::{
+    NewToolCall, ToolCall, ToolCallStatus, ToolGrant, ToolServerRecord, INTERRUPTED_RESULT,
+};
 pub use transfer::{ConversationTree, ImportItem, ImportReport};
 
 use std::path::{Path, PathBuf};

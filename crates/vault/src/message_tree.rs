@@ -367,6 +367,13 @@ impl Vault {
             "UPDATE messages SET status = 'interrupted', finished_at = ?1 WHERE status = 'streaming'",
             [now_ms()],
         )?;
+        // A call left waiting or running when the app stopped did not end: it is told
+        // to the model as cancelled.
+        tx.execute(
+            "UPDATE tool_calls SET status = 'cancelled', result = ?1, finished_at = ?2
+             WHERE status = 'pending'",
+            params![crate::tool_calls::INTERRUPTED_RESULT, now_ms()],
+        )?;
         tx.commit()?;
         Ok(n)
     }

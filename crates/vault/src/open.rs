@@ -414,6 +414,7 @@ fn belongs_to(account: &str, vault_id: &str) -> bool {
     account == data_key_account(vault_id)
         || account == vault_home_account(vault_id)
         || account.starts_with(&format!("provider-key:{vault_id}:"))
+        || account.starts_with(&format!("tool-secret:{vault_id}:"))
 }
 
 /// The data directory as recorded in the keychain: absolute, symlinks resolved.

@@ -32,6 +32,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "attachments",
         sql: V3,
     },
+    Migration {
+        name: "tools",
+        sql: V4,
+    },
 ];
 
 /// The schema version this build writes.
@@ -223,6 +227,52 @@ WHEN NOT EXISTS (SELECT 1 FROM message_attachments WHERE blob_seq = old.blob_seq
 BEGIN
     DELETE FROM attachment_blobs WHERE seq = old.blob_seq;
 END;
+"#;
+
+/// Tools. A reply's calls and their results (`tool_calls`) belong to the reply's message
+/// and go with it. The MCP servers the user configured (`tool_servers`: how to reach each,
+/// never a secret value), which servers each conversation offers
+/// (`conversation_tool_servers`), and the grants that let a tool run without asking
+/// (`tool_grants`: one conversation's, or with no conversation, always).
+const V4: &str = r#"
+CREATE TABLE tool_calls (
+    seq              INTEGER PRIMARY KEY,
+    id               TEXT NOT NULL UNIQUE,
+    message_id       TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    position         INTEGER NOT NULL,
+    step             INTEGER NOT NULL,
+    text_offset      INTEGER NOT NULL,
+    reasoning_offset INTEGER NOT NULL,
+    call_id          TEXT NOT NULL,
+    server           TEXT NOT NULL,
+    tool             TEXT NOT NULL,
+    arguments        TEXT NOT NULL,
+    signature        TEXT,
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'failed', 'cancelled')),
+    result           TEXT,
+    created_at       INTEGER NOT NULL,
+    finished_at      INTEGER,
+    UNIQUE (message_id, position)
+);
+CREATE TABLE tool_servers (
+    name        TEXT PRIMARY KEY,
+    config_json TEXT NOT NULL,
+    enabled     INTEGER NOT NULL DEFAULT 1,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE conversation_tool_servers (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    server          TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, server)
+);
+CREATE TABLE tool_grants (
+    seq             INTEGER PRIMARY KEY,
+    server          TEXT NOT NULL,
+    tool            TEXT NOT NULL,
+    conversation_id TEXT REFERENCES conversations(id) ON DELETE CASCADE,
+    created_at      INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX tool_grants_once ON tool_grants(server, tool, IFNULL(conversation_id, ''));
 "#;
 
 /// Brings the database up to the newest version in `migrations`, refusing a database

@@ -51,6 +51,7 @@ pub async fn send_message(
         model,
         text,
         files: resolve(&pending, &tokens).await?,
+        ..Default::default()
     };
     let pending = pending.inner().clone();
     streaming::start(
