@@ -2,9 +2,15 @@
 
 Usage: python_server.py stdio
        python_server.py http PORT     (Streamable HTTP on 127.0.0.1:PORT/mcp)
+
+With MCP_CALL_LOG set, every call is appended to that file as one line: the tool's
+name, a space, and its arguments as JSON. Tests read it to see which calls really ran.
 """
 
 import asyncio
+import functools
+import inspect
+import json
 import os
 import subprocess
 import sys
@@ -14,25 +20,55 @@ from mcp.server.mcpserver import MCPServer
 server = MCPServer("hearth-test-server")
 
 
+def logged(fn):
+    """Appends the call to MCP_CALL_LOG (if set) before running it."""
+
+    def write(kwargs):
+        path = os.environ.get("MCP_CALL_LOG")
+        if path:
+            with open(path, "a", encoding="utf-8") as log:
+                log.write(f"{fn.__name__} {json.dumps(kwargs, sort_keys=True)}\n")
+
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def run_async(**kwargs):
+            write(kwargs)
+            return await fn(**kwargs)
+
+        return run_async
+
+    @functools.wraps(fn)
+    def run(**kwargs):
+        write(kwargs)
+        return fn(**kwargs)
+
+    return run
+
+
 @server.tool()
+@logged
 def add(a: int, b: int) -> int:
     """Add two integers."""
     return a + b
 
 
 @server.tool()
+@logged
 def echo(text: str) -> str:
     """Return the text unchanged."""
     return text
 
 
 @server.tool()
+@logged
 def env(name: str) -> str:
     """Return an environment variable's value, or <unset>."""
     return os.environ.get(name, "<unset>")
 
 
 @server.tool()
+@logged
 async def slow(seconds: float) -> str:
     """Sleep, then answer."""
     await asyncio.sleep(seconds)
@@ -40,6 +76,7 @@ async def slow(seconds: float) -> str:
 
 
 @server.tool()
+@logged
 def crash() -> str:
     """Exit the process in the middle of a call."""
     sys.stdout.flush()
@@ -47,12 +84,14 @@ def crash() -> str:
 
 
 @server.tool()
+@logged
 def spawn_sleeper() -> int:
     """Start a long `sleep` child of this server and return its process id."""
     return subprocess.Popen(["sleep", "300"]).pid
 
 
 @server.tool()
+@logged
 def big(size: int) -> str:
     """Return `size` letters."""
     return "x" * size
