@@ -134,6 +134,7 @@ fn branched(id: &str, title: &str, at: i64, text: &str) -> ConversationTree {
             a3,
         ],
         attachments: Vec::new(),
+        tool_calls: Vec::new(),
     }
 }
 

@@ -171,6 +171,7 @@ fn retention_deletes_untouched_unpinned_conversations_only_when_asked() {
                 conversation,
                 messages: Vec::new(),
                 attachments: Vec::new(),
+                tool_calls: Vec::new(),
             },
         ));
     }

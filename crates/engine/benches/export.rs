@@ -140,6 +140,7 @@ fn conversation(n: usize, rng: &mut Rng) -> ConversationTree {
         },
         messages,
         attachments: Vec::new(),
+        tool_calls: Vec::new(),
     }
 }
 

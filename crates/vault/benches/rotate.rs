@@ -86,6 +86,7 @@ fn tree(c: usize, rng: &mut u64) -> ConversationTree {
         },
         messages,
         attachments: Vec::new(),
+        tool_calls: Vec::new(),
     }
 }
 

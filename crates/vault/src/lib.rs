@@ -37,7 +37,7 @@ pub use search::{SearchHit, Snippet};
 pub use tool_calls::{
     NewToolCall, ToolCall, ToolCallStatus, ToolGrant, ToolServerRecord, INTERRUPTED_RESULT,
 };
-pub use transfer::{ConversationTree, ImportItem, ImportReport};
+pub use transfer::{ConversationTree, ImportItem, ImportReport, MAX_TOOL_CALL_TEXT_BYTES};
 
 use std::path::{Path, PathBuf};
 

@@ -185,29 +185,27 @@ fn call_from_row(r: &Row<'_>) -> rusqlite::Result<ToolCall> {
 
 /// Inserts a call as it is (imports keep ids, statuses and times).
 pub(crate) fn insert_call(conn: &rusqlite::Connection, call: &ToolCall) -> Result<()> {
-    conn.execute(
-        &format!(
-            "INSERT INTO tool_calls ({CALL_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-        ),
-        params![
-            call.id,
-            call.message_id,
-            call.position,
-            call.step,
-            call.text_offset,
-            call.reasoning_offset,
-            call.call_id,
-            call.server,
-            call.tool,
-            call.arguments,
-            call.signature,
-            call.status.as_str(),
-            call.result,
-            call.created_at,
-            call.finished_at
-        ],
-    )?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO tool_calls ({CALL_COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+    ))?
+    .execute(params![
+        call.id,
+        call.message_id,
+        call.position,
+        call.step,
+        call.text_offset,
+        call.reasoning_offset,
+        call.call_id,
+        call.server,
+        call.tool,
+        call.arguments,
+        call.signature,
+        call.status.as_str(),
+        call.result,
+        call.created_at,
+        call.finished_at
+    ])?;
     Ok(())
 }
 
@@ -277,11 +275,12 @@ impl Vault {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Every call in a conversation (all branches), by reply, in order.
+    /// Every call in a conversation (all branches), by reply in the order of
+    /// [`Vault::messages`], then in order.
     pub fn tool_calls_in(&self, conversation_id: &str) -> Result<Vec<ToolCall>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {} FROM tool_calls t JOIN messages m ON m.id = t.message_id
-             WHERE m.conversation_id = ?1 ORDER BY m.seq, t.position",
+             WHERE m.conversation_id = ?1 ORDER BY m.created_at, m.seq, t.position",
             CALL_COLUMNS
                 .split(", ")
                 .map(|c| format!("t.{c}"))

@@ -14,8 +14,15 @@ use rusqlite::{params, OptionalExtension};
 use crate::attachment::{Attachment, CHUNK_BYTES};
 use crate::conversation::Conversation;
 use crate::error::{Result, VaultError};
-use crate::message_tree::{Message, MessageStatus};
+use crate::message_tree::{Message, MessageStatus, Role};
+use crate::tool_calls::{insert_call, ToolCall, ToolCallStatus};
 use crate::Vault;
+
+/// The most bytes an imported tool call's arguments, result or signature may hold
+/// (each). Hearth cuts a tool's output at 1 MiB (plus a note saying so), and arguments
+/// a model writes are a few KB; 2 MiB is beyond any call Hearth makes, and keeps a
+/// hostile file from filling the vault with one.
+pub const MAX_TOOL_CALL_TEXT_BYTES: usize = 2 << 20;
 
 /// One conversation with every message of every branch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +35,9 @@ pub struct ConversationTree {
     /// the bytes come first, as [`ImportItem::FileStart`] and [`ImportItem::FileBytes`]
     /// (or are in the vault already).
     pub attachments: Vec<Attachment>,
+    /// The tool calls its replies made (every branch), each naming its reply, in the
+    /// order of `messages` and then of their positions.
+    pub tool_calls: Vec<ToolCall>,
 }
 
 /// What an import source yields: conversations, and the bytes of the files their
@@ -193,10 +203,12 @@ impl Vault {
             let conversation = self.conversation(&id)?;
             let messages = self.messages(&id)?;
             let attachments = self.attachments_in(&id)?;
+            let tool_calls = self.tool_calls_in(&id)?;
             each(ConversationTree {
                 conversation,
                 messages,
                 attachments,
+                tool_calls,
             })?;
         }
         Ok(())
@@ -396,6 +408,7 @@ fn insert_tree(conn: &rusqlite::Connection, tree: &ConversationTree) -> Result<b
         ])?;
     }
     insert_attachments(conn, tree)?;
+    insert_tool_calls(conn, tree)?;
     // Set last: the head must name a message that now exists.
     conn.execute(
         "UPDATE conversations SET head_message_id = ?1, updated_at = ?2 WHERE id = ?3",
@@ -469,6 +482,98 @@ fn insert_attachments(conn: &rusqlite::Connection, tree: &ConversationTree) -> R
             a.media_type,
             blob_seq
         ])?;
+    }
+    Ok(())
+}
+
+/// Inserts a new conversation's tool calls as they are (ids, statuses and times kept),
+/// each belonging to one of its replies, finished, at a position of its own, and within
+/// [`MAX_TOOL_CALL_TEXT_BYTES`].
+fn insert_tool_calls(conn: &rusqlite::Connection, tree: &ConversationTree) -> Result<()> {
+    if tree.tool_calls.is_empty() {
+        return Ok(());
+    }
+    let c = &tree.conversation;
+    let bad = |why: String| Err(VaultError::Invalid(format!("conversation {}: {why}", c.id)));
+    let replies: HashSet<&str> = tree
+        .messages
+        .iter()
+        .filter(|m| m.role == Role::Assistant)
+        .map(|m| m.id.as_str())
+        .collect();
+    let mut ids = HashSet::with_capacity(tree.tool_calls.len());
+    let mut places = HashSet::with_capacity(tree.tool_calls.len());
+    for call in &tree.tool_calls {
+        if call.id.is_empty() {
+            return bad(format!(
+                "a tool call of message {} has an empty id",
+                call.message_id
+            ));
+        }
+        if !replies.contains(call.message_id.as_str()) {
+            let what = if tree.messages.iter().any(|m| m.id == call.message_id) {
+                "which is not a reply (only replies make tool calls)"
+            } else {
+                "which is not one of its messages"
+            };
+            return bad(format!(
+                "tool call {} belongs to message {}, {what}",
+                call.id, call.message_id
+            ));
+        }
+        if call.status == ToolCallStatus::Pending {
+            return bad(format!(
+                "tool call {} is still pending (an export holds finished calls only)",
+                call.id
+            ));
+        }
+        let negative = [
+            ("position", call.position),
+            ("step", call.step),
+            ("text_offset", call.text_offset),
+            ("reasoning_offset", call.reasoning_offset),
+        ]
+        .into_iter()
+        .find(|(_, v)| *v < 0);
+        if let Some((field, value)) = negative {
+            return bad(format!(
+                "tool call {} has the {field} {value}, which is negative",
+                call.id
+            ));
+        }
+        let texts = [
+            ("arguments", call.arguments.len()),
+            ("result", call.result.as_deref().map_or(0, str::len)),
+            ("signature", call.signature.as_deref().map_or(0, str::len)),
+        ];
+        if let Some((field, len)) = texts
+            .into_iter()
+            .find(|(_, len)| *len > MAX_TOOL_CALL_TEXT_BYTES)
+        {
+            return bad(format!(
+                "tool call {} has {len} bytes of {field}; Hearth keeps at most {} MiB",
+                call.id,
+                MAX_TOOL_CALL_TEXT_BYTES >> 20
+            ));
+        }
+        if !places.insert((call.message_id.as_str(), call.position)) {
+            return bad(format!(
+                "message {} has two tool calls at position {}",
+                call.message_id, call.position
+            ));
+        }
+        if !ids.insert(call.id.as_str()) {
+            return bad(format!("tool call {} appears twice", call.id));
+        }
+        let taken: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM tool_calls WHERE id = ?1)",
+            [&call.id],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return bad(format!("tool call id {} is already in the vault", call.id));
+        }
+        insert_call(conn, call)?;
     }
     Ok(())
 }
@@ -649,6 +754,163 @@ mod tests {
         tree.conversation.id = "another-id".into();
         let again = to.import(vec![Ok::<_, VaultError>(tree)], |_| {}).unwrap();
         assert_eq!(again.skipped, 1);
+    }
+
+    /// [`sample`] with tool calls on both replies: two steps on the visible one (the
+    /// second still pending until `finish`ed), one on the hidden one.
+    fn with_calls(vault: &mut Vault) -> ConversationTree {
+        let tree = sample(vault);
+        let (hidden, visible) = (&tree.messages[1].id, &tree.messages[2].id);
+        let call = |message: &str, step: i64, tool: &str, offset: i64| crate::NewToolCall {
+            message_id: message.into(),
+            step,
+            text_offset: offset,
+            reasoning_offset: 0,
+            call_id: format!("call_{tool}"),
+            server: "files".into(),
+            tool: tool.into(),
+            // Cut short: arguments are kept as the model wrote them, valid JSON or not.
+            arguments: "{\"path\": \"a\"".into(),
+            signature: (step == 1).then(|| "c2lnbmF0dXJl".into()),
+        };
+        for (message, step, tool, offset, status, result) in [
+            (visible, 0, "read", 0, ToolCallStatus::Approved, "contents"),
+            (
+                visible,
+                0,
+                "list",
+                0,
+                ToolCallStatus::Denied,
+                "The user said no.",
+            ),
+            (visible, 1, "write", 2, ToolCallStatus::Failed, "disk full"),
+            (hidden, 0, "read", 1, ToolCallStatus::Cancelled, "stopped"),
+        ] {
+            let made = vault
+                .add_tool_call(call(message, step, tool, offset))
+                .unwrap();
+            vault.finish_tool_call(&made.id, status, result).unwrap();
+        }
+        let mut trees = Vec::new();
+        vault
+            .for_each_tree(Some(&tree.conversation.id), |t| {
+                trees.push(t);
+                Ok(())
+            })
+            .unwrap();
+        trees.pop().unwrap()
+    }
+
+    fn tool_call_rows(vault: &Vault) -> i64 {
+        vault
+            .conn
+            .query_row("SELECT COUNT(*) FROM tool_calls", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn tool_calls_move_with_their_replies_as_they_were() {
+        let (_d1, _p1, _s1, mut from) = temp_vault();
+        let tree = with_calls(&mut from);
+        assert_eq!(tree.tool_calls.len(), 4);
+        // In the order of the messages (the hidden reply first), then by position.
+        assert_eq!(tree.tool_calls[0].message_id, tree.messages[1].id);
+        let (_d2, _p2, _s2, mut to) = temp_vault();
+        let report = to
+            .import(vec![Ok::<_, VaultError>(tree.clone())], |_| {})
+            .unwrap();
+        assert_eq!(report.added, 1);
+        let mut copied = Vec::new();
+        to.for_each_tree(None, |t| {
+            copied.push(t);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(copied, vec![tree.clone()]);
+        for reply in [&tree.messages[1].id, &tree.messages[2].id] {
+            assert_eq!(
+                to.tool_calls_of(reply).unwrap(),
+                from.tool_calls_of(reply).unwrap()
+            );
+        }
+        // Twice adds nothing.
+        let again = to
+            .import(vec![Ok::<_, VaultError>(tree.clone())], |_| {})
+            .unwrap();
+        assert_eq!(again.skipped, 1);
+        assert_eq!(tool_call_rows(&to), 4);
+    }
+
+    #[test]
+    fn hostile_tool_calls_import_nothing() {
+        let (_d1, _p1, _s1, mut from) = temp_vault();
+        let tree = with_calls(&mut from);
+        let other = sample(&mut from);
+        let (_d2, _p2, _s2, mut to) = temp_vault();
+        let changed = |change: &dyn Fn(&mut ToolCall)| {
+            let mut t = tree.clone();
+            // The visible reply's second call (the first is the hidden reply's).
+            change(&mut t.tool_calls[2]);
+            t
+        };
+        let huge = "x".repeat(MAX_TOOL_CALL_TEXT_BYTES + 1);
+        let mut twice = tree.clone();
+        let dup = twice.tool_calls[1].clone();
+        twice.tool_calls.push(dup);
+        let question = tree.messages[0].id.clone();
+        let elsewhere = other.messages[2].id.clone();
+        for (bad, needle) in [
+            (
+                changed(&|c| c.message_id = elsewhere.clone()),
+                "not one of its messages",
+            ),
+            (changed(&|c| c.message_id = question.clone()), "not a reply"),
+            (
+                changed(&|c| c.status = ToolCallStatus::Pending),
+                "still pending",
+            ),
+            (
+                changed(&|c| c.arguments = huge.clone()),
+                "bytes of arguments",
+            ),
+            (
+                changed(&|c| c.result = Some(huge.clone())),
+                "bytes of result",
+            ),
+            (
+                changed(&|c| c.signature = Some(huge.clone())),
+                "bytes of signature",
+            ),
+            (changed(&|c| c.position = 0), "two tool calls at position 0"),
+            (changed(&|c| c.text_offset = -1), "negative"),
+            (changed(&|c| c.id = String::new()), "empty id"),
+            (twice, "two tool calls at position"),
+        ] {
+            let err = to
+                .import(vec![Ok::<_, VaultError>(bad)], |_| {})
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{needle}: {err}");
+            assert_eq!(to.count_conversations().unwrap(), 0);
+            assert_eq!(tool_call_rows(&to), 0);
+        }
+        // The same id twice, or an id the vault holds already.
+        let mut same_id = tree.clone();
+        same_id.tool_calls[2].id = same_id.tool_calls[1].id.clone();
+        let err = to
+            .import(vec![Ok::<_, VaultError>(same_id)], |_| {})
+            .unwrap_err();
+        assert!(err.to_string().contains("appears twice"), "{err}");
+        to.import(vec![Ok::<_, VaultError>(tree.clone())], |_| {})
+            .unwrap();
+        let mut reused = with_calls(&mut from);
+        reused.tool_calls[0].id = tree.tool_calls[0].id.clone();
+        let err = to
+            .import(vec![Ok::<_, VaultError>(reused)], |_| {})
+            .unwrap_err();
+        assert!(err.to_string().contains("already in the vault"), "{err}");
+        assert_eq!(to.count_conversations().unwrap(), 1);
+        assert_eq!(tool_call_rows(&to), 4);
     }
 
     /// The items that carry `tree` with its files' bytes, as an export would give them

@@ -59,7 +59,7 @@ pub fn read(
         "ChatGPT",
         |raw: std::result::Result<RawConversation, Rejected>, index| {
             each(match raw.and_then(convert) {
-                Ok(tree) => Piece::Tree(tree),
+                Ok(tree) => Piece::Tree(Box::new(tree)),
                 Err(rejected) => Piece::NotConverted(rejected.locate(file, index)),
             })
         },
@@ -543,6 +543,7 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
         },
         attachments: wanted_images(&out, images),
         messages: out,
+        tool_calls: Vec::new(),
     })
 }
 

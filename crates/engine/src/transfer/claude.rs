@@ -40,7 +40,7 @@ pub fn read(
         "Claude.ai",
         |raw: std::result::Result<RawConversation, Rejected>, index| {
             each(match raw.and_then(convert) {
-                Ok(tree) => Piece::Tree(tree),
+                Ok(tree) => Piece::Tree(Box::new(tree)),
                 Err(rejected) => Piece::NotConverted(rejected.locate(file, index)),
             })
         },
@@ -220,6 +220,7 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
         },
         messages: out,
         attachments: Vec::new(),
+        tool_calls: Vec::new(),
     })
 }
 

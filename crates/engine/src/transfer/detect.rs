@@ -121,8 +121,8 @@ impl NotConverted {
 
 /// One item an export reader hands over.
 pub enum Piece {
-    /// A converted conversation.
-    Tree(ConversationTree),
+    /// A converted conversation (boxed: it is much larger than the other pieces).
+    Tree(Box<ConversationTree>),
     /// A conversation left out.
     NotConverted(NotConverted),
     /// The bytes of a file an attachment of a later tree names start (see
@@ -256,7 +256,7 @@ impl Engine {
     ) -> Result<ImportOutcome> {
         let mut not_converted = Vec::new();
         let trees = pieces.filter_map(|piece| match piece {
-            Ok(Piece::Tree(tree)) => Some(Ok(hearth_vault::ImportItem::from(tree))),
+            Ok(Piece::Tree(tree)) => Some(Ok(hearth_vault::ImportItem::Conversation(tree))),
             Ok(Piece::FileStart { sha256, size }) => {
                 Some(Ok(hearth_vault::ImportItem::FileStart { sha256, size }))
             }
@@ -1298,7 +1298,7 @@ mod tests {
     fn the_pipe_yields_in_order_then_the_error() {
         let items: Vec<_> = pipe(|each| {
             for _ in 0..100 {
-                each(Piece::Tree(sample_tree()))?;
+                each(Piece::Tree(Box::new(sample_tree())))?;
             }
             Err(EngineError::Invalid("late failure".into()))
         })
@@ -1309,7 +1309,7 @@ mod tests {
 
         // Dropping the consumer early stops the producer.
         let mut pipe = pipe(|each| loop {
-            each(Piece::Tree(sample_tree()))?;
+            each(Piece::Tree(Box::new(sample_tree())))?;
         });
         assert!(pipe.next().unwrap().is_ok());
         drop(pipe);
@@ -1334,6 +1334,7 @@ mod tests {
             },
             messages: Vec::new(),
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
         }
     }
 

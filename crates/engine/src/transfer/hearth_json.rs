@@ -1276,6 +1276,7 @@ impl ConversationIn {
             },
             messages,
             attachments,
+            tool_calls: Vec::new(),
         })
     }
 }
@@ -1406,6 +1407,7 @@ pub(crate) mod test_support {
                 second,
             ],
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
         }
     }
 }
@@ -1744,6 +1746,7 @@ mod tests {
             },
             messages: Vec::new(),
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
         };
         source
             .import_trees(vec![Ok(sample("c1")), Ok(odd), Ok(empty)], |_| {})
@@ -2145,6 +2148,7 @@ mod round_trip_properties {
             },
             messages,
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
         }
     }
 
