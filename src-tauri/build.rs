@@ -47,6 +47,15 @@ const COMMANDS: &[&str] = &[
     "remove_api_key",
     "list_models",
     "open_external",
+    "list_tool_servers",
+    "add_tool_server",
+    "remove_tool_server",
+    "set_tool_server_enabled",
+    "list_server_tools",
+    "set_conversation_tool_servers",
+    "list_tool_grants",
+    "revoke_tool_grant",
+    "decide_tool_call",
 ];
 
 fn main() {

@@ -4,7 +4,8 @@
 
 use hearth_engine::{
     Attachment, Conversation, ConversationSummary, Message, MessageStatus, ModelInfo, ProviderInfo,
-    Reply, Role, SearchHit, Settings, StoredError,
+    Reply, Role, SearchHit, Settings, StoredError, StoredToolCall, ToolCallStatus, ToolCallView,
+    ToolGrantInfo, ToolInfo, ToolServerInfo,
 };
 use serde::Serialize;
 use ts_rs::TS;
@@ -238,6 +239,8 @@ pub struct MessageDto {
     pub siblings: Vec<String>,
     /// Files attached to it, in order.
     pub attachments: Vec<AttachmentDto>,
+    /// The tool calls a reply made, in order, each placed in the text by `textOffset`.
+    pub tool_calls: Vec<ToolCallDto>,
 }
 
 /// A file attached to a stored message: what the conversation view shows. Its bytes come
@@ -290,6 +293,7 @@ impl From<Message> for MessageDto {
         MessageDto {
             siblings: vec![m.id.clone()],
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
             id: m.id,
             conversation_id: m.conversation_id,
             parent_id: m.parent_id,
@@ -316,6 +320,8 @@ pub struct ConversationViewDto {
     pub conversation: ConversationDto,
     /// The visible branch.
     pub messages: Vec<MessageDto>,
+    /// The tool servers this conversation offers its model (none unless the user chose).
+    pub tool_servers: Vec<String>,
 }
 
 /// A search result.
@@ -512,6 +518,22 @@ pub enum ChatEvent {
         /// The new text.
         text: String,
     },
+    /// The model asked for a tool call that needs the user's answer: the reply waits
+    /// until `decide_tool_call` answers it (or the reply is stopped).
+    ToolApproval {
+        /// The call, with status `awaiting`.
+        call: ToolCallDto,
+    },
+    /// An allowed call is running.
+    ToolStarted {
+        /// The call, with status `running`.
+        call: ToolCallDto,
+    },
+    /// A call ended (ran, failed, or was denied); its result goes back to the model.
+    ToolResult {
+        /// The call, with its result.
+        call: ToolCallDto,
+    },
     /// The reply ended and is saved: `complete`, or `cancelled` when stopped.
     Done {
         /// The assistant message.
@@ -526,6 +548,186 @@ pub enum ChatEvent {
         /// What went wrong.
         error: CommandError,
     },
+}
+
+/// What became of a tool call, as the chat shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolCallStatusDto {
+    /// The reply streaming now waits for the user's answer (the card offers its buttons).
+    Awaiting,
+    /// Saved as waiting, with no reply here to answer it.
+    Pending,
+    /// Allowed and running.
+    Running,
+    /// Allowed, run, and the tool gave a result.
+    Approved,
+    /// The user said no; the model was told so.
+    Denied,
+    /// It could not run, or the tool reported an error; the result says why.
+    Failed,
+    /// The reply was stopped before the call ended.
+    Cancelled,
+}
+
+impl From<ToolCallStatus> for ToolCallStatusDto {
+    fn from(status: ToolCallStatus) -> Self {
+        match status {
+            ToolCallStatus::Pending => ToolCallStatusDto::Pending,
+            ToolCallStatus::Approved => ToolCallStatusDto::Approved,
+            ToolCallStatus::Denied => ToolCallStatusDto::Denied,
+            ToolCallStatus::Failed => ToolCallStatusDto::Failed,
+            ToolCallStatus::Cancelled => ToolCallStatusDto::Cancelled,
+        }
+    }
+}
+
+/// A tool call inside a reply. Every string but `id` and `status` is the model's or the
+/// tool's: untrusted, shown as plain text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolCallDto {
+    /// Hearth's id for the call (what `decide_tool_call` names).
+    pub id: String,
+    /// The server (empty when the model named a tool that is not offered).
+    pub server: String,
+    /// The tool.
+    pub tool: String,
+    /// The arguments, pretty-printed when they are JSON.
+    pub arguments: String,
+    /// What became of it so far.
+    pub status: ToolCallStatusDto,
+    /// What the model was told, once the call ended.
+    pub result: Option<String>,
+    /// Where in the reply's text the call happened, in UTF-16 code units (JavaScript
+    /// string indices): the text before it was written before the call was made.
+    pub text_offset: u32,
+}
+
+impl ToolCallDto {
+    /// A call of the reply streaming now; `text_offset` is the UTF-16 length of the text
+    /// forwarded before it.
+    pub fn live(view: ToolCallView, status: ToolCallStatusDto, text_offset: usize) -> Self {
+        ToolCallDto {
+            id: view.id,
+            server: view.server,
+            tool: view.tool,
+            arguments: view.arguments,
+            status,
+            result: view.result,
+            text_offset: u32::try_from(text_offset).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// A saved call of the reply whose text is `content`.
+    pub fn stored(call: StoredToolCall, content: &str) -> Self {
+        ToolCallDto {
+            text_offset: utf16_offset(content, call.text_offset),
+            arguments: hearth_engine::pretty_arguments(&call.arguments),
+            status: call.status.into(),
+            id: call.id,
+            server: call.server,
+            tool: call.tool,
+            result: call.result,
+        }
+    }
+}
+
+/// The UTF-16 index in `content` of the byte offset `bytes` (clamped into the text, and
+/// back to a character boundary should it fall inside one).
+pub fn utf16_offset(content: &str, bytes: i64) -> u32 {
+    let mut at = usize::try_from(bytes).unwrap_or(0).min(content.len());
+    while !content.is_char_boundary(at) {
+        at -= 1;
+    }
+    let units = content[..at].encode_utf16().count();
+    u32::try_from(units).unwrap_or(u32::MAX)
+}
+
+/// A configured MCP server, as Settings → Tools lists it: the names of its environment
+/// variables and headers, never their values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolServerDto {
+    /// Its name (what the model sees before each tool's name).
+    pub name: String,
+    /// `stdio` or `http`.
+    pub transport: String,
+    /// The program (stdio).
+    pub command: Option<String>,
+    /// Its arguments (stdio).
+    pub args: Vec<String>,
+    /// The URL (HTTP).
+    pub url: Option<String>,
+    /// The names of the environment variables it gets (stdio).
+    pub env_names: Vec<String>,
+    /// The names of the headers it gets (HTTP).
+    pub header_names: Vec<String>,
+    /// Whether conversations may use it.
+    pub enabled: bool,
+}
+
+impl From<ToolServerInfo> for ToolServerDto {
+    fn from(s: ToolServerInfo) -> Self {
+        ToolServerDto {
+            name: s.name,
+            transport: s.transport,
+            command: s.command,
+            args: s.args,
+            url: s.url,
+            env_names: s.env_names,
+            header_names: s.header_names,
+            enabled: s.enabled,
+        }
+    }
+}
+
+/// A tool a server offers. Both strings are the server's: shown as plain text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolInfoDto {
+    /// The tool's name.
+    pub name: String,
+    /// What the server says it does.
+    pub description: String,
+}
+
+impl From<ToolInfo> for ToolInfoDto {
+    fn from(t: ToolInfo) -> Self {
+        ToolInfoDto {
+            name: t.name,
+            description: t.description,
+        }
+    }
+}
+
+/// A standing permission for a tool to run without asking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolGrantDto {
+    /// The server.
+    pub server: String,
+    /// The tool.
+    pub tool: String,
+    /// The conversation it holds in; `null` for "always".
+    pub conversation_id: Option<String>,
+    /// That conversation's title, when it still exists.
+    pub conversation_title: Option<String>,
+    /// When it was given, Unix milliseconds.
+    pub created_at: i64,
+}
+
+impl ToolGrantDto {
+    /// A grant, with the title of its conversation when it has one.
+    pub fn new(grant: ToolGrantInfo, conversation_title: Option<String>) -> Self {
+        ToolGrantDto {
+            server: grant.server,
+            tool: grant.tool,
+            conversation_id: grant.conversation_id,
+            conversation_title,
+            created_at: grant.created_at,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -557,6 +759,43 @@ mod tests {
             serde_json::to_value(error).expect("serializes"),
             json!({"event": "error", "data": {"messageId": "m1",
                 "error": {"kind": "RateLimited", "message": "slow down"}}})
+        );
+    }
+
+    #[test]
+    fn a_tool_call_is_placed_in_javascript_string_units() {
+        // "é" is 2 bytes and 1 unit; "🔥" 4 bytes and 2 units.
+        let text = "é🔥ab";
+        assert_eq!(utf16_offset(text, 0), 0);
+        assert_eq!(utf16_offset(text, 2), 1);
+        assert_eq!(utf16_offset(text, 6), 3);
+        assert_eq!(
+            utf16_offset(text, 4),
+            1,
+            "inside a character: back to its start"
+        );
+        assert_eq!(utf16_offset(text, 99), 5, "past the end: the end");
+        assert_eq!(utf16_offset(text, -3), 0);
+    }
+
+    #[test]
+    fn tool_events_carry_the_call() {
+        let view = ToolCallView {
+            id: "t1".into(),
+            server: "files".into(),
+            tool: "read".into(),
+            arguments: "{}".into(),
+            status: ToolCallStatus::Pending,
+            result: None,
+        };
+        let event = ChatEvent::ToolApproval {
+            call: ToolCallDto::live(view, ToolCallStatusDto::Awaiting, 7),
+        };
+        assert_eq!(
+            serde_json::to_value(event).expect("serializes"),
+            json!({"event": "toolApproval", "data": {"call": {"id": "t1", "server": "files",
+                "tool": "read", "arguments": "{}", "status": "awaiting", "result": null,
+                "textOffset": 7}}})
         );
     }
 

@@ -1,7 +1,7 @@
 //! The one error every command returns: a stable `kind` the UI branches on, and a message
 //! to show. Kinds are picked by matching the engine's typed errors, never by reading text.
 
-use hearth_engine::{EngineError, Missing, ProviderError, VaultError};
+use hearth_engine::{EngineError, Missing, ProviderError, ToolError, VaultError};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -28,6 +28,8 @@ pub enum ErrorKind {
     Refused,
     /// Any other provider or network failure.
     ProviderError,
+    /// An MCP tool server would not start, answer or keep running; the message names it.
+    ToolServer,
     /// The request was cancelled before the reply started.
     Cancelled,
     /// Something the user cannot fix from here (a damaged file, a disk error).
@@ -138,7 +140,8 @@ impl From<EngineError> for CommandError {
             EngineError::Provider { error, .. } | EngineError::Setup(error) => provider_kind(error),
             EngineError::Invalid(_) | EngineError::NotConfigured(_) => ErrorKind::Invalid,
             EngineError::WrongArchivePassphrase => ErrorKind::WrongPassphrase,
-            EngineError::Tool(_) => ErrorKind::Invalid,
+            EngineError::Tool(ToolError::InvalidConfig { .. }) => ErrorKind::Invalid,
+            EngineError::Tool(_) => ErrorKind::ToolServer,
             EngineError::ToolSteps { .. } => ErrorKind::ProviderError,
         };
         let message = match &error {
@@ -229,6 +232,23 @@ mod tests {
             ))),
             ErrorKind::Invalid
         );
+    }
+
+    #[test]
+    fn a_server_that_will_not_start_is_a_tool_server_error_and_a_bad_setting_is_invalid() {
+        let handshake = ToolError::Handshake {
+            server: "files".into(),
+            reason: "it exited".into(),
+            stderr: String::new(),
+        };
+        let error = CommandError::from(EngineError::Tool(handshake));
+        assert_eq!(error.kind, ErrorKind::ToolServer);
+        assert!(error.message.contains("files"), "{error:?}");
+        let invalid = ToolError::InvalidConfig {
+            server: "files".into(),
+            reason: "a name is lowercase".into(),
+        };
+        assert_eq!(kind(EngineError::Tool(invalid)), ErrorKind::Invalid);
     }
 
     #[test]

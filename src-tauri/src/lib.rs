@@ -110,6 +110,15 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::providers::remove_api_key,
             commands::providers::list_models,
             commands::external::open_external,
+            commands::tools::list_tool_servers,
+            commands::tools::add_tool_server,
+            commands::tools::remove_tool_server,
+            commands::tools::set_tool_server_enabled,
+            commands::tools::list_server_tools,
+            commands::tools::set_conversation_tool_servers,
+            commands::tools::list_tool_grants,
+            commands::tools::revoke_tool_grant,
+            commands::tools::decide_tool_call,
         ])
 }
 
@@ -258,8 +267,33 @@ pub fn run() {
         .init();
     // First, so that a second launch stops before any other plugin or the vault starts.
     configure(tauri::Builder::<tauri::Wry>::new().plugin(single_instance()))
-        .run(tauri::generate_context!())
-        .expect("Hearth could not start");
+        .build(tauri::generate_context!())
+        .expect("Hearth could not start")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                on_exit(app);
+            }
+        });
+}
+
+/// The longest quitting waits for replies to stop and tool servers to be reaped.
+const EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Quitting locks the vault: replies are stopped and saved as cancelled, and MCP servers
+/// are stopped (their whole process groups), which the process's exit alone would not do.
+/// Waits at most [`EXIT_GRACE`], so an export still running cannot hold the quit.
+fn on_exit<R: Runtime>(app: &AppHandle<R>) {
+    let (Some(hearth), Some(streams)) = (app.try_state::<Hearth>(), app.try_state::<Streams>())
+    else {
+        return;
+    };
+    let locked =
+        tauri::async_runtime::block_on(tokio::time::timeout(EXIT_GRACE, hearth.lock(&streams)));
+    match locked {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("the vault did not close cleanly at exit: {e}"),
+        Err(_) => tracing::warn!("quitting before everything using the vault had stopped"),
+    }
 }
 
 #[cfg(test)]

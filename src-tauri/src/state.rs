@@ -1,11 +1,12 @@
 //! Managed state: where the vault lives, the unlocked engine (absent while locked), and
-//! the replies streaming right now.
+//! the replies streaming right now, with the way to stop each one and to answer the tool
+//! call it waits on.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use hearth_engine::{AppPaths, Engine, KdfParams, SecretStore};
-use tokio::sync::oneshot;
+use hearth_engine::{AppPaths, Engine, KdfParams, SecretStore, ToolDecision};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::CommandError;
 
@@ -88,6 +89,8 @@ impl Hearth {
             return Ok(());
         };
         streams.cancel_all();
+        // MCP servers stop now (a server a stopping reply still holds goes with it).
+        engine.stop_tool_servers().await;
         loop {
             // A reply holds the vault itself, not only the engine: wait for both to go.
             if streams.is_empty() {
@@ -109,10 +112,32 @@ impl Hearth {
 /// How often [`Hearth::lock`] looks whether the last holder of the engine let go.
 const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(10);
 
-/// A reply in flight: how to stop it, and its message id once the reply has started.
+/// A reply in flight: how to stop it, its message id once the reply has started, and the
+/// tool call it waits on, if any, with the way to answer it.
 struct Live {
     message_id: Option<String>,
     stop: Option<oneshot::Sender<()>>,
+    decisions: mpsc::UnboundedSender<Decision>,
+    awaiting: Option<String>,
+}
+
+/// The user's answer to the tool call a reply waits on, on its way to the task that
+/// drives the reply. `taken` says whether the reply took it.
+pub struct Decision {
+    /// The call answered.
+    pub call_id: String,
+    /// The answer.
+    pub decision: ToolDecision,
+    /// Where the task says whether the engine accepted it.
+    pub taken: oneshot::Sender<Result<(), CommandError>>,
+}
+
+/// What the task driving a reply listens to: a stop, and answers to tool calls.
+pub struct Controls {
+    /// Fires once when the reply is to stop.
+    pub stop: oneshot::Receiver<()>,
+    /// The user's answers, in order.
+    pub decisions: mpsc::UnboundedReceiver<Decision>,
 }
 
 /// The replies streaming now, by the request id the UI chose. Stopping one sends on its
@@ -128,14 +153,12 @@ impl Streams {
     }
 
     /// Registers a new request; the entry goes away when the returned guard drops.
-    pub fn register(
-        &self,
-        request_id: &str,
-    ) -> Result<(StreamEntry, oneshot::Receiver<()>), CommandError> {
+    pub fn register(&self, request_id: &str) -> Result<(StreamEntry, Controls), CommandError> {
         if request_id.is_empty() || request_id.len() > 128 {
             return Err(CommandError::invalid("a request id is 1 to 128 characters"));
         }
         let (stop, stopped) = oneshot::channel();
+        let (decisions, answers) = mpsc::unbounded_channel();
         let mut live = self.live();
         if live.contains_key(request_id) {
             return Err(CommandError::invalid(format!(
@@ -147,13 +170,58 @@ impl Streams {
             Live {
                 message_id: None,
                 stop: Some(stop),
+                decisions,
+                awaiting: None,
             },
         );
         let entry = StreamEntry {
             streams: self.clone(),
             request_id: request_id.to_owned(),
         };
-        Ok((entry, stopped))
+        let controls = Controls {
+            stop: stopped,
+            decisions: answers,
+        };
+        Ok((entry, controls))
+    }
+
+    /// Hands the user's answer for tool call `call_id` to the reply (by request id or
+    /// assistant message id) that waits on it. The receiver says whether the reply took
+    /// it. A call that is not waiting (answered already, or never asked) is refused, so
+    /// one approval card cannot answer twice.
+    pub fn decide(
+        &self,
+        id: &str,
+        call_id: &str,
+        decision: ToolDecision,
+    ) -> Result<oneshot::Receiver<Result<(), CommandError>>, CommandError> {
+        let mut live = self.live();
+        let found = live
+            .iter_mut()
+            .find(|(request, l)| request.as_str() == id || l.message_id.as_deref() == Some(id))
+            .map(|(_, l)| l);
+        let Some(reply) = found else {
+            return Err(CommandError::new(
+                crate::error::ErrorKind::NotFound,
+                "that reply is no longer running",
+            ));
+        };
+        if reply.awaiting.as_deref() != Some(call_id) {
+            return Err(CommandError::invalid(
+                "that tool call is not waiting for an answer",
+            ));
+        }
+        let (taken, answer) = oneshot::channel();
+        let sent = reply.decisions.send(Decision {
+            call_id: call_id.to_owned(),
+            decision,
+            taken,
+        });
+        if sent.is_err() {
+            return Err(CommandError::cancelled());
+        }
+        reply.awaiting = None;
+        Ok(answer)
     }
 
     /// Stops the reply with this request id or assistant message id; false if none runs.
@@ -201,6 +269,13 @@ impl StreamEntry {
             live.message_id = Some(message_id.to_owned());
         }
     }
+
+    /// Records the tool call the reply now waits on (`None` once it is answered).
+    pub fn set_awaiting(&self, call_id: Option<&str>) {
+        if let Some(live) = self.streams.live().get_mut(&self.request_id) {
+            live.awaiting = call_id.map(str::to_owned);
+        }
+    }
 }
 
 impl Drop for StreamEntry {
@@ -216,7 +291,8 @@ mod tests {
     #[test]
     fn cancel_by_request_or_message_id_and_cleanup_on_drop() {
         let streams = Streams::default();
-        let (entry, mut stopped) = streams.register("r1").expect("registers");
+        let (entry, controls) = streams.register("r1").expect("registers");
+        let mut stopped = controls.stop;
         assert!(streams.register("r1").is_err(), "duplicate ids are refused");
         entry.set_message_id("m1");
         assert!(!streams.cancel("other"));
@@ -225,8 +301,47 @@ mod tests {
         assert!(!streams.cancel("r1"), "a stop is sent once");
         drop(entry);
         assert!(streams.is_empty());
-        let (_entry, mut stopped) = streams.register("r2").expect("registers");
+        let (_entry, mut controls) = streams.register("r2").expect("registers");
         streams.cancel_all();
-        assert_eq!(stopped.try_recv(), Ok(()));
+        assert_eq!(controls.stop.try_recv(), Ok(()));
+    }
+
+    #[test]
+    fn a_decision_reaches_only_the_call_the_reply_waits_on_and_only_once() {
+        let streams = Streams::default();
+        let (entry, mut controls) = streams.register("r1").expect("registers");
+        entry.set_message_id("m1");
+        let refused = streams.decide("m1", "call-a", ToolDecision::Once);
+        assert!(refused.is_err(), "nothing is waiting yet");
+        entry.set_awaiting(Some("call-a"));
+        assert!(
+            streams.decide("m1", "call-b", ToolDecision::Once).is_err(),
+            "another call's card cannot answer this one"
+        );
+        assert_eq!(
+            streams
+                .decide("nobody", "call-a", ToolDecision::Once)
+                .map(|_| ())
+                .map_err(|e| e.kind),
+            Err(crate::error::ErrorKind::NotFound)
+        );
+        let mut answer = streams
+            .decide("m1", "call-a", ToolDecision::Conversation)
+            .expect("the waiting call takes an answer");
+        assert!(
+            streams.decide("r1", "call-a", ToolDecision::Deny).is_err(),
+            "a second answer to the same call is refused"
+        );
+        let decision = controls.decisions.try_recv().expect("the answer arrived");
+        assert_eq!(
+            (decision.call_id.as_str(), decision.decision),
+            ("call-a", ToolDecision::Conversation)
+        );
+        assert!(controls.decisions.try_recv().is_err(), "exactly one answer");
+        decision
+            .taken
+            .send(Ok(()))
+            .expect("the command still listens");
+        assert_eq!(answer.try_recv(), Ok(Ok(())));
     }
 }

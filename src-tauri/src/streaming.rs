@@ -1,17 +1,24 @@
 //! Runs a reply on its own task and forwards its pieces to the UI's `Channel`. The task
 //! owns the `Reply`: stopping it (the UI's cancel, locking, or a closed window) drops the
 //! reply, which the engine saves as `cancelled` with the text that had arrived.
+//!
+//! When the model asks for a tool call that needs the user's answer, the task tells the
+//! UI (`toolApproval`) and waits, with the reply in hand, for either the answer
+//! (`decide_tool_call`, which reaches it through [`Streams::decide`]) or a stop. Only
+//! then does it ask the reply for its next piece, as the engine requires.
 
 use std::future::Future;
 use std::sync::Arc;
 
-use hearth_engine::{Engine, MessageStatus, Reply, ReplyEvent, TemporaryReply};
+use hearth_engine::{
+    Engine, EngineError, MessageStatus, Reply, ReplyEvent, TemporaryReply, ToolDecision,
+};
 use tauri::ipc::Channel;
 use tokio::sync::oneshot;
 
-use crate::dto::{ChatEvent, ReplyStartedDto, TemporaryStartedDto};
+use crate::dto::{ChatEvent, ReplyStartedDto, TemporaryStartedDto, ToolCallDto, ToolCallStatusDto};
 use crate::error::CommandError;
-use crate::state::Streams;
+use crate::state::{Controls, StreamEntry, Streams};
 
 /// A reply the UI receives piece by piece: a saved one, or a temporary chat's.
 pub trait Streamed: Send + 'static {
@@ -25,6 +32,8 @@ pub trait Streamed: Send + 'static {
     fn next_piece(
         &mut self,
     ) -> impl Future<Output = Option<hearth_engine::Result<ReplyEvent>>> + Send;
+    /// Answers the tool call the last `ToolApproval` piece asked about.
+    fn decide(&mut self, decision: ToolDecision) -> hearth_engine::Result<()>;
 }
 
 impl Streamed for Reply {
@@ -39,6 +48,9 @@ impl Streamed for Reply {
         &mut self,
     ) -> impl Future<Output = Option<hearth_engine::Result<ReplyEvent>>> + Send {
         self.next()
+    }
+    fn decide(&mut self, decision: ToolDecision) -> hearth_engine::Result<()> {
+        Reply::decide(self, decision)
     }
 }
 
@@ -60,6 +72,12 @@ impl Streamed for TemporaryReply {
     ) -> impl Future<Output = Option<hearth_engine::Result<ReplyEvent>>> + Send {
         self.next()
     }
+    /// A temporary chat offers no tools, so nothing ever waits for an answer.
+    fn decide(&mut self, _: ToolDecision) -> hearth_engine::Result<()> {
+        Err(EngineError::Invalid(
+            "a temporary chat offers no tools".into(),
+        ))
+    }
 }
 
 /// Starts `begin` (a send, regenerate, edit or temporary send) under `request_id` and
@@ -77,12 +95,12 @@ where
     Fut: Future<Output = hearth_engine::Result<R>> + Send + 'static,
     R: Streamed,
 {
-    let (entry, mut stop) = streams.register(&request_id)?;
+    let (entry, mut controls) = streams.register(&request_id)?;
     let (started, started_rx) = oneshot::channel();
     tauri::async_runtime::spawn(async move {
         // Dropping `begin` before it finishes makes the engine save the reply as cancelled.
         let reply = tokio::select! {
-            _ = &mut stop => return,
+            _ = &mut controls.stop => return,
             reply = begin(engine) => reply,
         };
         match reply {
@@ -90,7 +108,7 @@ where
                 let message_id = reply.message_id(&request_id);
                 entry.set_message_id(&message_id);
                 let _ = started.send(Ok(reply.started(&request_id)));
-                forward(reply, message_id, stop, &channel).await;
+                forward(reply, message_id, controls, &entry, &channel).await;
             }
             Err(e) => {
                 let _ = started.send(Err(e.into()));
@@ -107,23 +125,46 @@ where
 async fn forward<R: Streamed>(
     mut reply: R,
     message_id: String,
-    mut stop: oneshot::Receiver<()>,
+    mut controls: Controls,
+    entry: &StreamEntry,
     channel: &Channel<ChatEvent>,
 ) {
+    // The UTF-16 length of the text sent so far: where in the reply a call happened, as
+    // the UI counts (the engine records the call after the text that came before it).
+    let mut text_units = 0usize;
     loop {
         let next = tokio::select! {
-            _ = &mut stop => break,
+            _ = &mut controls.stop => break,
             next = reply.next_piece() => next,
         };
         let event = match next {
-            Some(Ok(ReplyEvent::Text(text))) => ChatEvent::Text { text },
+            Some(Ok(ReplyEvent::Text(text))) => {
+                text_units += text.encode_utf16().count();
+                ChatEvent::Text { text }
+            }
             Some(Ok(ReplyEvent::Reasoning(text))) => ChatEvent::Reasoning { text },
-            // The app offers no tools yet, so no call reaches here.
-            Some(Ok(
-                ReplyEvent::ToolApproval(_)
-                | ReplyEvent::ToolStarted(_)
-                | ReplyEvent::ToolResult(_),
-            )) => continue,
+            Some(Ok(ReplyEvent::ToolApproval(view))) => {
+                let call_id = view.id.clone();
+                // Before the UI hears of it, so its answer always finds the call waiting.
+                entry.set_awaiting(Some(&call_id));
+                let call = ToolCallDto::live(view, ToolCallStatusDto::Awaiting, text_units);
+                if channel.send(ChatEvent::ToolApproval { call }).is_err() {
+                    break;
+                }
+                match answer(&mut reply, &call_id, &mut controls, entry).await {
+                    Answered::Yes => continue,
+                    Answered::Stopped => break,
+                }
+            }
+            Some(Ok(ReplyEvent::ToolStarted(view))) => ChatEvent::ToolStarted {
+                call: ToolCallDto::live(view, ToolCallStatusDto::Running, text_units),
+            },
+            Some(Ok(ReplyEvent::ToolResult(view))) => {
+                let status = view.status.into();
+                ChatEvent::ToolResult {
+                    call: ToolCallDto::live(view, status, text_units),
+                }
+            }
             Some(Err(error)) => {
                 let _ = channel.send(ChatEvent::Error {
                     message_id,
@@ -144,10 +185,55 @@ async fn forward<R: Streamed>(
             break;
         }
     }
+    entry.set_awaiting(None);
     // Stopped: the drop saves the partial reply as cancelled before the UI hears of it.
     drop(reply);
     let _ = channel.send(ChatEvent::Done {
         message_id,
         status: MessageStatus::Cancelled.into(),
     });
+}
+
+/// How waiting for the user's answer ended.
+enum Answered {
+    /// The reply took the answer: ask it for the next piece.
+    Yes,
+    /// The reply is to stop.
+    Stopped,
+}
+
+/// Waits for the user's answer to `call_id` (or a stop) and hands it to the reply. An
+/// answer the engine refuses (a grant it could not save) is reported to the command that
+/// brought it, and the call waits on.
+async fn answer<R: Streamed>(
+    reply: &mut R,
+    call_id: &str,
+    controls: &mut Controls,
+    entry: &StreamEntry,
+) -> Answered {
+    loop {
+        let decision = tokio::select! {
+            _ = &mut controls.stop => return Answered::Stopped,
+            decision = controls.decisions.recv() => decision,
+        };
+        let Some(decision) = decision else {
+            return Answered::Stopped;
+        };
+        if decision.call_id != call_id {
+            let _ = decision.taken.send(Err(CommandError::invalid(
+                "that tool call is not waiting for an answer",
+            )));
+            continue;
+        }
+        match reply.decide(decision.decision) {
+            Ok(()) => {
+                let _ = decision.taken.send(Ok(()));
+                return Answered::Yes;
+            }
+            Err(e) => {
+                entry.set_awaiting(Some(call_id));
+                let _ = decision.taken.send(Err(e.into()));
+            }
+        }
+    }
 }

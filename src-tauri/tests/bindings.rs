@@ -17,6 +17,9 @@ use hearth_desktop::attachments::{AttachedFilesDto, PendingFileDto};
 use hearth_desktop::commands::data::{EraseResultDto, InventoryDto, StoredFileDto};
 use hearth_desktop::commands::providers::ProviderChange;
 use hearth_desktop::commands::security::{PassphraseChangeDto, ProtectionDto, RotationProgressDto};
+use hearth_desktop::commands::tools::{
+    SecretPairInput, ToolDecisionDto, ToolServerInput, ToolTransportInput,
+};
 use hearth_desktop::commands::transfer::{
     ExportDoneDto, ExportFormatDto, ImportDoneDto, NotConvertedDto, PickedFileDto,
     TransferProgressDto,
@@ -25,7 +28,8 @@ use hearth_desktop::commands::vault::Protection;
 use hearth_desktop::dto::{
     AttachmentDto, ChatEvent, ConversationDto, ConversationSummaryDto, ConversationViewDto,
     MessageDto, MessageErrorDto, MessageStatusDto, ModelDto, ProviderDto, ReplyStartedDto, RoleDto,
-    SearchHitDto, SettingsDto, TemporaryStartedDto, TemporaryTurnDto, VaultState, VaultStatusDto,
+    SearchHitDto, SettingsDto, TemporaryStartedDto, TemporaryTurnDto, ToolCallDto,
+    ToolCallStatusDto, ToolGrantDto, ToolInfoDto, ToolServerDto, VaultState, VaultStatusDto,
 };
 use hearth_desktop::error::{CommandError, ErrorKind};
 use ts_rs::{Config, ExportError, TS};
@@ -86,6 +90,16 @@ fn ipc_types() -> Vec<(&'static str, Export)> {
         ImportDoneDto,
         NotConvertedDto,
         TransferProgressDto,
+        // Tools.
+        ToolCallDto,
+        ToolCallStatusDto,
+        ToolServerDto,
+        ToolInfoDto,
+        ToolGrantDto,
+        ToolServerInput,
+        ToolTransportInput,
+        SecretPairInput,
+        ToolDecisionDto,
         // Providers.
         ProviderDto,
         ProviderChange,

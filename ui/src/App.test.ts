@@ -159,7 +159,7 @@ describe('the sidebar', () => {
   it('moves between conversations with the arrow keys and opens one with Enter', async () => {
     backend = unlockedBackend({
       conversations: [summary('c1', 10, false, 'Zebras'), summary('c2', 5, false, 'Giraffes')],
-      views: { c2: { conversation: conversation('c2', { title: 'Giraffes' }), messages: [message('g1', 'user', 'Tall?')] } },
+      views: { c2: { conversation: conversation('c2', { title: 'Giraffes' }), toolServers: [], messages: [message('g1', 'user', 'Tall?')] } },
     })
     await start()
     const first = (await until(() => hook('conversation-item')))!.querySelector<HTMLButtonElement>('.open')!
@@ -285,6 +285,7 @@ describe('the sidebar', () => {
       views: {
         c1: {
           conversation: conversation('c1'),
+          toolServers: [],
           messages: [message('u1', 'user', 'about giraffes'), message('a1', 'assistant', 'Giraffes are tall.')],
         },
       },
@@ -330,6 +331,7 @@ describe('the chat', () => {
   const views = (): Record<string, ConversationViewDto> => ({
     c1: {
       conversation: conversation('c1', { title: 'Zebras' }),
+      toolServers: [],
       messages: [
         message('u1', 'user', 'Tell me about zebras'),
         message('a1', 'assistant', 'See [the zoo](https://zoo.example/zebras?a=1&b=2).\n\n```rust\nfn main() {}\n```', {
@@ -445,6 +447,7 @@ describe('the chat', () => {
       views: {
         c1: {
           conversation: conversation('c1'),
+          toolServers: [],
           messages: [
             message('u1', 'user', 'Hi'),
             message('a1', 'assistant', '', { status: 'error', error: { kind: 'rate_limited', message: 'Too many requests.' } }),
@@ -466,6 +469,7 @@ describe('the chat', () => {
       views: {
         c1: {
           conversation: conversation('c1'),
+          toolServers: [],
           messages: [
             message('u1', 'user', 'Hi'),
             message('a1', 'assistant', "I'm sorry, I can't help with that.", {

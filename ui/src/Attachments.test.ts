@@ -44,6 +44,7 @@ beforeEach(() => {
   views = {
     c1: {
       conversation: conversation('c1', { title: 'Pictures' }),
+      toolServers: [],
       messages: [
         message('u1', 'user', 'Look at these', {
           attachments: [

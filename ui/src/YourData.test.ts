@@ -66,6 +66,7 @@ function views(): Record<string, ConversationViewDto> {
   return {
     c1: {
       conversation: conversation('c1', { title: 'Zebras' }),
+      toolServers: [],
       messages: [message('u1', 'user', 'Tell me about zebras'), message('a1', 'assistant', 'Stripes.')],
     },
   }

@@ -29,6 +29,8 @@ async fn resolve(
 
 /// Sends a message (starting a conversation when `conversation_id` is absent) with the
 /// files waiting under `attachments`, which are forgotten once the message is saved.
+/// `tools` names the tool servers the conversation offers from now on (absent: as it was;
+/// a new conversation offers none unless given).
 #[allow(clippy::too_many_arguments)]
 #[tauri::command]
 pub async fn send_message(
@@ -41,6 +43,7 @@ pub async fn send_message(
     model: Option<String>,
     text: String,
     attachments: Option<Vec<String>>,
+    tools: Option<Vec<String>>,
     on_event: Channel<ChatEvent>,
 ) -> Result<ReplyStartedDto, CommandError> {
     let engine = hearth.engine()?;
@@ -51,6 +54,7 @@ pub async fn send_message(
         model,
         text,
         files: resolve(&pending, &tokens).await?,
+        tools,
         ..Default::default()
     };
     let pending = pending.inner().clone();

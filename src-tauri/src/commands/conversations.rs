@@ -8,6 +8,7 @@ use hearth_engine::Engine;
 
 use crate::dto::{
     AttachmentDto, ConversationSummaryDto, ConversationViewDto, MessageDto, SearchHitDto,
+    ToolCallDto,
 };
 use crate::error::CommandError;
 use crate::state::Hearth;
@@ -60,6 +61,10 @@ fn view(engine: &Engine, id: &str) -> Result<ConversationViewDto, CommandError> 
             .or_default()
             .push(a.into());
     }
+    let mut calls: HashMap<String, Vec<hearth_engine::StoredToolCall>> = HashMap::new();
+    for call in engine.tool_calls_in(id)? {
+        calls.entry(call.message_id.clone()).or_default().push(call);
+    }
     Ok(ConversationViewDto {
         conversation,
         messages: messages
@@ -67,9 +72,16 @@ fn view(engine: &Engine, id: &str) -> Result<ConversationViewDto, CommandError> 
             .map(|(m, siblings)| {
                 let mut dto = MessageDto::with_siblings(m, siblings);
                 dto.attachments = attachments.remove(&dto.id).unwrap_or_default();
+                dto.tool_calls = calls
+                    .remove(&dto.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|c| ToolCallDto::stored(c, &dto.content))
+                    .collect();
                 dto
             })
             .collect(),
+        tool_servers: engine.conversation_tool_servers(id)?,
     })
 }
 

@@ -12,5 +12,6 @@ pub mod data;
 pub mod external;
 pub mod providers;
 pub mod security;
+pub mod tools;
 pub mod transfer;
 pub mod vault;

@@ -11,11 +11,12 @@ import { SearchStore } from './search.svelte'
 import { SecurityStore } from './security.svelte'
 import { SettingsStore } from './settings.svelte'
 import { TemporaryChatStore } from './temporary.svelte'
+import { ToolsStore } from './tools.svelte'
 import { ExportStore, ImportStore } from './transfers.svelte'
 import type { ConversationDto, ConversationSummaryDto } from './types'
 import { VaultStore } from './vault.svelte'
 
-export type SettingsTab = 'providers' | 'security' | 'about' | 'data'
+export type SettingsTab = 'providers' | 'tools' | 'security' | 'about' | 'data'
 
 /** The word the user types to erase everything (and the confirmation the engine expects). */
 export const ERASE_WORD = 'erase'
@@ -26,6 +27,7 @@ export class Hearth {
   readonly archivedList = new ConversationListStore(PAGE_SIZE, true)
   readonly search = new SearchStore()
   readonly providers = new ProvidersStore()
+  readonly tools = new ToolsStore()
   readonly chat = new ChatStore({ list: this.list, providers: () => this.providers.list })
   readonly temporary = new TemporaryChatStore({ providers: () => this.providers.list })
   readonly exports = new ExportStore()
@@ -215,7 +217,7 @@ export class Hearth {
 
   private async enterMain(): Promise<void> {
     this.chat.newChat()
-    await Promise.all([this.providers.load(), this.settings.load(), this.list.loadMore()])
+    await Promise.all([this.providers.load(), this.settings.load(), this.list.loadMore(), this.tools.load()])
     this.chat.providersChanged()
   }
 
@@ -236,6 +238,7 @@ export class Hearth {
     this.list.reset()
     this.archivedList.reset()
     this.providers.reset()
+    this.tools.reset()
     this.settings.reset()
     this.security.reset()
   }

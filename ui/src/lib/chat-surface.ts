@@ -4,7 +4,7 @@
 
 import type { ShownAttachment } from './attachments.svelte'
 import type { ModelChoice } from './model-choice'
-import type { AttachedFilesDto, MessageDto, PendingFileDto } from './types'
+import type { AttachedFilesDto, MessageDto, PendingFileDto, ToolDecisionDto } from './types'
 
 export interface ChatSurface {
   /** Identifies what is shown; a change scrolls to the end and focuses the composer. */
@@ -39,4 +39,6 @@ export interface ChatSurface {
   edit(messageId: string, text: string): Promise<void>
   selectBranch(messageId: string): Promise<void>
   setChoice(choice: ModelChoice): Promise<void>
+  /** Answers a tool call the reply `messageId` waits on; whether the reply took it. */
+  decideToolCall(messageId: string, callId: string, decision: ToolDecisionDto): Promise<boolean>
 }

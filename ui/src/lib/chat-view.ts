@@ -4,7 +4,7 @@
 // which messages it created, the live reply stands in for them (the user's text and an
 // empty streaming reply), so the view never waits for the network.
 
-import type { CommandError, MessageDto, MessageStatusDto } from './types'
+import type { CommandError, MessageDto, MessageStatusDto, ToolCallDto } from './types'
 
 /** How a live reply began: a new message, another answer to a reply, or an edited message. */
 export type LiveKind = 'send' | 'regenerate' | 'edit'
@@ -25,6 +25,8 @@ export interface LiveReply {
   /** What has arrived (as of the last frame). */
   content: string
   reasoning: string
+  /** The tool calls the reply made so far, as their last event told. */
+  toolCalls: ToolCallDto[]
   /** `streaming` until the engine says how it ended. */
   status: MessageStatusDto
   error: CommandError | null
@@ -59,6 +61,7 @@ export function newLiveReply(init: {
     messageId: null,
     content: '',
     reasoning: '',
+    toolCalls: [],
     status: 'streaming',
     error: null,
     providerId: init.providerId ?? null,
@@ -89,6 +92,22 @@ function errorOf(live: LiveReply): MessageDto['error'] {
   return live.error === null ? null : { kind: live.error.kind, message: live.error.message }
 }
 
+/** Puts `call` into `calls`: in place of the one with its id, else at the end. */
+export function withCall(calls: readonly ToolCallDto[], call: ToolCallDto): ToolCallDto[] {
+  const at = calls.findIndex((c) => c.id === call.id)
+  if (at === -1) return [...calls, call]
+  const next = [...calls]
+  next[at] = call
+  return next
+}
+
+/** The saved calls with the live ones laid over them (a live event is the newer word). */
+function mergedCalls(saved: readonly ToolCallDto[], live: readonly ToolCallDto[]): ToolCallDto[] {
+  let calls = [...saved]
+  for (const call of live) calls = withCall(calls, call)
+  return calls
+}
+
 /** The live reply laid over the engine's copy of the same message. */
 function overlay(message: MessageDto, live: LiveReply): MessageDto {
   return {
@@ -101,6 +120,7 @@ function overlay(message: MessageDto, live: LiveReply): MessageDto {
         : message.reasoning,
     status: live.status,
     error: errorOf(live) ?? message.error,
+    toolCalls: mergedCalls(message.toolCalls ?? [], live.toolCalls),
   }
 }
 
@@ -123,6 +143,7 @@ function standInUser(live: LiveReply, parentId: string | null): MessageDto {
     finishedAt: live.createdAt,
     siblings: [id],
     attachments: [],
+    toolCalls: [],
   }
 }
 
@@ -145,6 +166,7 @@ function standInReply(live: LiveReply, parentId: string | null): MessageDto {
     finishedAt: null,
     siblings: [id],
     attachments: [],
+    toolCalls: [...live.toolCalls],
   }
 }
 

@@ -10,6 +10,8 @@ import {
   lastAssistantId,
   newLiveReply,
   newRequestId,
+  pendingReplyId,
+  withCall,
   type LiveReply,
 } from './chat-view'
 import type { ChatSurface } from './chat-surface'
@@ -26,6 +28,7 @@ import type {
   AttachedFilesDto,
   PendingFileDto,
   ReplyStartedDto,
+  ToolDecisionDto,
 } from './types'
 
 export interface ChatDeps {
@@ -61,6 +64,11 @@ export class ChatStore implements ChatSurface {
   drafts = $state<Record<string, string>>({})
   /** Files waiting in each composer, keyed like `drafts`. */
   readonly attachments = new PendingAttachments()
+  /**
+   * The tool servers this view's conversation offers its model (none unless chosen). A new
+   * chat keeps the choice here and sends it with its first message.
+   */
+  toolServers = $state.raw<string[]>([])
 
   /** The live reply that owns the new-chat view until its conversation exists. */
   private draftOwner = $state<string | null>(null)
@@ -112,9 +120,13 @@ export class ChatStore implements ChatSurface {
     return this.currentLives.some((live) => live.stopping && !live.finished)
   }
 
-  /** A reply is being written anywhere (the auto-lock waits for it). */
+  /**
+   * A reply is being written anywhere (the auto-lock waits for it). One that only waits
+   * for the user to answer a tool call does not hold the lock off: locking stops it, and
+   * the call is saved as cancelled.
+   */
   get busy(): boolean {
-    return this.lives.some((live) => !live.finished)
+    return this.lives.some((live) => !live.finished && !live.toolCalls.some((c) => c.status === 'awaiting'))
   }
 
   /** The reply a regenerate button belongs on. */
@@ -164,6 +176,7 @@ export class ChatStore implements ChatSurface {
     this.notice = null
     this.focusMessageId = null
     this.choice = initialChoice(null, this.providers())
+    this.toolServers = []
   }
 
   /** Opens a conversation; with `focus`, scrolls to that message (showing its branch if hidden). */
@@ -187,6 +200,7 @@ export class ChatStore implements ChatSurface {
       this.draftOwner = null
       this.conversation = view.conversation
       this.messages = view.messages
+      this.toolServers = view.toolServers ?? []
       this.choice = initialChoice(view.conversation, this.providers())
       this.focusMessageId = focus
     } catch (raw) {
@@ -207,6 +221,7 @@ export class ChatStore implements ChatSurface {
       if (token !== this.viewToken || reload !== this.reloadToken) return
       this.conversation = view.conversation
       this.messages = view.messages
+      this.toolServers = view.toolServers ?? this.toolServers
       this.list.upsert(summaryOf(view.conversation, this.list.find(id)?.messageCount ?? view.messages.length))
     } catch (raw) {
       if (token === this.viewToken) this.notice = ipc.toHearthError(raw).message
@@ -231,6 +246,8 @@ export class ChatStore implements ChatSurface {
     const files = this.attachments.take(conversationId ?? NEW_CHAT)
     this.attachments.refused = []
     if (files.length > 0) this.sentFiles.set(live.requestId, files)
+    // A saved conversation has its servers already; a new one is given the chat's choice.
+    const tools = conversationId === null && this.toolServers.length > 0 ? [...this.toolServers] : undefined
     this.notice = null
     await this.run(live, (onEvent) =>
       ipc.sendMessage(
@@ -241,6 +258,7 @@ export class ChatStore implements ChatSurface {
           model: model.trim() || undefined,
           text,
           attachments: files.length > 0 ? files.map((f) => f.token) : undefined,
+          tools,
         },
         onEvent,
       ),
@@ -324,6 +342,43 @@ export class ChatStore implements ChatSurface {
       }
     } catch (raw) {
       this.notice = ipc.toHearthError(raw).message
+    }
+  }
+
+  /**
+   * Chooses the tool servers this view offers its model: saved at once for a conversation,
+   * kept for the first message of a new chat.
+   */
+  async setToolServers(servers: string[]): Promise<void> {
+    const conversation = this.conversation
+    if (conversation === null) {
+      this.toolServers = [...servers]
+      return
+    }
+    try {
+      const saved = await ipc.setConversationToolServers(conversation.id, servers)
+      if (this.conversation?.id === conversation.id) this.toolServers = saved
+    } catch (raw) {
+      this.notice = ipc.toHearthError(raw).message
+    }
+  }
+
+  /**
+   * Answers a tool call a reply waits on. The reply carries on by itself (its next events
+   * say how the call went); a refused answer is shown, and the call keeps waiting.
+   * Whether the reply took it.
+   */
+  async decideToolCall(messageId: string, callId: string, decision: ToolDecisionDto): Promise<boolean> {
+    const live = this.lives.find(
+      (l) => !l.finished && (l.messageId === messageId || pendingReplyId(l.requestId) === messageId),
+    )
+    if (live === undefined) return false
+    try {
+      await ipc.decideToolCall(live.requestId, callId, decision)
+      return true
+    } catch (raw) {
+      this.notice = ipc.toHearthError(raw).message
+      return false
     }
   }
 
@@ -461,6 +516,13 @@ export class ChatStore implements ChatSurface {
       case 'reasoning':
         buffer.pushReasoning(event.data.text)
         return
+      case 'toolApproval':
+      case 'toolStarted':
+      case 'toolResult':
+        // The text before the call first, so the card lands after it.
+        buffer.flush()
+        live.toolCalls = withCall(live.toolCalls, event.data.call)
+        return
       case 'done':
         buffer.flush()
         live.status = event.data.status
@@ -514,6 +576,7 @@ export class ChatStore implements ChatSurface {
       }
       this.conversation = view.conversation
       this.messages = view.messages
+      this.toolServers = view.toolServers ?? this.toolServers
       if (this.draftOwner === requestId) this.draftOwner = null
       this.list.upsert(summaryOf(view.conversation, view.messages.length))
     } catch (raw) {

@@ -23,6 +23,7 @@ beforeEach(async () => {
   views = {
     c1: {
       conversation: conversation('c1', { title: 'Zebras' }),
+      toolServers: [],
       messages: [message('u1', 'user', 'Hi'), message('a1', 'assistant', 'Hello!', { parentId: 'u1' })],
     },
   }
@@ -76,6 +77,7 @@ describe('a new chat', () => {
 
     views.c2 = {
       conversation: conversation('c2', { title: 'Tell me about zebras', updatedAt: 99 }),
+      toolServers: [],
       messages: [
         message('u9', 'user', 'Tell me about zebras', { conversationId: 'c2' }),
         message('a9', 'assistant', '', { conversationId: 'c2', status: 'streaming', parentId: 'u9' }),
@@ -114,6 +116,7 @@ describe('a new chat', () => {
 
     views.c5 = {
       conversation: conversation('c5'),
+      toolServers: [],
       messages: [message('u5', 'user', 'Quick one'), message('a5', 'assistant', 'Done.', { parentId: 'u5' })],
     }
     answer.resolve(started('c5', 'u5', 'a5'))
@@ -130,6 +133,7 @@ describe('a new chat', () => {
     let opened = 0
     const final: ConversationViewDto = {
       conversation: conversation('c3'),
+      toolServers: [],
       messages: [message('u3', 'user', 'Hi'), message('a3', 'assistant', 'All of it.', { parentId: 'u3' })],
     }
     backend.handlers.open_conversation = () => (opened++ === 0 ? stale.promise : structuredClone(final))
@@ -142,6 +146,7 @@ describe('a new chat', () => {
     // The first load was answered before the reply ended: it still says "streaming".
     stale.resolve({
       conversation: conversation('c3'),
+      toolServers: [],
       messages: [message('u3', 'user', 'Hi'), message('a3', 'assistant', 'All', { status: 'streaming', parentId: 'u3' })],
     })
     await sending
@@ -171,6 +176,7 @@ describe('a new chat', () => {
     }
     views.c7 = {
       conversation: conversation('c7'),
+      toolServers: [],
       messages: [
         message('u7', 'user', 'Anyone there?'),
         message('a7', 'assistant', '', { status: 'error', error: { kind: 'network', message: 'could not connect' }, parentId: 'u7' }),
@@ -327,7 +333,7 @@ describe('an existing conversation', () => {
   })
 
   it('keeps a reply streaming in one conversation out of another', async () => {
-    views.c2 = { conversation: conversation('c2'), messages: [message('x1', 'user', 'Elsewhere')] }
+    views.c2 = { conversation: conversation('c2'), toolServers: [], messages: [message('x1', 'user', 'Elsewhere')] }
     const answer = deferred<ReplyStartedDto>()
     backend.handlers.send_message = () => answer.promise
     void chat.send('Long question')
@@ -359,7 +365,7 @@ describe('an existing conversation', () => {
     backend.handlers.open_conversation = ({ id }) => (id === 'slow' ? slow.promise : structuredClone(views[id]))
     const opening = chat.open('slow')
     await chat.open('c1')
-    slow.resolve({ conversation: conversation('slow'), messages: [] })
+    slow.resolve({ conversation: conversation('slow'), toolServers: [], messages: [] })
     await opening
     expect(chat.currentId).toBe('c1')
   })

@@ -29,13 +29,18 @@ import type {
   SettingsDto,
   TemporaryStartedDto,
   TemporaryTurnDto,
+  ToolDecisionDto,
+  ToolGrantDto,
+  ToolInfoDto,
+  ToolServerDto,
+  ToolServerInput,
   TransferProgressDto,
   VaultStatusDto,
 } from './types'
 
 const ERROR_KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   'WrongPassphrase', 'KeychainUnavailable', 'PassphraseRequired', 'Locked', 'NotFound', 'Invalid',
-  'ProviderAuth', 'RateLimited', 'Refused', 'ProviderError', 'Cancelled', 'Internal',
+  'ProviderAuth', 'RateLimited', 'Refused', 'ProviderError', 'ToolServer', 'Cancelled', 'Internal',
 ])
 
 /** A failed command: the engine's kind to branch on, and a sentence to show. */
@@ -170,6 +175,8 @@ export interface SendArgs {
   text: string
   /** Tokens of the files waiting to go with it. */
   attachments?: string[]
+  /** The tool servers the conversation offers from now on (a new chat's choice). */
+  tools?: string[]
 }
 
 export const sendMessage = (args: SendArgs, onEvent: (event: ChatEvent) => void) =>
@@ -200,6 +207,13 @@ export const sendTemporary = (args: TemporaryArgs, onEvent: (event: ChatEvent) =
 
 /** Stops a reply by request id (or assistant message id); false when none was running. */
 export const cancelReply = (id: string) => call<boolean | null>('cancel_reply', { id })
+
+/**
+ * Answers the tool call `callId` that the reply `id` (request or assistant message id)
+ * waits on; resolves once the reply has taken the answer.
+ */
+export const decideToolCall = (id: string, callId: string, decision: ToolDecisionDto) =>
+  call<null>('decide_tool_call', { id, callId, decision })
 
 // Attachments: files wait on the Rust side by token; the webview never names a path.
 
@@ -252,6 +266,30 @@ export const setApiKey = (providerId: string, key: string) =>
 export const removeApiKey = (providerId: string) => call<boolean>('remove_api_key', { providerId })
 
 export const listModels = (providerId: string) => call<ModelDto[]>('list_models', { providerId })
+
+// Tools (MCP servers). Environment and header values go in and never come back.
+
+export const listToolServers = () => call<ToolServerDto[]>('list_tool_servers')
+
+export const addToolServer = (server: ToolServerInput) => call<ToolServerDto>('add_tool_server', { server })
+
+export const removeToolServer = (name: string) => call<boolean>('remove_tool_server', { name })
+
+export const setToolServerEnabled = (name: string, enabled: boolean) =>
+  call<ToolServerDto>('set_tool_server_enabled', { name, enabled })
+
+/** The tools a server offers (this starts the server). */
+export const listServerTools = (name: string) => call<ToolInfoDto[]>('list_server_tools', { name })
+
+/** Sets the servers a conversation offers its model; returns them as saved. */
+export const setConversationToolServers = (id: string, servers: string[]) =>
+  call<string[]>('set_conversation_tool_servers', { id, servers })
+
+export const listToolGrants = () => call<ToolGrantDto[]>('list_tool_grants')
+
+/** Takes back a grant: without `conversationId`, the "always" one. */
+export const revokeToolGrant = (server: string, tool: string, conversationId: string | null) =>
+  call<boolean>('revoke_tool_grant', { ...defined({ server, tool, conversationId: conversationId ?? undefined }) })
 
 // Your data
 

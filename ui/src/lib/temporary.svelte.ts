@@ -75,6 +75,7 @@ function memoryMessage(
     finishedAt: status === 'streaming' ? null : now,
     siblings: [id],
     attachments: [],
+    toolCalls: [],
   }
 }
 
@@ -238,6 +239,11 @@ export class TemporaryChatStore implements ChatSurface {
       this.running.stopping = false
       this.notice = ipc.toHearthError(raw).message
     }
+  }
+
+  /** A temporary chat offers no tools, so no call ever waits for an answer. */
+  async decideToolCall(): Promise<boolean> {
+    return false
   }
 
   /** Picks the provider and model for the next reply (remembered here only). */

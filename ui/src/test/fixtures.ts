@@ -49,6 +49,7 @@ export function message(
     finishedAt: 1,
     siblings: [id],
     attachments: [],
+    toolCalls: [],
     ...changes,
   }
 }

@@ -13,4 +13,8 @@ conversation: ConversationDto,
 /**
  * The visible branch.
  */
-messages: Array<MessageDto>, };
+messages: Array<MessageDto>, 
+/**
+ * The tool servers this conversation offers its model (none unless the user chose).
+ */
+toolServers: Array<string>, };

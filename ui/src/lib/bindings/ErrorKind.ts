@@ -3,4 +3,4 @@
 /**
  * What went wrong, in terms the UI can act on.
  */
-export type ErrorKind = "WrongPassphrase" | "KeychainUnavailable" | "PassphraseRequired" | "Locked" | "NotFound" | "Invalid" | "ProviderAuth" | "RateLimited" | "Refused" | "ProviderError" | "Cancelled" | "Internal";
+export type ErrorKind = "WrongPassphrase" | "KeychainUnavailable" | "PassphraseRequired" | "Locked" | "NotFound" | "Invalid" | "ProviderAuth" | "RateLimited" | "Refused" | "ProviderError" | "ToolServer" | "Cancelled" | "Internal";

@@ -3,6 +3,7 @@ import type { AttachmentDto } from "./AttachmentDto";
 import type { MessageErrorDto } from "./MessageErrorDto";
 import type { MessageStatusDto } from "./MessageStatusDto";
 import type { RoleDto } from "./RoleDto";
+import type { ToolCallDto } from "./ToolCallDto";
 
 /**
  * One message of the visible branch.
@@ -72,4 +73,8 @@ siblings: Array<string>,
 /**
  * Files attached to it, in order.
  */
-attachments: Array<AttachmentDto>, };
+attachments: Array<AttachmentDto>, 
+/**
+ * The tool calls a reply made, in order, each placed in the text by `textOffset`.
+ */
+toolCalls: Array<ToolCallDto>, };
