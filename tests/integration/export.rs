@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use hearth_engine::{
     AppPaths, Conversation, ConversationTree, Engine, ImportReport, Message, MessageStatus,
-    Passphrase, Role,
+    Passphrase, Role, StoredToolCall, ToolCallStatus,
 };
 use hearth_keychain::MemoryStore;
 use hearth_tests::*;
@@ -138,6 +138,44 @@ fn branched(id: &str, title: &str, at: i64, text: &str) -> ConversationTree {
     }
 }
 
+/// `tree` (from [`branched`]) whose replies used tools: the visible one looked something
+/// up before its text, whose result says `result`; the stopped one asked for a call
+/// that was cancelled.
+fn with_tool_calls(mut tree: ConversationTree, result: &str) -> ConversationTree {
+    let id = tree.conversation.id.clone();
+    let call = |message: &str, position: i64, status: ToolCallStatus, result: &str| {
+        let at = T0 + 250_000 + position;
+        StoredToolCall {
+            id: format!("{id}-{message}-call{position}"),
+            message_id: format!("{id}-{message}"),
+            position,
+            step: position,
+            text_offset: 0,
+            reasoning_offset: 0,
+            call_id: format!("toolu_{position}"),
+            server: "notes".into(),
+            tool: "search".into(),
+            arguments: r#"{"query":"hearth"}"#.into(),
+            signature: Some("c2lnbmF0dXJl".into()),
+            status,
+            result: Some(result.into()),
+            created_at: at,
+            finished_at: Some(at + 100),
+        }
+    };
+    tree.tool_calls = vec![
+        call("a2", 0, ToolCallStatus::Cancelled, "stopped"),
+        call("a3", 0, ToolCallStatus::Approved, result),
+        call(
+            "a3",
+            1,
+            ToolCallStatus::Failed,
+            "the notes server is not running",
+        ),
+    ];
+    tree
+}
+
 /// 2024-05-01 12:00 UTC.
 const T0: i64 = 1_714_564_800_000;
 
@@ -154,7 +192,10 @@ fn vault_with(conversations: Vec<ConversationTree>) -> TestDir {
 
 fn standard_vault() -> TestDir {
     vault_with(vec![
-        branched("conv-1", "Hearths", T0, "A fireplace."),
+        with_tool_calls(
+            branched("conv-1", "Hearths", T0, "A fireplace."),
+            "hearth: the floor of a fireplace",
+        ),
         branched(
             "conv-2",
             "Émoji 🔥 and مرحبا",
@@ -212,6 +253,7 @@ fn json_and_archive_exports_reproduce_every_branch_in_a_fresh_vault() {
     let t = standard_vault();
     let original = trees(&t.data);
     assert_eq!(original.len(), 2);
+    assert_eq!(original[0].tool_calls.len(), 3);
 
     let json = out_path(&t, "export.json");
     let r = export(&t, "json", &json, &[]);
@@ -307,7 +349,8 @@ fn the_archive_holds_no_text_in_the_clear_and_no_export_holds_an_api_key() {
     let secret = canary("conversation-text");
     let title = canary("title");
     let key = format!("sk-{}", canary("api-key"));
-    let mut tree = branched("conv-c", &title, T0, &secret);
+    let tool_result = canary("tool-result");
+    let mut tree = with_tool_calls(branched("conv-c", &title, T0, &secret), &tool_result);
     tree.messages[0].content = format!("question {secret}");
     let t = vault_with(vec![tree]);
     let r = run_with_input(hearth(&t).args(["key", "set", "openai"]), key.as_bytes());
@@ -331,9 +374,11 @@ fn the_archive_holds_no_text_in_the_clear_and_no_export_holds_an_api_key() {
     // The scan can see text: the plaintext exports hold it.
     assert!(!files_containing(&plain, secret.as_bytes()).is_empty());
     assert!(!files_containing(&plain, title.as_bytes()).is_empty());
+    assert!(!files_containing(&plain, tool_result.as_bytes()).is_empty());
     for needle in [
         &secret,
         &title,
+        &tool_result,
         &"Edited question?".to_owned(),
         &"Answer plainly.".to_owned(),
     ] {
@@ -343,9 +388,14 @@ fn the_archive_holds_no_text_in_the_clear_and_no_export_holds_an_api_key() {
         assert_absent(dir, &key);
         assert_absent(dir, &key[key.len() - 12..]);
     }
-    // The archive still holds the conversation.
+    // The archive still holds the conversation, its tool calls with it.
     let (back, _) = import_into_fresh(import_archive, &sealed.join("all.hearth"));
-    assert!(trees(&back.data)[0].messages[0].content.contains(&secret));
+    let back = trees(&back.data);
+    assert!(back[0].messages[0].content.contains(&secret));
+    assert_eq!(
+        back[0].tool_calls[1].result.as_deref(),
+        Some(tool_result.as_str())
+    );
 }
 
 /// JSON text of a vault with three conversations, the middle one large.

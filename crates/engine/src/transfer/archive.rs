@@ -721,7 +721,7 @@ mod tests {
         let a = tempfile::tempdir().unwrap();
         let source = engine(a.path());
         source
-            .import_trees(vec![Ok(sample("c1")), Ok(sample("c2"))], |_| {})
+            .import_trees(vec![Ok(sample_with_calls("c1")), Ok(sample("c2"))], |_| {})
             .unwrap();
         let pass = Passphrase::new(PASS);
         // The engine's own writer uses the default costs; build the same with the
@@ -760,6 +760,11 @@ mod tests {
             .unwrap();
         assert_eq!(report.added, 2);
         assert_eq!(trees(&dest), trees(&source));
+        // The replies' tool calls came inside it, as they were.
+        assert_eq!(
+            trees(&dest)[0].tool_calls,
+            sample_with_calls("c1").tool_calls
+        );
     }
 
     #[test]

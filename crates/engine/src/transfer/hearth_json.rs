@@ -1,4 +1,4 @@
-//! Hearth's own lossless JSON export, format `hearth-export` version 2
+//! Hearth's own lossless JSON export, format `hearth-export` version 3
 //! (`docs/export-format.md`): writing it file by file and conversation by conversation,
 //! and reading it back one piece at a time.
 //!
@@ -7,7 +7,8 @@
 //! [`Vault::for_each_tree`](hearth_vault::Vault::for_each_tree) and writes it on its own
 //! line; the reader walks the `files` and `conversations` arrays with serde visitors, so
 //! memory holds one chunk or one conversation however large the file is. Providers, API
-//! keys and settings are never part of an export.
+//! keys, settings, tool servers and tool grants are never part of an export; the tool
+//! calls replies made are, with their messages.
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -24,7 +25,7 @@ use serde_json::value::RawValue;
 use base64::Engine as _;
 use hearth_vault::{
     Attachment, Conversation, ConversationTree, ImportItem, ImportReport, Message, MessageStatus,
-    Role,
+    Role, ToolCall, ToolCallStatus,
 };
 
 use super::budget::{GuardState, JsonGuard, MAX_STRING_BYTES};
@@ -35,8 +36,9 @@ use crate::Engine;
 pub const FORMAT: &str = "hearth-export";
 
 /// The export format version this build writes, and the newest it reads. Version 2
-/// added attached files (`files`, and `attachments` on messages).
-pub const VERSION: u64 = 2;
+/// added attached files (`files`, and `attachments` on messages); version 3 added the
+/// tool calls replies made (`tool_calls` on messages).
+pub const VERSION: u64 = 3;
 
 /// Conversations parsed ahead of the vault writer at most, so memory stays bounded
 /// however fast parsing is.
@@ -207,6 +209,13 @@ impl<W: Write> JsonWriter<W> {
                 .or_default()
                 .push(a);
         }
+        let mut tool_calls: HashMap<&str, Vec<&ToolCall>> = HashMap::new();
+        for call in &tree.tool_calls {
+            tool_calls
+                .entry(call.message_id.as_str())
+                .or_default()
+                .push(call);
+        }
         let out = ConversationOut {
             id: &c.id,
             title: &c.title,
@@ -225,6 +234,7 @@ impl<W: Write> JsonWriter<W> {
                 messages: &tree.messages,
                 order: &order,
                 attachments: &attachments,
+                tool_calls: &tool_calls,
             },
         };
         let separator: &[u8] = if self.written == 0 { b"\n" } else { b",\n" };
@@ -324,6 +334,7 @@ struct MessagesOut<'a> {
     messages: &'a [Message],
     order: &'a [usize],
     attachments: &'a HashMap<&'a str, Vec<&'a Attachment>>,
+    tool_calls: &'a HashMap<&'a str, Vec<&'a ToolCall>>,
 }
 
 impl Serialize for MessagesOut<'_> {
@@ -333,6 +344,10 @@ impl Serialize for MessagesOut<'_> {
             MessageOut::new(
                 m,
                 self.attachments
+                    .get(m.id.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+                self.tool_calls
                     .get(m.id.as_str())
                     .map(Vec::as_slice)
                     .unwrap_or_default(),
@@ -364,6 +379,62 @@ struct AttachmentOut<'a> {
     sha256: &'a str,
 }
 
+struct ToolCallsOut<'a>(&'a [&'a ToolCall]);
+
+impl Serialize for ToolCallsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|c| {
+            // A call still waiting (in another window) is exported as it stands: cut
+            // off, as it would be recorded if the app stopped now.
+            let (status, result) = match c.status {
+                ToolCallStatus::Pending => (
+                    ToolCallStatus::Cancelled,
+                    Some(
+                        c.result
+                            .as_deref()
+                            .unwrap_or(hearth_vault::INTERRUPTED_RESULT),
+                    ),
+                ),
+                other => (other, c.result.as_deref()),
+            };
+            ToolCallOut {
+                id: &c.id,
+                position: c.position,
+                step: c.step,
+                text_offset: c.text_offset,
+                reasoning_offset: c.reasoning_offset,
+                call_id: &c.call_id,
+                server: &c.server,
+                tool: &c.tool,
+                arguments: &c.arguments,
+                signature: c.signature.as_deref(),
+                status: status.as_str(),
+                result,
+                created_at: c.created_at,
+                finished_at: c.finished_at,
+            }
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct ToolCallOut<'a> {
+    id: &'a str,
+    position: i64,
+    step: i64,
+    text_offset: i64,
+    reasoning_offset: i64,
+    call_id: &'a str,
+    server: &'a str,
+    tool: &'a str,
+    arguments: &'a str,
+    signature: Option<&'a str>,
+    status: &'static str,
+    result: Option<&'a str>,
+    created_at: i64,
+    finished_at: Option<i64>,
+}
+
 #[derive(Serialize)]
 struct MessageOut<'a> {
     id: &'a str,
@@ -380,10 +451,15 @@ struct MessageOut<'a> {
     created_at: i64,
     finished_at: Option<i64>,
     attachments: AttachmentsOut<'a>,
+    tool_calls: ToolCallsOut<'a>,
 }
 
 impl<'a> MessageOut<'a> {
-    fn new(m: &'a Message, attachments: &'a [&'a Attachment]) -> Self {
+    fn new(
+        m: &'a Message,
+        attachments: &'a [&'a Attachment],
+        tool_calls: &'a [&'a ToolCall],
+    ) -> Self {
         MessageOut {
             id: &m.id,
             parent_id: m.parent_id.as_deref(),
@@ -404,6 +480,7 @@ impl<'a> MessageOut<'a> {
             created_at: m.created_at,
             finished_at: m.finished_at,
             attachments: AttachmentsOut(attachments),
+            tool_calls: ToolCallsOut(tool_calls),
         }
     }
 }
@@ -1136,6 +1213,41 @@ struct MessageIn {
     /// Version 2: the files attached, in order.
     #[serde(default)]
     attachments: Vec<AttachmentIn>,
+    /// Version 3: the tool calls a reply made.
+    #[serde(default)]
+    tool_calls: Vec<ToolCallIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a tool call object")]
+struct ToolCallIn {
+    id: String,
+    position: i64,
+    step: i64,
+    text_offset: i64,
+    reasoning_offset: i64,
+    call_id: String,
+    server: String,
+    tool: String,
+    arguments: String,
+    #[serde(default)]
+    signature: Option<String>,
+    status: ToolStatusIn,
+    #[serde(default)]
+    result: Option<String>,
+    created_at: i64,
+    #[serde(default)]
+    finished_at: Option<i64>,
+}
+
+/// `pending` is not among them: an export holds finished calls only.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum ToolStatusIn {
+    Approved,
+    Denied,
+    Failed,
+    Cancelled,
 }
 
 #[derive(Deserialize)]
@@ -1229,10 +1341,32 @@ impl ConversationIn {
                 });
             }
         }
-        let messages = self
-            .messages
-            .into_iter()
-            .map(|m| Message {
+        let mut tool_calls = Vec::new();
+        let mut messages = Vec::with_capacity(self.messages.len());
+        for mut m in self.messages {
+            tool_calls.extend(m.tool_calls.drain(..).map(|c| ToolCall {
+                id: c.id,
+                message_id: m.id.clone(),
+                position: c.position,
+                step: c.step,
+                text_offset: c.text_offset,
+                reasoning_offset: c.reasoning_offset,
+                call_id: c.call_id,
+                server: c.server,
+                tool: c.tool,
+                arguments: c.arguments,
+                signature: c.signature,
+                status: match c.status {
+                    ToolStatusIn::Approved => ToolCallStatus::Approved,
+                    ToolStatusIn::Denied => ToolCallStatus::Denied,
+                    ToolStatusIn::Failed => ToolCallStatus::Failed,
+                    ToolStatusIn::Cancelled => ToolCallStatus::Cancelled,
+                },
+                result: c.result,
+                created_at: c.created_at,
+                finished_at: c.finished_at,
+            }));
+            messages.push(Message {
                 id: m.id,
                 conversation_id: id.clone(),
                 parent_id: m.parent_id,
@@ -1256,8 +1390,8 @@ impl ConversationIn {
                 tokens_out: m.tokens_out,
                 created_at: m.created_at,
                 finished_at: m.finished_at,
-            })
-            .collect();
+            });
+        }
         Ok(ConversationTree {
             conversation: Conversation {
                 id: id.clone(),
@@ -1276,7 +1410,7 @@ impl ConversationIn {
             },
             messages,
             attachments,
-            tool_calls: Vec::new(),
+            tool_calls,
         })
     }
 }
@@ -1292,6 +1426,7 @@ pub(crate) mod test_support {
     use hearth_keychain::MemoryStore;
     use hearth_vault::{
         Conversation, ConversationTree, KdfParams, Message, MessageStatus, Passphrase, Role,
+        ToolCall, ToolCallStatus,
     };
 
     use crate::{AppPaths, Engine, KeyProtection};
@@ -1410,6 +1545,56 @@ pub(crate) mod test_support {
             tool_calls: Vec::new(),
         }
     }
+
+    /// A finished tool call of reply `message`.
+    pub(crate) fn tool_call(message: &str, position: i64, step: i64, at: i64) -> ToolCall {
+        ToolCall {
+            id: format!("{message}-call{position}"),
+            message_id: message.into(),
+            position,
+            step,
+            text_offset: 0,
+            reasoning_offset: 0,
+            call_id: format!("toolu_{position}"),
+            server: "files".into(),
+            tool: "read_file".into(),
+            arguments: r#"{"path":"notes/hearth.txt"}"#.into(),
+            signature: None,
+            status: ToolCallStatus::Approved,
+            result: Some("A hearth is the floor of a fireplace.".into()),
+            created_at: at,
+            finished_at: Some(at + 250),
+        }
+    }
+
+    /// [`sample`] whose replies used tools: the visible one in two steps (two calls,
+    /// then one that failed, after some text, with a signature), the hidden one once
+    /// (denied, with invalid arguments).
+    pub(crate) fn sample_with_calls(id: &str) -> ConversationTree {
+        let mut tree = sample(id);
+        let t = tree.messages[1].created_at;
+        let mut denied = tool_call(&format!("{id}-a1"), 0, 0, t + 10);
+        denied.arguments = r#"{"path": "/etc/pass"#.into();
+        denied.status = ToolCallStatus::Denied;
+        denied.result = Some("The user did not allow this call.".into());
+        denied.call_id = String::new();
+        let visible = format!("{id}-a2");
+        let t = tree.messages[2].created_at;
+        let mut failed = tool_call(&visible, 2, 1, t + 20);
+        failed.text_offset = "Second answer.\n\n".len() as i64;
+        failed.reasoning_offset = "Thinking".len() as i64;
+        failed.signature = Some("CiQBcm9ja3M=".into());
+        failed.status = ToolCallStatus::Failed;
+        failed.result = Some("no such file".into());
+        failed.finished_at = None;
+        tree.tool_calls = vec![
+            denied,
+            tool_call(&visible, 0, 0, t + 10),
+            tool_call(&visible, 1, 0, t + 11),
+            failed,
+        ];
+        tree
+    }
 }
 
 #[cfg(test)]
@@ -1448,12 +1633,12 @@ mod tests {
         let bytes = export(&trees);
         let (back, info) = read_all(&bytes).unwrap();
         assert_eq!(back, trees);
-        assert_eq!(info.version, 2);
+        assert_eq!(info.version, 3);
         assert_eq!(info.exported_at, Some(1_700_000_000_000));
         assert_eq!(info.app, Some(app_name()));
         assert_eq!(info.conversations, 2);
         let text = String::from_utf8(bytes).unwrap();
-        assert!(text.starts_with(r#"{"format":"hearth-export","version":2,"exported_at":1700000000000,"app":"Hearth "#), "{text}");
+        assert!(text.starts_with(r#"{"format":"hearth-export","version":3,"exported_at":1700000000000,"app":"Hearth "#), "{text}");
         // One conversation per line, between the header line and the closing line.
         assert_eq!(text.lines().count(), 4, "{text}");
         assert!(text.ends_with("\n]}\n"));
@@ -1529,9 +1714,9 @@ mod tests {
                 && e.contains("hearth-export"),
             "{e}"
         );
-        let e = err(br#"{"format":"hearth-export","version":3,"conversations":[]}"#);
+        let e = err(br#"{"format":"hearth-export","version":4,"conversations":[]}"#);
         assert!(
-            e.contains("version 3") && e.contains("update Hearth"),
+            e.contains("version 4") && e.contains("versions 1 to 3") && e.contains("update Hearth"),
             "{e}"
         );
         let e = err(br#"{"version":1,"conversations":[]}"#);
@@ -1720,9 +1905,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dest = engine(dir.path());
         dest.import_hearth_json(example.as_bytes(), |_| {}).unwrap();
-        let attachment = &trees(&dest)[0].attachments[0];
+        let tree = &trees(&dest)[0];
+        let attachment = &tree.attachments[0];
         assert_eq!(attachment.name, "woods.txt");
         assert_eq!(bytes_of(&dest, &attachment.id), b"oak, ash, birch\n");
+        // Its tool call belongs to the visible reply, after the text before it.
+        let call = &tree.tool_calls[0];
+        assert_eq!(
+            (call.message_id.as_str(), call.tool.as_str()),
+            ("m3", "search")
+        );
+        let reply = &tree.messages[2];
+        assert_eq!(
+            &reply.content[..call.text_offset as usize],
+            "Let me check which burns best. "
+        );
     }
 
     #[test]
@@ -1749,7 +1946,10 @@ mod tests {
             tool_calls: Vec::new(),
         };
         source
-            .import_trees(vec![Ok(sample("c1")), Ok(odd), Ok(empty)], |_| {})
+            .import_trees(
+                vec![Ok(sample_with_calls("c1")), Ok(odd), Ok(empty)],
+                |_| {},
+            )
             .unwrap();
         source
             .vault()
@@ -1822,6 +2022,22 @@ mod tests {
             .collect();
         written.sort();
         assert_eq!(written, props("attachment"));
+        let c1 = &export["conversations"][0]["messages"];
+        let mut written: Vec<String> = c1[1]["tool_calls"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        written.sort();
+        assert_eq!(written, props("tool_call"));
+        // A message without calls has an empty list.
+        assert_eq!(c1[0]["tool_calls"], serde_json::json!([]));
+        // A call with an unknown status does not pass.
+        let mut broken = export.clone();
+        broken["conversations"][0]["messages"][1]["tool_calls"][0]["status"] =
+            serde_json::json!("pending");
+        assert!(!validator.is_valid(&broken));
     }
 
     /// The example of version 1, as its documentation gave it.
@@ -1840,6 +2056,213 @@ mod tests {
         let back = trees(&dest);
         assert_eq!(back[0].conversation.title, "What is a hearth?");
         assert!(back[0].attachments.is_empty());
+    }
+
+    /// The example of version 2, as its documentation gave it.
+    const VERSION_2_EXPORT: &str = r#"{"format":"hearth-export","version":2,"exported_at":1714568400000,"app":"Hearth 0.2.0","files":[
+{"sha256":"71596d7979b5b2084e538ff181806f3db5042539d8ed30321dfb5a32932a1f1c","size":16,"data":["b2FrLCBhc2gsIGJpcmNoCg=="]}
+],"conversations":[
+{"id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","title":"What is a hearth?","created_at":1714564800000,"updated_at":1714564920000,"provider_id":"anthropic","model":"claude-sonnet-4-5","system_prompt":null,"params":{"temperature":0.5},"pinned":false,"archived":false,"source":null,"source_id":null,"head_message_id":"m3","messages":[{"id":"m1","parent_id":null,"role":"user","content":"What is a hearth? Which of these woods burn best in one?","reasoning":null,"status":"complete","error":null,"provider_id":null,"model":null,"tokens_in":null,"tokens_out":null,"created_at":1714564800000,"finished_at":1714564800000,"attachments":[{"id":"0190a1b2-c3d5-7000-8000-000000000001","name":"woods.txt","media_type":"text/plain","size":16,"sha256":"71596d7979b5b2084e538ff181806f3db5042539d8ed30321dfb5a32932a1f1c"}]},{"id":"m2","parent_id":"m1","role":"assistant","content":"The floor of a fireplace.","reasoning":null,"status":"cancelled","error":null,"provider_id":"anthropic","model":"claude-sonnet-4-5","tokens_in":null,"tokens_out":null,"created_at":1714564860000,"finished_at":1714564861000,"attachments":[]},{"id":"m3","parent_id":"m1","role":"assistant","content":"The stone floor of a fireplace, and by extension the home. Of your list, ash burns best.","reasoning":"Define it, then the figurative sense.","status":"complete","error":null,"provider_id":"anthropic","model":"claude-sonnet-4-5","tokens_in":14,"tokens_out":15,"created_at":1714564920000,"finished_at":1714564922000,"attachments":[]}]}
+]}"#;
+
+    #[test]
+    fn a_version_2_export_still_imports_with_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = engine(dir.path());
+        let report = dest
+            .import_hearth_json(VERSION_2_EXPORT.as_bytes(), |_| {})
+            .unwrap();
+        assert_eq!((report.added, report.messages), (1, 3));
+        let back = trees(&dest);
+        assert!(back[0].tool_calls.is_empty());
+        let attachment = &back[0].attachments[0];
+        assert_eq!(bytes_of(&dest, &attachment.id), b"oak, ash, birch\n");
+        // Read as version 2, and exported again as version 3 with the same contents.
+        assert_eq!(read_all(VERSION_2_EXPORT.as_bytes()).unwrap().1.version, 2);
+        let mut again = Vec::new();
+        dest.export_json(&mut again, None, |_| {}).unwrap();
+        let (trees_again, info) = read_all(&again).unwrap();
+        assert_eq!(info.version, 3);
+        assert_eq!(trees_again, back);
+    }
+
+    #[test]
+    fn tool_calls_survive_writing_and_reading_and_pending_ones_are_cut_off() {
+        let tree = sample_with_calls("c");
+        let bytes = export(std::slice::from_ref(&tree));
+        let (back, _) = read_all(&bytes).unwrap();
+        assert_eq!(back, vec![tree.clone()]);
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let messages = &value["conversations"][0]["messages"];
+        assert_eq!(messages[0]["tool_calls"], serde_json::json!([]));
+        assert_eq!(messages[2]["tool_calls"][2]["status"], "failed");
+        assert_eq!(messages[2]["tool_calls"][2]["signature"], "CiQBcm9ja3M=");
+        assert_eq!(
+            messages[1]["tool_calls"][0]["arguments"],
+            r#"{"path": "/etc/pass"#
+        );
+
+        // A call waiting for its answer (in another window) is written as the app
+        // would record it if it stopped now.
+        let mut waiting = tree.clone();
+        waiting.tool_calls[3].status = ToolCallStatus::Pending;
+        waiting.tool_calls[3].result = None;
+        let (back, _) = read_all(&export(&[waiting])).unwrap();
+        assert_eq!(back[0].tool_calls[3].status, ToolCallStatus::Cancelled);
+        assert_eq!(
+            back[0].tool_calls[3].result.as_deref(),
+            Some(hearth_vault::INTERRUPTED_RESULT)
+        );
+    }
+
+    #[test]
+    fn tool_calls_survive_an_export_and_an_import_into_a_fresh_vault() {
+        let a = tempfile::tempdir().unwrap();
+        let source = engine(a.path());
+        source
+            .import_trees(vec![Ok(sample_with_calls("c1")), Ok(sample("c2"))], |_| {})
+            .unwrap();
+        let mut bytes = Vec::new();
+        source.export_json(&mut bytes, None, |_| {}).unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let dest = engine(b.path());
+        dest.import_hearth_json(&bytes[..], |_| {}).unwrap();
+        assert_eq!(trees(&dest), trees(&source));
+        assert_eq!(
+            trees(&dest)[0].tool_calls,
+            sample_with_calls("c1").tool_calls
+        );
+        for reply in ["c1-a1", "c1-a2", "c2-a2"] {
+            assert_eq!(
+                dest.vault().unwrap().tool_calls_of(reply).unwrap(),
+                source.vault().unwrap().tool_calls_of(reply).unwrap(),
+            );
+        }
+        let again = dest.import_hearth_json(&bytes[..], |_| {}).unwrap();
+        assert_eq!(again.added, 0);
+        assert_eq!(trees(&dest)[0].tool_calls.len(), 4);
+    }
+
+    #[test]
+    fn tool_servers_their_secrets_and_grants_never_travel() {
+        let a = tempfile::tempdir().unwrap();
+        let source = engine(a.path());
+        source
+            .import_trees(vec![Ok(sample_with_calls("c1"))], |_| {})
+            .unwrap();
+        source
+            .add_tool_server(
+                "files",
+                crate::ToolTransport::Stdio {
+                    command: "/opt/secret-launcher-path".into(),
+                    args: vec!["--root=/home/private-folder".into()],
+                    env: vec![("FILES_TOKEN".into(), "token-value-4f1c".into())],
+                },
+            )
+            .unwrap();
+        source
+            .set_conversation_tool_servers("c1", &["files".into()])
+            .unwrap();
+        {
+            let vault = source.vault().unwrap();
+            vault.grant_tool("files", "read_file", Some("c1")).unwrap();
+            vault.grant_tool("files", "list", None).unwrap();
+        }
+        let mut bytes = Vec::new();
+        source.export_json(&mut bytes, None, |_| {}).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        for absent in [
+            "secret-launcher-path",
+            "private-folder",
+            "FILES_TOKEN",
+            "token-value-4f1c",
+            "grant",
+            "\"list\"",
+        ] {
+            assert!(!text.contains(absent), "{absent} in {text}");
+        }
+        // The calls themselves do travel.
+        assert!(text.contains("\"read_file\""));
+
+        let b = tempfile::tempdir().unwrap();
+        let dest = engine(b.path());
+        dest.import_hearth_json(&bytes[..], |_| {}).unwrap();
+        assert_eq!(trees(&dest)[0].tool_calls.len(), 4);
+        assert!(dest.tool_servers().unwrap().is_empty());
+        assert!(dest.tool_grants().unwrap().is_empty());
+        assert!(dest.conversation_tool_servers("c1").unwrap().is_empty());
+    }
+
+    #[test]
+    fn hostile_tool_calls_in_an_export_import_nothing() {
+        let good = String::from_utf8(export(&[sample("c0"), sample_with_calls("c1")])).unwrap();
+        let first_call = r#""tool_calls":[{"id":"c1-a1-call0","position":0"#;
+        assert!(good.contains(first_call), "{good}");
+        // The first message without calls is c0's question.
+        let on_question = good.replacen(
+            r#""tool_calls":[]"#,
+            r#""tool_calls":[{"id":"q-call","position":0,"step":0,"text_offset":0,"reasoning_offset":0,"call_id":"","server":"s","tool":"t","arguments":"{}","status":"approved","created_at":1}]"#,
+            1,
+        );
+        let huge = format!(
+            "\"result\":\"{}\"",
+            "x".repeat(hearth_vault::MAX_TOOL_CALL_TEXT_BYTES + 1)
+        );
+        let cases = [
+            (
+                good.replacen(r#""status":"denied""#, r#""status":"running""#, 1),
+                "unknown variant `running`",
+            ),
+            (
+                good.replacen(r#""status":"denied""#, r#""status":"pending""#, 1),
+                "unknown variant `pending`",
+            ),
+            (on_question, "which is not a reply"),
+            (
+                good.replacen(r#""result":"The user did not allow this call.""#, &huge, 1),
+                "bytes of result; Hearth keeps at most 2 MiB",
+            ),
+            (
+                good.replacen(
+                    r#""id":"c1-a2-call1","position":1"#,
+                    r#""id":"c1-a2-call1","position":0"#,
+                    1,
+                ),
+                "two tool calls at position 0",
+            ),
+            (
+                good.replacen(
+                    r#""id":"c1-a2-call1","position":1"#,
+                    r#""id":"c1-a2-call0","position":1"#,
+                    1,
+                ),
+                "appears twice",
+            ),
+            (
+                good.replacen(r#","step":1,"#, r#","step":-1,"#, 1),
+                "negative",
+            ),
+            (
+                good.replacen(r#""server":"files","#, "", 1),
+                "missing field `server`",
+            ),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let dest = engine(dir.path());
+        for (bad, needle) in cases {
+            assert_ne!(bad, good, "{needle}");
+            let e = dest
+                .import_hearth_json(bad.as_bytes(), |_| {})
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(needle) && e.ends_with("nothing was imported"),
+                "{needle}: {e}"
+            );
+            assert!(trees(&dest).is_empty(), "{needle}");
+        }
+        dest.import_hearth_json(good.as_bytes(), |_| {}).unwrap();
+        assert_eq!(trees(&dest)[1].tool_calls.len(), 4);
     }
 
     fn with_files(engine: &Engine) -> Vec<(String, Vec<u8>)> {
@@ -2061,12 +2484,54 @@ mod round_trip_properties {
             )
     }
 
+    /// One generated tool call (kept only on replies); its ids, place and time are
+    /// settled by [`build`].
+    fn tool_call() -> impl Strategy<Value = ToolCall> {
+        (
+            (0i64..3, 0i64..200, 0i64..200, text()),
+            (text(), text(), text(), maybe_text()),
+            (0usize..4, maybe_text()),
+            (0i64..10_000, prop::option::of(0i64..10_000)),
+        )
+            .prop_map(
+                |(
+                    (step, text_offset, reasoning_offset, call_id),
+                    (server, tool, arguments, signature),
+                    (status, result),
+                    (delay, finish),
+                )| ToolCall {
+                    id: String::new(),
+                    message_id: String::new(),
+                    position: 0,
+                    step,
+                    text_offset,
+                    reasoning_offset,
+                    call_id,
+                    server,
+                    tool,
+                    arguments,
+                    signature,
+                    status: [
+                        ToolCallStatus::Approved,
+                        ToolCallStatus::Denied,
+                        ToolCallStatus::Failed,
+                        ToolCallStatus::Cancelled,
+                    ][status],
+                    result,
+                    // Until `build`: the delay after its reply, and the time to finish.
+                    created_at: delay,
+                    finished_at: finish,
+                },
+            )
+    }
+
     /// A generated conversation: its fields, its messages, each message's parent
-    /// (an earlier message, or none for another root), and which one is the head.
+    /// (an earlier message, or none for another root) and the tool calls it makes if
+    /// it is a reply, and which one is the head.
     #[derive(Debug, Clone)]
     struct Generated {
         conversation: Conversation,
-        messages: Vec<(Message, Option<prop::sample::Index>)>,
+        messages: Vec<(Message, Option<prop::sample::Index>, Vec<ToolCall>)>,
         head: prop::sample::Index,
     }
 
@@ -2078,6 +2543,7 @@ mod round_trip_properties {
                 (
                     message(),
                     prop::option::weighted(0.9, any::<prop::sample::Index>()),
+                    prop::collection::vec(tool_call(), 0..3),
                 ),
                 0..15,
             ),
@@ -2116,7 +2582,8 @@ mod round_trip_properties {
         let id = format!("conv-{index}");
         let start = 1_700_000_000_000 + index as i64 * 1_000;
         let mut messages: Vec<Message> = Vec::with_capacity(generated.messages.len());
-        for (i, (m, parent)) in generated.messages.iter().enumerate() {
+        let mut tool_calls = Vec::new();
+        for (i, (m, parent, calls)) in generated.messages.iter().enumerate() {
             let parent = parent.as_ref().filter(|_| i > 0).map(|p| p.index(i));
             // A child is never older than its parent (ties happen).
             let created = parent.map_or(start, |p| messages[p].created_at) + m.created_at;
@@ -2133,6 +2600,20 @@ mod round_trip_properties {
                 finished_at: m.finished_at.map(|f| created + f),
                 ..m.clone()
             });
+            let Some(reply) = messages.last().filter(|m| m.role == Role::Assistant) else {
+                continue;
+            };
+            for (k, c) in calls.iter().enumerate() {
+                tool_calls.push(ToolCall {
+                    id: format!("{}-call{k}", reply.id),
+                    message_id: reply.id.clone(),
+                    // Positions need not be consecutive, only distinct.
+                    position: k as i64 * 2,
+                    created_at: created + c.created_at,
+                    finished_at: c.finished_at.map(|f| created + c.created_at + f),
+                    ..c.clone()
+                });
+            }
         }
         let head = (!messages.is_empty())
             .then(|| messages[generated.head.index(messages.len())].id.clone());
@@ -2148,7 +2629,7 @@ mod round_trip_properties {
             },
             messages,
             attachments: Vec::new(),
-            tool_calls: Vec::new(),
+            tool_calls,
         }
     }
 
