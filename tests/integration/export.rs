@@ -375,6 +375,16 @@ fn the_archive_holds_no_text_in_the_clear_and_no_export_holds_an_api_key() {
     assert!(!files_containing(&plain, secret.as_bytes()).is_empty());
     assert!(!files_containing(&plain, title.as_bytes()).is_empty());
     assert!(!files_containing(&plain, tool_result.as_bytes()).is_empty());
+    // Markdown shows the visible reply's calls where they happened, before its text.
+    let md = std::fs::read_to_string(plain.join("one.md")).unwrap();
+    let call = md.find("**Tool call** `notes/search` (approved)").unwrap();
+    assert!(md.find(&tool_result).unwrap() > call, "{md}");
+    assert!(md.rfind(&secret).unwrap() > call, "{md}");
+    assert!(md.contains("**Tool call** `notes/search` (failed)"), "{md}");
+    assert!(
+        !md.contains("(cancelled)"),
+        "the stopped reply is hidden: {md}"
+    );
     for needle in [
         &secret,
         &title,

@@ -5,8 +5,10 @@
 //! model that wrote it, `**System**`) and its time. Message text is written as it was
 //! written, not escaped. A reply's reasoning follows its label in a collapsed
 //! `<details>` block, so it is kept but out of the way. A reply that did not finish
-//! says so in an italic note. Other branches, ids and token counts are left out: the
-//! JSON export is the lossless one.
+//! says so in an italic note. A reply that used tools shows each call where it happened
+//! in its text: the server and tool, what became of the call, its arguments and (cut
+//! to a readable length) its result. Other branches, ids and token counts are left out:
+//! the JSON export is the lossless one.
 //!
 //! Several conversations go into a new folder, one file each, named from the title
 //! (made safe for every common file system) and a short piece of the id.
@@ -23,7 +25,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use hearth_vault::{
-    Attachment, Conversation, ConversationTree, Message, MessageStatus, Role, Vault,
+    Attachment, Conversation, ConversationTree, Message, MessageStatus, Role, ToolCall, Vault,
 };
 
 use crate::error::{EngineError, Result};
@@ -116,7 +118,20 @@ fn render_linked(tree: &ConversationTree, links: &HashMap<String, String>) -> St
                 reasoning.trim_end()
             );
         }
-        let content = message.content.trim_end();
+        let mut calls: Vec<ToolCall> = tree
+            .tool_calls
+            .iter()
+            .filter(|c| c.message_id == message.id)
+            .cloned()
+            .collect();
+        calls.sort_by_key(|c| c.position);
+        let with_calls;
+        let content = if calls.is_empty() {
+            message.content.trim_end()
+        } else {
+            with_calls = crate::tools::reply_markdown(&message.content, &calls);
+            with_calls.trim_end()
+        };
         if !content.is_empty() {
             let _ = write!(out, "{content}\n\n");
         }
@@ -694,6 +709,76 @@ Partial
 ";
         assert_eq!(render(&tree), expected);
         assert!(!render(&tree).contains("First answer, hidden."));
+    }
+
+    #[test]
+    fn a_reply_shows_its_tool_calls_where_they_happened() {
+        let tree = sample_with_calls("c");
+        let text = render(&tree);
+        let reply = &text[text.find("**Assistant**").unwrap()..];
+        let expected = "\
+**Assistant** · model-two · 2024-05-01 12:02 UTC
+
+<details>
+<summary>Reasoning</summary>
+
+Thinking it over.
+
+</details>
+
+**Tool call** `files/read_file` (approved)
+
+```json
+{
+  \"path\": \"notes/hearth.txt\"
+}
+```
+
+Result:
+
+```text
+A hearth is the floor of a fireplace.
+```
+
+**Tool call** `files/read_file` (approved)
+
+```json
+{
+  \"path\": \"notes/hearth.txt\"
+}
+```
+
+Result:
+
+```text
+A hearth is the floor of a fireplace.
+```
+
+Second answer.
+
+**Tool call** `files/read_file` (failed)
+
+```json
+{
+  \"path\": \"notes/hearth.txt\"
+}
+```
+
+Result:
+
+```text
+no such file
+```
+
+With a paragraph.
+";
+        assert_eq!(reply, expected);
+        // The hidden reply's call is not on the visible branch.
+        assert!(!text.contains("denied"), "{text}");
+        // The calls come in the order of their positions, however the tree lists them.
+        let mut shuffled = tree.clone();
+        shuffled.tool_calls.reverse();
+        assert_eq!(render(&shuffled), text);
     }
 
     #[test]
