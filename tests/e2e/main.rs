@@ -5,7 +5,8 @@
 //! Run by `scripts/test.sh` under Xvfb inside a private D-Bus session:
 //! `cargo test -p hearth-tests --features e2e --test e2e`. It needs `DISPLAY`,
 //! `tauri-driver` and `WebKitWebDriver` on `PATH`, and the app built with the
-//! `custom-protocol` feature (so it serves the embedded UI). Screenshots go to
+//! `custom-protocol` feature (so it serves the embedded UI), and for the tools scenario
+//! `HEARTH_MCP_PYTHON` (a Python with PyPI `mcp`, which scripts/test.sh installs). Screenshots go to
 //! `target/e2e-screenshots/` (or `HEARTH_E2E_SCREENSHOTS`).
 
 mod attachments;
@@ -13,4 +14,5 @@ mod driver;
 mod scenario;
 mod security;
 mod steps;
+mod tools;
 mod your_data;
