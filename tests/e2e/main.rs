@@ -4,10 +4,10 @@
 //!
 //! Run by `scripts/test.sh` under Xvfb inside a private D-Bus session:
 //! `cargo test -p hearth-tests --features e2e --test e2e`. It needs `DISPLAY`,
-//! `tauri-driver` and `WebKitWebDriver` on `PATH`, and the app built with the
-//! `custom-protocol` feature (so it serves the embedded UI), and for the tools scenario
-//! `HEARTH_MCP_PYTHON` (a Python with PyPI `mcp`, which scripts/test.sh installs). Screenshots go to
-//! `target/e2e-screenshots/` (or `HEARTH_E2E_SCREENSHOTS`).
+//! `tauri-driver` and `WebKitWebDriver` on `PATH`, the app built with the
+//! `custom-protocol` feature (so it serves the embedded UI), and, for the tools scenario,
+//! `HEARTH_MCP_PYTHON`: a Python with PyPI `mcp` (scripts/test.sh installs one).
+//! Screenshots go to `target/e2e-screenshots/` (or `HEARTH_E2E_SCREENSHOTS`).
 
 mod attachments;
 mod driver;
