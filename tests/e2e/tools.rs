@@ -5,7 +5,7 @@
 //! up in Settings → Tools, and after Revoke the tool asks again. A hostile argument is
 //! text on the card. Stop works while a call waits. Reloaded, the conversation shows every
 //! call where it happened. The server logs each call it really runs to `MCP_CALL_LOG`,
-//! which the test sets through the form's environment rows.
+//! which the test sets through the form's environment rows. Locking stops the server.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -589,5 +589,39 @@ async fn a_model_calls_an_mcp_tool_only_as_the_user_allows() {
     assert_eq!(count(&app, r#"[data-testid="message"] img"#).await, 0);
     not_pwned(&app).await;
     screenshot(&app, "35-tool-calls-reloaded").await;
+
+    // Locking stops the server: the process that has our call log in its environment.
+    assert!(
+        !servers_with(&log_text).is_empty(),
+        "the server should be running before the lock"
+    );
+    click(&app, "settings").await;
+    click(&app, "settings-tab-security").await;
+    click(&app, "lock-now").await;
+    find(&app, "unlock-submit").await;
+    let deadline = Instant::now() + STEP;
+    while !servers_with(&log_text).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the MCP server outlived the lock: {:?}",
+            servers_with(&log_text)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     app.close().await.expect("close the app");
+}
+
+/// The processes whose environment sets `MCP_CALL_LOG` to `log` (this test's server).
+fn servers_with(log: &str) -> Vec<u32> {
+    let wanted = format!("MCP_CALL_LOG={log}");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == wanted.as_bytes()))
+        })
+        .collect()
 }

@@ -219,6 +219,42 @@ describe('Settings → Tools', () => {
     expect(document.body.innerHTML).not.toContain('tok-very-secret-1234')
   })
 
+  it('adds an HTTP server with a header whose value is a password field', async () => {
+    await openToolSettings()
+    backend.handlers.add_tool_server = ({ server: input }) => {
+      const added = server(input.name, {
+        transport: 'http',
+        command: null,
+        args: [],
+        url: input.transport.url,
+        headerNames: input.transport.headers.map((h: { name: string }) => h.name),
+      })
+      servers = [...servers, added]
+      return added
+    }
+    click(need('tool-server-add'))
+    type(need('tool-server-name'), 'web')
+    click(need('tool-server-transport-http'))
+    await until(() => hook('tool-server-url'), 'the URL field')
+    expect(hook('tool-server-command')).toBeNull()
+    type(need('tool-server-url'), 'https://tools.example/mcp')
+    click(need('tool-server-header-add'))
+    type(need('tool-server-header-name'), 'Authorization')
+    expect((need('tool-server-header-value') as HTMLInputElement).type).toBe('password')
+    type(need('tool-server-header-value'), 'Bearer hdr-secret-5678')
+    click(need('tool-server-save'))
+    await until(() => hooks('tool-server-item').length === 1, 'the new server')
+    expect(backend.called('add_tool_server')[0].args).toEqual({
+      server: {
+        name: 'web',
+        transport: { kind: 'http', url: 'https://tools.example/mcp', headers: [{ name: 'Authorization', value: 'Bearer hdr-secret-5678' }] },
+      },
+    })
+    expect(need('tool-server-where').textContent).toContain('https://tools.example/mcp')
+    expect(need('tool-server-secrets').textContent).toContain('Headers: Authorization')
+    expect(document.body.innerHTML).not.toContain('hdr-secret-5678')
+  })
+
   it('shows the engine’s refusal and keeps the form', async () => {
     await openToolSettings()
     backend.handlers.add_tool_server = () => {
