@@ -237,3 +237,177 @@ async fn answer<R: Streamed>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    use hearth_engine::{ToolCallStatus, ToolCallView};
+    use tauri::ipc::InvokeResponseBody;
+
+    /// A reply that yields `events`, refusing (as the engine does) to go on past an
+    /// approval until it is answered.
+    struct Scripted {
+        events: VecDeque<ReplyEvent>,
+        waiting: bool,
+        decided: Arc<Mutex<Vec<ToolDecision>>>,
+        dropped: Arc<Mutex<bool>>,
+    }
+
+    impl Drop for Scripted {
+        fn drop(&mut self) {
+            *self.dropped.lock().expect("flag") = true;
+        }
+    }
+
+    impl Streamed for Scripted {
+        type Started = ();
+        fn started(&self, _: &str) {}
+        fn message_id(&self, _: &str) -> String {
+            "m1".into()
+        }
+        fn next_piece(
+            &mut self,
+        ) -> impl Future<Output = Option<hearth_engine::Result<ReplyEvent>>> + Send {
+            let next = if self.waiting {
+                Some(Err(EngineError::Invalid("answer first".into())))
+            } else {
+                let event = self.events.pop_front();
+                self.waiting = matches!(event, Some(ReplyEvent::ToolApproval(_)));
+                event.map(Ok)
+            };
+            async move { next }
+        }
+        fn decide(&mut self, decision: ToolDecision) -> hearth_engine::Result<()> {
+            self.decided.lock().expect("decisions").push(decision);
+            self.waiting = false;
+            Ok(())
+        }
+    }
+
+    fn view(status: ToolCallStatus, result: Option<&str>) -> ToolCallView {
+        ToolCallView {
+            id: "call-1".into(),
+            server: "py".into(),
+            tool: "echo".into(),
+            arguments: "{}".into(),
+            status,
+            result: result.map(str::to_owned),
+        }
+    }
+
+    struct Run {
+        streams: Streams,
+        events: Arc<Mutex<Vec<serde_json::Value>>>,
+        decided: Arc<Mutex<Vec<ToolDecision>>>,
+        dropped: Arc<Mutex<bool>>,
+        task: tauri::async_runtime::JoinHandle<()>,
+    }
+
+    /// Forwards a reply that says "Hi 🔥", asks to run `echo`, then reports its result.
+    fn run() -> Run {
+        let streams = Streams::default();
+        let (entry, controls) = streams.register("r1").expect("registers");
+        entry.set_message_id("m1");
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let seen = events.clone();
+        let channel = Channel::new(move |body| {
+            if let InvokeResponseBody::Json(json) = body {
+                let value = serde_json::from_str(&json).expect("an event is JSON");
+                seen.lock().expect("events").push(value);
+            }
+            Ok(())
+        });
+        let decided = Arc::new(Mutex::new(Vec::new()));
+        let dropped = Arc::new(Mutex::new(false));
+        let reply = Scripted {
+            events: VecDeque::from([
+                ReplyEvent::Text("Hi 🔥".into()),
+                ReplyEvent::ToolApproval(view(ToolCallStatus::Pending, None)),
+                ReplyEvent::ToolResult(view(ToolCallStatus::Approved, Some("hi"))),
+            ]),
+            waiting: false,
+            decided: decided.clone(),
+            dropped: dropped.clone(),
+        };
+        let task = tauri::async_runtime::spawn(async move {
+            forward(reply, "m1".into(), controls, &entry, &channel).await;
+        });
+        Run {
+            streams,
+            events,
+            decided,
+            dropped,
+            task,
+        }
+    }
+
+    /// Waits until `n` events have arrived.
+    async fn events(run: &Run, n: usize) -> Vec<serde_json::Value> {
+        for _ in 0..500 {
+            let seen = run.events.lock().expect("events").clone();
+            if seen.len() >= n {
+                return seen;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        panic!("only {:?} arrived", run.events.lock().expect("events"));
+    }
+
+    #[test]
+    fn the_reply_waits_for_the_answer_and_goes_on_with_it() {
+        tauri::async_runtime::block_on(async {
+            let run = run();
+            let seen = events(&run, 2).await;
+            assert_eq!(seen[1]["event"], "toolApproval");
+            assert_eq!(seen[1]["data"]["call"]["status"], "awaiting");
+            // "Hi 🔥" is 5 UTF-16 units: the card goes after them.
+            assert_eq!(seen[1]["data"]["call"]["textOffset"], 5);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            assert_eq!(run.events.lock().expect("events").len(), 2, "it waits");
+
+            assert!(run
+                .streams
+                .decide("m1", "another-call", ToolDecision::Once)
+                .is_err());
+            let taken = run
+                .streams
+                .decide("m1", "call-1", ToolDecision::Conversation)
+                .expect("the waiting call takes an answer");
+            assert_eq!(taken.await.expect("answered"), Ok(()));
+            let seen = events(&run, 4).await;
+            assert_eq!(seen[2]["event"], "toolResult");
+            assert_eq!(seen[2]["data"]["call"]["status"], "approved");
+            assert_eq!(seen[2]["data"]["call"]["result"], "hi");
+            assert_eq!(seen[3]["event"], "done");
+            assert_eq!(seen[3]["data"]["status"], "complete");
+            assert_eq!(
+                *run.decided.lock().expect("decisions"),
+                [ToolDecision::Conversation]
+            );
+            run.task.await.expect("the task ends");
+        });
+    }
+
+    #[test]
+    fn stop_ends_a_reply_that_waits_for_an_answer() {
+        tauri::async_runtime::block_on(async {
+            let run = run();
+            events(&run, 2).await;
+            assert!(run.streams.cancel("r1"));
+            let seen = events(&run, 3).await;
+            assert_eq!(seen[2]["event"], "done");
+            assert_eq!(seen[2]["data"]["status"], "cancelled");
+            assert!(*run.dropped.lock().expect("flag"), "the reply was dropped");
+            assert!(run.decided.lock().expect("decisions").is_empty());
+            run.task.await.expect("the task ends");
+            assert!(run.streams.is_empty(), "the entry went with the task");
+            assert!(run
+                .streams
+                .decide("m1", "call-1", ToolDecision::Once)
+                .is_err());
+        });
+    }
+}
