@@ -14,5 +14,6 @@ mod import;
 mod keychain;
 mod keys;
 mod migrations;
+mod tools;
 mod wire;
 mod your_data;

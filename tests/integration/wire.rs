@@ -883,3 +883,177 @@ fn refusals_blocks_and_tool_calls_are_never_an_empty_success() {
     assert!(got.error.is_none(), "{got:?}");
     assert_eq!(got.text, "Paris is sunny.");
 }
+
+/// A request that offers one tool, so calls are delivered.
+fn request_with_tools() -> ChatRequest {
+    ChatRequest {
+        tools: vec![hearth_providers::ToolSpec {
+            name: "get_weather".into(),
+            description: "The weather in a city.".into(),
+            parameters: serde_json::json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+        }],
+        ..request()
+    }
+}
+
+#[test]
+fn recorded_tool_call_streams_from_public_sdks_assemble_exactly_however_they_are_cut() {
+    let dir = streams_dir().join("tools");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let rt = rt();
+    for (file, want) in expected.as_object().unwrap() {
+        let protocol = if file.starts_with("anthropic") {
+            Protocol::Anthropic
+        } else if file.starts_with("gemini") {
+            Protocol::Gemini
+        } else {
+            Protocol::OpenAi
+        };
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        for cut in [bytes.len(), 13, 1] {
+            let chunks: Vec<Vec<u8>> = bytes.chunks(cut).map(<[u8]>::to_vec).collect();
+            let fake = FakeProvider::always(Reply::sse(chunks));
+            let got = rt.block_on(async {
+                let http = Http::new().unwrap();
+                let mut stream = start_chat(
+                    &http,
+                    &endpoint(&fake, protocol),
+                    Some(KEY),
+                    &request_with_tools(),
+                    Duration::from_secs(5),
+                )
+                .await
+                .unwrap();
+                let mut out = Assembled::default();
+                while let Some(item) = stream.next().await {
+                    match item {
+                        Ok(StreamEvent::Text(t)) => out.text.push_str(&t),
+                        Ok(StreamEvent::ToolCall(c)) => out.calls.push(c),
+                        Ok(_) => {}
+                        Err(e) => out.error = Some(e),
+                    }
+                }
+                out
+            });
+            assert!(got.error.is_none(), "{file} cut {cut}: {got:?}");
+            assert_eq!(got.text, want["text"].as_str().unwrap(), "{file} cut {cut}");
+            let calls = want["calls"].as_array().unwrap();
+            assert_eq!(got.calls.len(), calls.len(), "{file} cut {cut}: {got:?}");
+            for (call, want) in got.calls.iter().zip(calls) {
+                assert_eq!(call.name, want["name"].as_str().unwrap(), "{file}");
+                assert_eq!(call.id, want["id"].as_str().unwrap_or(""), "{file}");
+                assert_eq!(
+                    call.signature.as_deref(),
+                    want["signature"].as_str(),
+                    "{file}"
+                );
+                let arguments = want["arguments"].as_str().unwrap();
+                if protocol == Protocol::Gemini {
+                    // Gemini sends an object, which Hearth writes back as JSON text.
+                    let a: serde_json::Value = serde_json::from_str(&call.arguments).unwrap();
+                    let b: serde_json::Value = serde_json::from_str(arguments).unwrap();
+                    assert_eq!(a, b, "{file}");
+                } else {
+                    assert_eq!(call.arguments, arguments, "{file} cut {cut}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn tool_calls_and_results_go_back_in_each_protocols_own_shape() {
+    let rt = rt();
+    let call = hearth_providers::ToolCall {
+        id: "call_9".into(),
+        name: "get_weather".into(),
+        arguments: r#"{"city":"Paris"}"#.into(),
+        signature: Some("sig==".into()),
+    };
+    let mut req = request_with_tools();
+    req.turns.push(ChatTurn {
+        role: ChatRole::Assistant,
+        text: "Checking.".into(),
+        tool_calls: vec![call.clone()],
+        ..Default::default()
+    });
+    req.turns.push(ChatTurn {
+        role: ChatRole::User,
+        tool_results: vec![hearth_providers::ToolResult {
+            id: "call_9".into(),
+            name: "get_weather".into(),
+            content: "sunny".into(),
+            is_error: true,
+        }],
+        ..Default::default()
+    });
+    for protocol in [Protocol::OpenAi, Protocol::Anthropic, Protocol::Gemini] {
+        let fake = FakeProvider::always(Reply::sse_fixture(match protocol {
+            Protocol::OpenAi => "openai-basic.sse",
+            Protocol::Anthropic => "anthropic-basic.sse",
+            Protocol::Gemini => "gemini-basic.sse",
+        }));
+        rt.block_on(async {
+            let http = Http::new().unwrap();
+            let mut s = start_chat(
+                &http,
+                &endpoint(&fake, protocol),
+                Some(KEY),
+                &req,
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
+            while s.next().await.is_some() {}
+        });
+        let body = fake.requests()[0].json();
+        match protocol {
+            Protocol::OpenAi => {
+                let m = body["messages"].as_array().unwrap();
+                let n = m.len();
+                assert_eq!(m[n - 2]["content"], "Checking.");
+                assert_eq!(m[n - 2]["tool_calls"][0]["id"], "call_9");
+                assert_eq!(
+                    m[n - 2]["tool_calls"][0]["function"]["arguments"],
+                    call.arguments
+                );
+                assert_eq!(
+                    m[n - 1],
+                    serde_json::json!({"role": "tool", "tool_call_id": "call_9", "content": "sunny"})
+                );
+                assert_eq!(body["tools"][0]["type"], "function");
+            }
+            Protocol::Anthropic => {
+                let m = body["messages"].as_array().unwrap();
+                let n = m.len();
+                assert_eq!(
+                    m[n - 2]["content"],
+                    serde_json::json!([{"type": "text", "text": "Checking."},
+                        {"type": "tool_use", "id": "call_9", "name": "get_weather", "input": {"city": "Paris"}}])
+                );
+                assert_eq!(
+                    m[n - 1]["content"],
+                    serde_json::json!([{"type": "tool_result", "tool_use_id": "call_9", "content": "sunny", "is_error": true}])
+                );
+                assert_eq!(body["tools"][0]["input_schema"]["type"], "object");
+            }
+            Protocol::Gemini => {
+                let c = body["contents"].as_array().unwrap();
+                let n = c.len();
+                assert_eq!(
+                    c[n - 2]["parts"],
+                    serde_json::json!([{"text": "Checking."},
+                        {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}, "id": "call_9"}, "thoughtSignature": "sig=="}])
+                );
+                assert_eq!(
+                    c[n - 1]["parts"],
+                    serde_json::json!([{"functionResponse": {"name": "get_weather", "id": "call_9", "response": {"error": "sunny"}}}])
+                );
+                assert!(
+                    body["tools"][0]["functionDeclarations"][0]["parametersJsonSchema"].is_object()
+                );
+            }
+        }
+    }
+}

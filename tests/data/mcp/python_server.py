@@ -27,7 +27,7 @@ def logged(fn):
         path = os.environ.get("MCP_CALL_LOG")
         if path:
             with open(path, "a", encoding="utf-8") as log:
-                log.write(f"{fn.__name__} {json.dumps(kwargs, sort_keys=True)}\n")
+                log.write(f"{fn.__name__} {json.dumps(kwargs, sort_keys=True, ensure_ascii=False)}\n")
 
     if inspect.iscoroutinefunction(fn):
 
