@@ -58,7 +58,8 @@ fn end_partial(out: &mut impl Write, wrote: bool) -> Result<()> {
     Ok(())
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+/// The single-threaded runtime a command that awaits runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

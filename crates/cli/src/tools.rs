@@ -3,11 +3,12 @@
 
 use std::io::{BufRead, BufReader, Write};
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use hearth_engine::{ToolCallView, ToolDecision, ToolTransport};
 use serde_json::json;
 
 use crate::args::ToolCommand;
+use crate::chat::runtime;
 use crate::output::{errln, outln, print_json, terminal_safe};
 use crate::unlock::Context;
 
@@ -122,13 +123,6 @@ pub fn tool(ctx: &Context, cmd: ToolCommand) -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }
 
 fn list(ctx: &Context, with_tools: bool, as_json: bool) -> Result<()> {
