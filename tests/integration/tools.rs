@@ -917,3 +917,143 @@ fn a_servers_secrets_never_reach_the_disk_and_it_sees_nothing_of_hearths_environ
         }
     }
 }
+
+/// Drains a reply, answering every approval with `answer`; returns the text.
+async fn drain_answering(
+    mut reply: hearth_engine::Reply,
+    answer: hearth_engine::ToolDecision,
+) -> String {
+    let mut text = String::new();
+    while let Some(event) = reply.next().await {
+        match event.unwrap() {
+            hearth_engine::ReplyEvent::Text(t) => text.push_str(&t),
+            hearth_engine::ReplyEvent::ToolApproval(_) => reply.decide(answer).unwrap(),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// The roles (and a tool result's content) of a recorded OpenAI request.
+fn roles(body: &Value) -> Vec<String> {
+    turns(P::OpenAi, body)
+        .iter()
+        .map(|t| match t["role"].as_str().unwrap() {
+            "tool" => format!("tool: {}", t["content"].as_str().unwrap()),
+            "user" => format!("user: {}", t["content"].as_str().unwrap()),
+            other => other.to_owned(),
+        })
+        .collect()
+}
+
+#[test]
+fn regenerate_and_edit_work_across_tool_calls() {
+    use hearth_engine::{AppPaths, Engine, KeyProtection, Passphrase, ProviderUpdate};
+    use hearth_engine::{SendRequest, ToolDecision, ToolTransport};
+    let fake = model(P::OpenAi, "files__echo", ECHO_PARTS, "Done.");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.log");
+    let engine = Engine::create_with_kdf(
+        &AppPaths::new(dir.path().join("data")),
+        std::sync::Arc::new(hearth_keychain::MemoryStore::unavailable()),
+        KeyProtection::Passphrase(Passphrase::new(PASS)),
+        hearth_engine::KdfParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        },
+    )
+    .unwrap();
+    engine
+        .set_provider(ProviderUpdate {
+            id: "mock".into(),
+            kind: Some("openai-compatible".into()),
+            base_url: Some(fake.base_url("/v1")),
+            default_model: Some("test-model".into()),
+            make_default: true,
+        })
+        .unwrap();
+    engine
+        .set_api_key("mock", "sk-test-0123456789abcdef")
+        .unwrap();
+    engine
+        .add_tool_server(
+            "files",
+            ToolTransport::Stdio {
+                command: python().display().to_string(),
+                args: vec![server_script().display().to_string(), "stdio".into()],
+                env: vec![("MCP_CALL_LOG".into(), log.display().to_string())],
+            },
+        )
+        .unwrap();
+    let ran = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let reply = engine
+            .send(SendRequest {
+                text: "q".into(),
+                tools: Some(vec!["files".into()]),
+                allow: vec!["files/echo".parse().unwrap()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let conversation = reply.conversation_id().to_owned();
+        let question = reply.user_message_id().to_owned();
+        let first = reply.message_id().to_owned();
+        assert_eq!(drain_answering(reply, ToolDecision::Deny).await, "Done.");
+        assert_eq!(ran(), 1);
+
+        // Regenerating asks again from the question: the old reply's call is not sent,
+        // the loop runs again (asking this time: --allow held for one reply only).
+        let reply = engine.regenerate(&first).await.unwrap();
+        let second = reply.message_id().to_owned();
+        assert_eq!(drain_answering(reply, ToolDecision::Once).await, "Done.");
+        assert_eq!(ran(), 2);
+        let requests = fake.requests();
+        assert_eq!(roles(&requests[2].json()), ["user: q"]);
+        assert_eq!(
+            roles(&requests[3].json()),
+            ["user: q", "assistant", "tool: héllo wörld"]
+        );
+        assert_eq!(engine.tool_calls_in(&conversation).unwrap().len(), 2);
+        let visible = engine.visible_messages(&conversation).unwrap();
+        assert_eq!(visible.last().unwrap().id, second);
+
+        // Editing the question starts a branch of its own, which sends only itself.
+        let reply = engine.edit(&question, "q edited").await.unwrap();
+        assert_eq!(drain_answering(reply, ToolDecision::Deny).await, "Done.");
+        assert_eq!(ran(), 2, "denied");
+        let requests = fake.requests();
+        assert_eq!(roles(&requests[4].json()), ["user: q edited"]);
+
+        // The next message in the edited branch carries that branch's call, denied,
+        // and nothing of the others.
+        let reply = engine
+            .send(SendRequest {
+                conversation_id: Some(conversation.clone()),
+                text: "next".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        drain_answering(reply, ToolDecision::Deny).await;
+        let requests = fake.requests();
+        let sent = roles(&requests[6].json());
+        assert_eq!(sent[0], "user: q edited");
+        assert_eq!(sent[1], "assistant");
+        assert_eq!(sent[2], format!("tool: {}", hearth_engine::DENIED_RESULT));
+        assert_eq!(sent[3], "assistant");
+        assert_eq!(sent[4], "user: next");
+        assert_eq!(engine.tool_calls_in(&conversation).unwrap().len(), 4);
+        engine.stop_tool_servers().await;
+    });
+}

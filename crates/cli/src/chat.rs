@@ -121,7 +121,7 @@ pub fn chat(
                     bail!("{error}. Your message is saved in conversation {conversation_id}")
                 }
                 Err(e @ EngineError::Tool(_)) => {
-                    bail!("{e}. Your message is saved; fix the server (`hearth tool list --tools` shows it) and run `hearth regenerate`, or send without --tools")
+                    bail!("{e}. Your message is saved; fix the server (`hearth tool list --tools` shows what it says) and send again, or send without --tools")
                 }
                 Err(e) => return Err(e.into()),
             },
