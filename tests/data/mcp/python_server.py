@@ -5,6 +5,11 @@ Usage: python_server.py stdio
 
 With MCP_CALL_LOG set, every call is appended to that file as one line: the tool's
 name, a space, and its arguments as JSON. Tests read it to see which calls really ran.
+
+With MCP_TIMING_LOG set, every call that returns (or raises) appends one line to that
+file: the tool's name, a space, and how long the tool's own function took, in
+microseconds as a decimal. hearth-tools' tool_call benchmark subtracts it from the round
+trip.
 """
 
 import asyncio
@@ -14,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from mcp.server.mcpserver import MCPServer
 
@@ -21,7 +27,8 @@ server = MCPServer("hearth-test-server")
 
 
 def logged(fn):
-    """Appends the call to MCP_CALL_LOG (if set) before running it."""
+    """Appends the call to MCP_CALL_LOG (if set) before running it, and its duration to
+    MCP_TIMING_LOG (if set) after."""
 
     def write(kwargs):
         path = os.environ.get("MCP_CALL_LOG")
@@ -29,19 +36,34 @@ def logged(fn):
             with open(path, "a", encoding="utf-8") as log:
                 log.write(f"{fn.__name__} {json.dumps(kwargs, sort_keys=True, ensure_ascii=False)}\n")
 
+    def timed(started):
+        path = os.environ.get("MCP_TIMING_LOG")
+        if path:
+            micros = (time.perf_counter_ns() - started) / 1000
+            with open(path, "a", encoding="utf-8") as log:
+                log.write(f"{fn.__name__} {micros:.3f}\n")
+
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
         async def run_async(**kwargs):
             write(kwargs)
-            return await fn(**kwargs)
+            started = time.perf_counter_ns()
+            try:
+                return await fn(**kwargs)
+            finally:
+                timed(started)
 
         return run_async
 
     @functools.wraps(fn)
     def run(**kwargs):
         write(kwargs)
-        return fn(**kwargs)
+        started = time.perf_counter_ns()
+        try:
+            return fn(**kwargs)
+        finally:
+            timed(started)
 
     return run
 
