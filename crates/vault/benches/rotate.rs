@@ -83,6 +83,7 @@ fn tree(c: usize, rng: &mut u64) -> ConversationTree {
             source: None,
             source_id: None,
             head_message_id: Some(format!("{id}-{}", PER_CONVERSATION - 1)),
+            project_id: None,
         },
         messages,
         attachments: Vec::new(),

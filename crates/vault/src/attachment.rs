@@ -156,13 +156,14 @@ impl Vault {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The distinct files the attachments of conversation `only` (or of every
-    /// conversation) name, each once, in the order they were first stored.
+    /// The distinct files the attachments of conversation `only` name, or, without it,
+    /// that any message or project names; each once, in the order they were first stored.
     pub fn stored_files(&self, only: Option<&str>) -> Result<Vec<StoredFile>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT b.sha256, b.size FROM attachment_blobs b
              WHERE EXISTS (SELECT 1 FROM message_attachments a JOIN messages m ON m.id = a.message_id
                            WHERE a.blob_seq = b.seq AND (?1 IS NULL OR m.conversation_id = ?1))
+                OR (?1 IS NULL AND EXISTS (SELECT 1 FROM project_files p WHERE p.blob_seq = b.seq))
              ORDER BY b.seq",
         )?;
         let rows = stmt.query_map([only], |r| {
@@ -259,6 +260,34 @@ impl Vault {
     }
 }
 
+/// Stores `bytes` once (in chunks) unless the vault holds them already, inside the
+/// caller's transaction; returns the blob's row and SHA-256 in lowercase hex.
+pub(crate) fn store_blob(tx: &rusqlite::Connection, bytes: &[u8]) -> Result<(i64, String)> {
+    let sha256 = hex::encode(digest::digest(&digest::SHA256, bytes));
+    let found: Option<i64> = tx
+        .query_row(
+            "SELECT seq FROM attachment_blobs WHERE sha256 = ?1",
+            [&sha256],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(seq) = found {
+        return Ok((seq, sha256));
+    }
+    tx.execute(
+        "INSERT INTO attachment_blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)",
+        params![sha256, bytes.len() as i64, now_ms()],
+    )?;
+    let seq = tx.last_insert_rowid();
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO attachment_chunks (blob_seq, idx, data) VALUES (?1, ?2, ?3)",
+    )?;
+    for (idx, chunk) in bytes.chunks(CHUNK_BYTES).enumerate() {
+        insert.execute(params![seq, idx as i64, chunk])?;
+    }
+    Ok((seq, sha256))
+}
+
 /// Attaches `files` to `message_id` from `first` on, inside the caller's transaction.
 pub(crate) fn attach_in(
     tx: &rusqlite::Transaction<'_>,
@@ -268,31 +297,7 @@ pub(crate) fn attach_in(
 ) -> Result<Vec<Attachment>> {
     let mut added = Vec::with_capacity(files.len());
     for (position, file) in (first..).zip(files) {
-        let sha256 = hex::encode(digest::digest(&digest::SHA256, file.bytes));
-        let found: Option<i64> = tx
-            .query_row(
-                "SELECT seq FROM attachment_blobs WHERE sha256 = ?1",
-                [&sha256],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let blob_seq = match found {
-            Some(seq) => seq,
-            None => {
-                tx.execute(
-                    "INSERT INTO attachment_blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)",
-                    params![sha256, file.bytes.len() as i64, now_ms()],
-                )?;
-                let seq = tx.last_insert_rowid();
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO attachment_chunks (blob_seq, idx, data) VALUES (?1, ?2, ?3)",
-                )?;
-                for (idx, chunk) in file.bytes.chunks(CHUNK_BYTES).enumerate() {
-                    insert.execute(params![seq, idx as i64, chunk])?;
-                }
-                seq
-            }
-        };
+        let (blob_seq, sha256) = store_blob(tx, file.bytes)?;
         let id = new_id();
         tx.execute(
             "INSERT INTO message_attachments (id, message_id, position, name, media_type, blob_seq)

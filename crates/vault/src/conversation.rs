@@ -34,6 +34,8 @@ pub struct Conversation {
     pub source_id: Option<String>,
     /// The last message of the visible branch.
     pub head_message_id: Option<String>,
+    /// The project it belongs to, if any.
+    pub project_id: Option<String>,
 }
 
 /// What a new conversation starts with.
@@ -55,6 +57,8 @@ pub struct NewConversation {
     pub source_id: Option<String>,
     /// Creation time to record (imports keep the original); `None` means now.
     pub created_at: Option<i64>,
+    /// The project it starts in.
+    pub project_id: Option<String>,
 }
 
 /// One line of a conversation list.
@@ -72,10 +76,28 @@ pub struct ConversationSummary {
     pub pinned: bool,
     /// Archived?
     pub archived: bool,
+    /// The project it belongs to, if any.
+    pub project_id: Option<String>,
+}
+
+/// Which conversations a list shows. Archived conversations are only in
+/// [`ConversationScope::Archived`] and [`ConversationScope::Everything`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationScope<'a> {
+    /// Every conversation that is not archived, in a project or not.
+    Active,
+    /// Every conversation, archived ones too.
+    Everything,
+    /// The archived ones only.
+    Archived,
+    /// Those in no project (not archived): the main list beside the projects.
+    Unfiled,
+    /// One project's (not archived).
+    Project(&'a str),
 }
 
 const COLUMNS: &str = "id, title, created_at, updated_at, provider_id, model, system_prompt, \
-     params_json, pinned, archived, source, source_id, head_message_id";
+     params_json, pinned, archived, source, source_id, head_message_id, project_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     Ok(Conversation {
@@ -92,6 +114,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         source: r.get(10)?,
         source_id: r.get(11)?,
         head_message_id: r.get(12)?,
+        project_id: r.get(13)?,
     })
 }
 
@@ -100,23 +123,26 @@ impl Vault {
     pub fn create_conversation(&self, new: NewConversation) -> Result<Conversation> {
         let id = new_id();
         let created = new.created_at.unwrap_or_else(now_ms);
-        self.conn.execute(
-            "INSERT INTO conversations (id, title, created_at, updated_at, provider_id, model,
-                 system_prompt, params_json, source, source_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                id,
-                new.title,
-                created,
-                created,
-                new.provider_id,
-                new.model,
-                new.system_prompt,
-                new.params_json,
-                new.source,
-                new.source_id
-            ],
-        )?;
+        self.conn
+            .execute(
+                "INSERT INTO conversations (id, title, created_at, updated_at, provider_id, model,
+                 system_prompt, params_json, source, source_id, project_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    id,
+                    new.title,
+                    created,
+                    created,
+                    new.provider_id,
+                    new.model,
+                    new.system_prompt,
+                    new.params_json,
+                    new.source,
+                    new.source_id,
+                    new.project_id
+                ],
+            )
+            .map_err(|e| crate::projects::missing_project(e, new.project_id.as_deref()))?;
         self.conversation(&id)
     }
 
@@ -140,12 +166,12 @@ impl Vault {
         limit: u32,
         offset: u32,
     ) -> Result<Vec<ConversationSummary>> {
-        let filter = if include_archived {
-            ""
+        let scope = if include_archived {
+            ConversationScope::Everything
         } else {
-            "WHERE c.archived = 0"
+            ConversationScope::Active
         };
-        self.list_page(filter, limit, offset)
+        self.list_scope(scope, limit, offset)
     }
 
     /// A page of archived conversations only, in the same order as
@@ -155,26 +181,44 @@ impl Vault {
         limit: u32,
         offset: u32,
     ) -> Result<Vec<ConversationSummary>> {
-        self.list_page("WHERE c.archived = 1", limit, offset)
+        self.list_scope(ConversationScope::Archived, limit, offset)
     }
 
-    /// One page of summaries; `filter` is a fixed `WHERE` clause chosen by the callers above.
-    fn list_page(
+    /// A page of the conversations in `scope`: pinned first, then most recently changed.
+    /// A project's list uses its own index, so it costs the same however many
+    /// conversations other projects hold.
+    pub fn list_scope(
         &self,
-        filter: &'static str,
+        scope: ConversationScope<'_>,
         limit: u32,
         offset: u32,
     ) -> Result<Vec<ConversationSummary>> {
+        let (filter, project) = match scope {
+            ConversationScope::Active => ("c.archived = 0", None),
+            ConversationScope::Everything => ("1", None),
+            ConversationScope::Archived => ("c.archived = 1", None),
+            ConversationScope::Unfiled => ("c.archived = 0 AND c.project_id IS NULL", None),
+            ConversationScope::Project(id) => {
+                self.project(id)?;
+                ("c.project_id = ?3 AND c.archived = 0", Some(id))
+            }
+        };
+        let order = if project.is_some() {
+            // Matches conversations_by_project, so SQLite walks the index in order.
+            "c.project_id, c.pinned DESC, c.updated_at DESC"
+        } else {
+            "c.pinned DESC, c.updated_at DESC, c.seq DESC"
+        };
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT c.id, c.title, c.updated_at,
                     (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id),
-                    c.pinned, c.archived
+                    c.pinned, c.archived, c.project_id
              FROM conversations c
-             {filter}
-             ORDER BY c.pinned DESC, c.updated_at DESC, c.seq DESC
+             WHERE {filter}
+             ORDER BY {order}
              LIMIT ?1 OFFSET ?2"
         ))?;
-        let rows = stmt.query_map(params![limit, offset], |r| {
+        let summary = |r: &Row<'_>| {
             Ok(ConversationSummary {
                 id: r.get(0)?,
                 title: r.get(1)?,
@@ -182,8 +226,13 @@ impl Vault {
                 message_count: r.get(3)?,
                 pinned: r.get(4)?,
                 archived: r.get(5)?,
+                project_id: r.get(6)?,
             })
-        })?;
+        };
+        let rows = match project {
+            Some(id) => stmt.query_map(params![limit, offset, id], summary)?,
+            None => stmt.query_map(params![limit, offset], summary)?,
+        };
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -70,6 +70,20 @@ pub enum VaultError {
     /// A conversation id that does not exist.
     #[error("no conversation with id {0}")]
     ConversationNotFound(String),
+    /// A project id that does not exist.
+    #[error("no project with id {0}")]
+    ProjectNotFound(String),
+    /// A saved prompt id that does not exist.
+    #[error("no saved prompt with id {0}")]
+    PromptNotFound(String),
+    /// A project or saved prompt name already in use (names are compared ignoring case).
+    #[error("there is already a {kind} named {name:?}; choose another name")]
+    NameTaken {
+        /// `project` or `prompt`.
+        kind: &'static str,
+        /// The name asked for.
+        name: String,
+    },
     /// A message id that does not exist.
     #[error("no message with id {0}")]
     MessageNotFound(String),

@@ -15,6 +15,7 @@ mod key;
 mod keys;
 mod message_tree;
 mod open;
+mod projects;
 mod records;
 pub mod schema;
 mod search;
@@ -22,7 +23,7 @@ mod tool_calls;
 mod transfer;
 
 pub use attachment::{Attachment, AttachmentTotals, NewAttachment, StoredFile, CHUNK_BYTES};
-pub use conversation::{Conversation, ConversationSummary, NewConversation};
+pub use conversation::{Conversation, ConversationScope, ConversationSummary, NewConversation};
 pub use error::{Result, VaultError};
 pub use header::{
     KdfParams, KdfRejected, PassphraseWrap, PendingKey, VaultHeader, MAX_KDF_ITERATIONS,
@@ -32,6 +33,10 @@ pub use key::{DataKey, Passphrase, DATA_KEY_LEN};
 pub use keys::{next_data_key_account, PassphraseChange, RotationStep};
 pub use message_tree::{Message, MessageStatus, NewMessage, Role};
 pub use open::{EraseReport, KeyProtection, VaultStatus};
+pub use projects::{
+    Project, ProjectDeletion, ProjectEdit, ProjectFile, ProjectSummary, ProjectTree, Prompt,
+    MAX_NAME_CHARS,
+};
 pub use records::ProviderRecord;
 pub use search::{SearchHit, Snippet};
 pub use tool_calls::{

@@ -36,6 +36,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "tools",
         sql: V4,
     },
+    Migration {
+        name: "projects and prompts",
+        sql: V5,
+    },
 ];
 
 /// The schema version this build writes.
@@ -273,6 +277,74 @@ CREATE TABLE tool_grants (
     created_at      INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX tool_grants_once ON tool_grants(server, tool, IFNULL(conversation_id, ''));
+"#;
+
+/// Projects and saved prompts. A project (`projects`) has instructions sent before each
+/// of its conversations' own system prompt, an optional default provider, model and
+/// model settings, and files (`project_files`, naming bytes in `attachment_blobs` like a
+/// message's attachments do) sent with every request of its conversations. A
+/// conversation belongs to at most one project (`conversations.project_id`); deleting a
+/// project moves its conversations out (`ON DELETE SET NULL`) unless the caller deleted
+/// them first. A blob is deleted once neither a message nor a project names it, so the
+/// release trigger of V3 is replaced by two that look at both tables.
+const V5: &str = r#"
+CREATE TABLE projects (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
+    name         TEXT NOT NULL,
+    instructions TEXT NOT NULL DEFAULT '',
+    provider_id  TEXT,
+    model        TEXT,
+    params_json  TEXT,
+    source       TEXT,
+    source_id    TEXT,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX projects_by_name ON projects(name COLLATE NOCASE);
+CREATE UNIQUE INDEX projects_by_source ON projects(source, source_id)
+    WHERE source IS NOT NULL AND source_id IS NOT NULL;
+
+CREATE TABLE project_files (
+    seq        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    blob_seq   INTEGER NOT NULL REFERENCES attachment_blobs(seq),
+    created_at INTEGER NOT NULL,
+    UNIQUE (project_id, position)
+);
+CREATE INDEX project_files_by_blob ON project_files(blob_seq);
+
+ALTER TABLE conversations ADD COLUMN project_id TEXT REFERENCES projects(id) ON DELETE SET NULL;
+CREATE INDEX conversations_by_project ON conversations(project_id, pinned DESC, updated_at DESC)
+    WHERE project_id IS NOT NULL;
+
+DROP TRIGGER attachment_blob_release;
+CREATE TRIGGER attachment_blob_release AFTER DELETE ON message_attachments
+WHEN NOT EXISTS (SELECT 1 FROM message_attachments WHERE blob_seq = old.blob_seq)
+ AND NOT EXISTS (SELECT 1 FROM project_files WHERE blob_seq = old.blob_seq)
+BEGIN
+    DELETE FROM attachment_blobs WHERE seq = old.blob_seq;
+END;
+CREATE TRIGGER project_file_blob_release AFTER DELETE ON project_files
+WHEN NOT EXISTS (SELECT 1 FROM message_attachments WHERE blob_seq = old.blob_seq)
+ AND NOT EXISTS (SELECT 1 FROM project_files WHERE blob_seq = old.blob_seq)
+BEGIN
+    DELETE FROM attachment_blobs WHERE seq = old.blob_seq;
+END;
+
+CREATE TABLE prompts (
+    seq        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
+    name       TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX prompts_by_name ON prompts(name COLLATE NOCASE);
 "#;
 
 /// Brings the database up to the newest version in `migrations`, refusing a database

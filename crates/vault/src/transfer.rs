@@ -6,7 +6,7 @@
 //! is idempotent: a conversation whose id, or whose `(source, source_id)`, is already in
 //! the vault is skipped, so importing the same file twice adds nothing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ring::digest;
 use rusqlite::{params, OptionalExtension};
@@ -15,6 +15,7 @@ use crate::attachment::{Attachment, CHUNK_BYTES};
 use crate::conversation::Conversation;
 use crate::error::{Result, VaultError};
 use crate::message_tree::{Message, MessageStatus, Role};
+use crate::projects::{clean_name, ProjectTree, Prompt};
 use crate::tool_calls::{insert_call, ToolCall, ToolCallStatus};
 use crate::Vault;
 
@@ -56,6 +57,10 @@ pub enum ImportItem {
     },
     /// The next bytes of the file begun last.
     FileBytes(Vec<u8>),
+    /// A project with its files (whose bytes came before), before the conversations in it.
+    Project(Box<ProjectTree>),
+    /// A saved prompt.
+    Prompt(Prompt),
 }
 
 impl From<ConversationTree> for ImportItem {
@@ -73,6 +78,10 @@ pub struct ImportReport {
     pub skipped: u64,
     /// Messages added.
     pub messages: u64,
+    /// Projects added (those already in the vault are not counted).
+    pub projects: u64,
+    /// Saved prompts added.
+    pub prompts: u64,
 }
 
 /// How many bytes of new search-index entries an import gathers in memory before FTS5
@@ -136,6 +145,9 @@ impl Vault {
         set_fts_hash_bytes(&tx, IMPORT_FTS_HASH_BYTES)?;
         let mut report = ImportReport::default();
         let mut file: Option<IncomingFile> = None;
+        // Each imported project's id to the id it has in the vault (the same, or that of
+        // the project already there).
+        let mut projects: HashMap<String, String> = HashMap::new();
         for item in source {
             match item?.into() {
                 ImportItem::FileStart { sha256, size } => {
@@ -153,11 +165,24 @@ impl Vault {
                         .into())
                     }
                 },
+                ImportItem::Project(tree) => {
+                    if let Some(open) = file.take() {
+                        open.finish(&tx)?;
+                    }
+                    let (id, added) = insert_project(&tx, &tree)?;
+                    projects.insert(tree.project.id.clone(), id);
+                    report.projects += u64::from(added);
+                }
+                ImportItem::Prompt(prompt) => {
+                    if insert_prompt(&tx, &prompt)? {
+                        report.prompts += 1;
+                    }
+                }
                 ImportItem::Conversation(tree) => {
                     if let Some(open) = file.take() {
                         open.finish(&tx)?;
                     }
-                    if insert_tree(&tx, &tree)? {
+                    if insert_tree(&tx, &tree, &projects)? {
                         report.added += 1;
                         report.messages += tree.messages.len() as u64;
                     } else {
@@ -170,10 +195,11 @@ impl Vault {
         if let Some(open) = file.take() {
             open.finish(&tx)?;
         }
-        // Files only skipped conversations named (or none did) are not kept.
+        // Files only skipped conversations or projects named (or none did) are not kept.
         tx.execute(
             "DELETE FROM attachment_blobs WHERE NOT EXISTS
-                (SELECT 1 FROM message_attachments a WHERE a.blob_seq = attachment_blobs.seq)",
+                (SELECT 1 FROM message_attachments a WHERE a.blob_seq = attachment_blobs.seq)
+             AND NOT EXISTS (SELECT 1 FROM project_files p WHERE p.blob_seq = attachment_blobs.seq)",
             [],
         )
         .map_err(VaultError::from)?;
@@ -337,8 +363,153 @@ fn set_fts_hash_bytes(conn: &rusqlite::Connection, bytes: i64) -> Result<()> {
     Ok(())
 }
 
+/// A name for an imported project or prompt that no other has: its own, or with
+/// " (imported)" and then a number added.
+fn free_name(conn: &rusqlite::Connection, table: &str, name: &str) -> Result<String> {
+    let taken = |candidate: &str| -> Result<bool> {
+        Ok(conn.query_row(
+            &format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE name = ?1 COLLATE NOCASE)"),
+            [candidate],
+            |r| r.get(0),
+        )?)
+    };
+    if !taken(name)? {
+        return Ok(name.to_owned());
+    }
+    for n in 1u32.. {
+        let candidate = if n == 1 {
+            format!("{name} (imported)")
+        } else {
+            format!("{name} (imported {n})")
+        };
+        if !taken(&candidate)? {
+            return Ok(candidate);
+        }
+    }
+    unreachable!("some numbered name is free")
+}
+
+/// Inserts an imported project and its files unless it is already there (same id, or
+/// same source and id there). Returns its id in the vault and whether it was added.
+fn insert_project(conn: &rusqlite::Connection, tree: &ProjectTree) -> Result<(String, bool)> {
+    let p = &tree.project;
+    let known: Option<String> = conn
+        .query_row(
+            "SELECT id FROM projects WHERE id = ?1
+                OR (source IS NOT NULL AND source = ?2 AND source_id = ?3)",
+            params![p.id, p.source, p.source_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = known {
+        return Ok((id, false));
+    }
+    let bad = |why: String| Err(VaultError::Invalid(format!("project {}: {why}", p.id)));
+    if p.id.is_empty() {
+        return bad("it has no id".into());
+    }
+    let name = free_name(conn, "projects", &clean_name("project", &p.name)?)?;
+    conn.execute(
+        "INSERT INTO projects (id, name, instructions, provider_id, model, params_json, source,
+            source_id, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            p.id,
+            name,
+            p.instructions,
+            p.provider_id,
+            p.model,
+            p.params_json,
+            p.source,
+            p.source_id,
+            p.created_at,
+            p.updated_at
+        ],
+    )?;
+    let mut places = HashSet::with_capacity(tree.files.len());
+    for f in &tree.files {
+        if !places.insert(f.position) {
+            return bad(format!("two files at position {}", f.position));
+        }
+        let stored: Option<(i64, i64)> = conn
+            .query_row(
+                "SELECT seq, size FROM attachment_blobs WHERE sha256 = ?1",
+                [&f.sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let blob_seq = match stored {
+            None => {
+                return bad(format!(
+                    "file {} ({}) names bytes {} that are not in the import",
+                    f.id, f.name, f.sha256
+                ))
+            }
+            Some((_, size)) if size.max(0) as u64 != f.size => {
+                return bad(format!(
+                    "file {} ({}) is said to be {} bytes, but its bytes are {size}",
+                    f.id, f.name, f.size
+                ))
+            }
+            Some((seq, _)) => seq,
+        };
+        let taken: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM project_files WHERE id = ?1)",
+            [&f.id],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return bad(format!("file id {} is already in the vault", f.id));
+        }
+        conn.execute(
+            "INSERT INTO project_files (id, project_id, position, name, media_type, blob_seq, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![f.id, p.id, f.position, f.name, f.media_type, blob_seq, f.created_at],
+        )?;
+    }
+    Ok((p.id.clone(), true))
+}
+
+/// Inserts an imported saved prompt unless one with its id, or its name and text, is
+/// there already. Returns whether it was added.
+fn insert_prompt(conn: &rusqlite::Connection, prompt: &Prompt) -> Result<bool> {
+    let known: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM prompts WHERE id = ?1
+            OR (name = ?2 COLLATE NOCASE AND text = ?3))",
+        params![prompt.id, prompt.name.trim(), prompt.text],
+        |r| r.get(0),
+    )?;
+    if known {
+        return Ok(false);
+    }
+    if prompt.id.is_empty() || prompt.text.trim().is_empty() {
+        return Err(VaultError::Invalid(format!(
+            "saved prompt {:?} has no id or no text",
+            prompt.name
+        )));
+    }
+    let name = free_name(conn, "prompts", &clean_name("prompt", &prompt.name)?)?;
+    conn.execute(
+        "INSERT INTO prompts (id, name, text, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            prompt.id,
+            name,
+            prompt.text,
+            prompt.created_at,
+            prompt.updated_at
+        ],
+    )?;
+    Ok(true)
+}
+
 /// Inserts one conversation unless it is already there. Returns whether it was added.
-fn insert_tree(conn: &rusqlite::Connection, tree: &ConversationTree) -> Result<bool> {
+/// Its project is the one `projects` maps it to, else the vault's project with that id,
+/// else none (an export of one conversation does not carry its project).
+fn insert_tree(
+    conn: &rusqlite::Connection,
+    tree: &ConversationTree,
+    projects: &HashMap<String, String>,
+) -> Result<bool> {
     let c = &tree.conversation;
     let known: Option<i64> = conn
         .query_row(
@@ -352,10 +523,20 @@ fn insert_tree(conn: &rusqlite::Connection, tree: &ConversationTree) -> Result<b
         return Ok(false);
     }
     check_tree(tree)?;
+    let project: Option<String> = match &c.project_id {
+        None => None,
+        Some(id) => match projects.get(id) {
+            Some(mapped) => Some(mapped.clone()),
+            None => conn
+                .query_row("SELECT id FROM projects WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?,
+        },
+    };
     conn.execute(
         "INSERT INTO conversations (id, title, created_at, updated_at, provider_id, model,
-            system_prompt, params_json, pinned, archived, source, source_id, head_message_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL)",
+            system_prompt, params_json, pinned, archived, source, source_id, head_message_id,
+            project_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13)",
         params![
             c.id,
             c.title,
@@ -368,7 +549,8 @@ fn insert_tree(conn: &rusqlite::Connection, tree: &ConversationTree) -> Result<b
             c.pinned,
             c.archived,
             c.source,
-            c.source_id
+            c.source_id,
+            project
         ],
     )?;
     let mut insert = conn.prepare_cached(
@@ -666,7 +848,8 @@ mod tests {
             ImportReport {
                 added: 1,
                 skipped: 0,
-                messages: 3
+                messages: 3,
+                ..Default::default()
             }
         );
         assert_eq!(seen, vec![report]);
@@ -691,7 +874,8 @@ mod tests {
             ImportReport {
                 added: 0,
                 skipped: 1,
-                messages: 0
+                messages: 0,
+                ..Default::default()
             }
         );
     }
