@@ -38,7 +38,7 @@ pub use projects::{
     MAX_NAME_CHARS,
 };
 pub use records::ProviderRecord;
-pub use search::{SearchHit, Snippet};
+pub use search::{SearchFilter, SearchHit, Snippet};
 pub use tool_calls::{
     NewToolCall, ToolCall, ToolCallStatus, ToolGrant, ToolServerRecord, INTERRUPTED_RESULT,
 };
