@@ -27,6 +27,9 @@ pub(crate) fn headers(key: Option<&str>) -> Result<HeaderMap, ProviderError> {
     Ok(headers)
 }
 
+/// The fewest tokens left for the reply beside a thinking budget.
+const MIN_REPLY_BESIDE_THINKING: u32 = 1_024;
+
 /// Builds the streaming request. The system prompt is a top-level field; turns are only
 /// `user` and `assistant`.
 pub(crate) fn chat_request(
@@ -46,19 +49,32 @@ pub(crate) fn chat_request(
             Json::object(vec![("role", role.into()), ("content", content(t))])
         })
         .collect();
+    // Extended thinking needs a budget of at least 1,024 tokens below `max_tokens`, so
+    // `max_tokens` grows to leave the reply room beside the thinking; and Anthropic
+    // refuses any temperature but the default while thinking, so none is sent then.
+    let budget = request.reasoning.map(|r| r.budget_tokens());
+    let max_tokens = match budget {
+        Some(b) => request
+            .max_tokens
+            .unwrap_or(DEFAULT_MAX_TOKENS)
+            .max(b.saturating_add(MIN_REPLY_BESIDE_THINKING)),
+        None => request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+    };
     let mut body = vec![
         ("model", request.model.as_str().into()),
-        (
-            "max_tokens",
-            request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS).into(),
-        ),
+        ("max_tokens", max_tokens.into()),
         ("messages", Json::Array(messages)),
         ("stream", true.into()),
     ];
     if let Some(system) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
         body.push(("system", system.into()));
     }
-    if let Some(t) = request.temperature {
+    if let Some(b) = budget {
+        body.push((
+            "thinking",
+            json!({ "type": "enabled", "budget_tokens": b }).into(),
+        ));
+    } else if let Some(t) = request.temperature {
         body.push(("temperature", t.into()));
     }
     if !request.tools.is_empty() {

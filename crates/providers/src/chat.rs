@@ -59,6 +59,57 @@ pub struct ChatRequest {
     /// Tools the model may call. With none, no protocol is told of tools, and a reply
     /// made only of tool calls is [`ProviderError::ToolCallsOnly`].
     pub tools: Vec<ToolSpec>,
+    /// How hard a reasoning model should think, sent in each protocol's own field
+    /// (OpenAI's `reasoning_effort`, Anthropic's thinking budget, Gemini's
+    /// `thinkingBudget`); `None` sends nothing and the model decides.
+    pub reasoning: Option<Reasoning>,
+}
+
+/// How much a reasoning model should think before it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reasoning {
+    /// A little.
+    Low,
+    /// The usual amount.
+    Medium,
+    /// As much as it takes.
+    High,
+}
+
+impl Reasoning {
+    /// The name on the wire and in settings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reasoning::Low => "low",
+            Reasoning::Medium => "medium",
+            Reasoning::High => "high",
+        }
+    }
+
+    /// The thinking budget in tokens for protocols that take a number (Anthropic,
+    /// Gemini).
+    pub fn budget_tokens(self) -> u32 {
+        match self {
+            Reasoning::Low => 2_048,
+            Reasoning::Medium => 8_192,
+            Reasoning::High => 24_576,
+        }
+    }
+}
+
+impl std::str::FromStr for Reasoning {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "low" => Ok(Reasoning::Low),
+            "medium" => Ok(Reasoning::Medium),
+            "high" => Ok(Reasoning::High),
+            other => Err(format!(
+                "{other:?} is not a reasoning effort: use low, medium or high"
+            )),
+        }
+    }
 }
 
 /// The reply length limit sent to Anthropic when the user set none (it is required there).

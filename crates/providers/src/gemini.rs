@@ -60,6 +60,12 @@ pub(crate) fn chat_request(
     if let Some(t) = request.temperature {
         config.insert("temperature".into(), t.into());
     }
+    if let Some(effort) = request.reasoning {
+        config.insert(
+            "thinkingConfig".into(),
+            json!({ "thinkingBudget": effort.budget_tokens() }),
+        );
+    }
     if !config.is_empty() {
         body.push(("generationConfig", Value::Object(config).into()));
     }

@@ -25,8 +25,8 @@ pub use base_url::{
 };
 pub use catalog::{builtin, Builtin, ProviderKind, UnknownKind, CATALOG};
 pub use chat::{
-    start_chat, ChatRequest, ChatRole, ChatStream, ChatTurn, Endpoint, StreamEvent, Usage,
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_TOKENS,
+    start_chat, ChatRequest, ChatRole, ChatStream, ChatTurn, Endpoint, Reasoning, StreamEvent,
+    Usage, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_TOKENS,
 };
 pub use error::{provider_code, scrub, ProviderError, MAX_CODE_CHARS};
 pub use files::{FileKind, TurnFile};

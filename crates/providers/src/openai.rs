@@ -92,10 +92,20 @@ pub(crate) fn chat_request(
         ("stream_options", json!({ "include_usage": true }).into()),
     ];
     if let Some(max) = request.max_tokens {
-        body.push(("max_tokens", max.into()));
+        // OpenAI's reasoning models refuse `max_tokens`, which it deprecated for
+        // `max_completion_tokens`; other OpenAI-compatible servers know only the first.
+        let field = if endpoint.provider_id == "openai" {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
+        body.push((field, max.into()));
     }
     if let Some(t) = request.temperature {
         body.push(("temperature", t.into()));
+    }
+    if let Some(effort) = request.reasoning {
+        body.push(("reasoning_effort", effort.as_str().into()));
     }
     if !request.tools.is_empty() {
         let tools = request
