@@ -94,8 +94,11 @@ fn vault_kind(error: &VaultError) -> ErrorKind {
         VaultError::NoVault(_)
         | VaultError::ConversationNotFound(_)
         | VaultError::MessageNotFound(_)
-        | VaultError::AttachmentNotFound(_) => ErrorKind::NotFound,
+        | VaultError::AttachmentNotFound(_)
+        | VaultError::ProjectNotFound(_)
+        | VaultError::PromptNotFound(_) => ErrorKind::NotFound,
         VaultError::PassphraseTooShort(_)
+        | VaultError::NameTaken { .. }
         | VaultError::AlreadyExists(_)
         | VaultError::Invalid(_) => ErrorKind::Invalid,
         VaultError::WrongKey(_)

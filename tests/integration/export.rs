@@ -125,6 +125,7 @@ fn branched(id: &str, title: &str, at: i64, text: &str) -> ConversationTree {
             source: None,
             source_id: None,
             head_message_id: Some(format!("{id}-a3")),
+            project_id: None,
         },
         messages: vec![
             message(id, "q1", None, Role::User, "First question?", at),

@@ -59,6 +59,7 @@ fn request() -> ChatRequest {
         max_tokens: None,
         temperature: None,
         tools: Vec::new(),
+        reasoning: None,
     }
 }
 

@@ -165,6 +165,7 @@ fn retention_deletes_untouched_unpinned_conversations_only_when_asked() {
             source: None,
             source_id: None,
             head_message_id: None,
+            project_id: None,
         };
         trees.push(Ok::<_, hearth_engine::EngineError>(
             hearth_engine::ConversationTree {

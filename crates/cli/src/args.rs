@@ -71,6 +71,12 @@ pub enum Command {
         /// Stop a tool call (or a server's start) that takes longer than this many seconds.
         #[arg(long, value_name = "SECS", default_value_t = 60)]
         tool_timeout: u64,
+        /// Start the conversation in this project (its instructions, files, model and
+        /// settings apply).
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["conversation", "temporary"])]
+        project: Option<String>,
+        #[command(flatten)]
+        settings: SettingsArgs,
         /// The message; `-` or nothing reads it from standard input.
         message: Option<String>,
     },
@@ -94,8 +100,14 @@ pub enum Command {
     /// List conversations, pinned first, then newest.
     List {
         /// Include archived conversations (also `--all`).
-        #[arg(long, alias = "all")]
+        #[arg(long, alias = "all", conflicts_with = "project")]
         archived: bool,
+        /// Only this project's conversations.
+        #[arg(long, value_name = "NAME")]
+        project: Option<String>,
+        /// Only conversations in no project.
+        #[arg(long, conflicts_with_all = ["project", "archived"])]
+        unfiled: bool,
         #[command(flatten)]
         json: JsonFlag,
     },
@@ -114,6 +126,25 @@ pub enum Command {
         /// Most results to show.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// Only in this project's conversations.
+        #[arg(long, value_name = "NAME")]
+        project: Option<String>,
+        /// Only messages by this author (`user`: yours; `assistant`: replies); leaves
+        /// out title matches.
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+        /// Only messages from this day on (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only messages up to and including this day (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        /// Only archived conversations.
+        #[arg(long, conflicts_with = "active")]
+        archived: bool,
+        /// Only conversations that are not archived.
+        #[arg(long)]
+        active: bool,
         #[command(flatten)]
         json: JsonFlag,
     },
@@ -180,11 +211,162 @@ pub enum Command {
     /// Configure the tool (MCP) servers models may use, and the grants to run them.
     #[command(subcommand)]
     Tool(ToolCommand),
+    /// Organise conversations in projects, each with instructions, files, a default
+    /// model and settings.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Move a conversation into a project (`--project NAME`) or out of any (`--none`).
+    Move {
+        /// Conversation id.
+        id: String,
+        /// The project to move it into.
+        #[arg(long, value_name = "NAME", required_unless_present = "none")]
+        project: Option<String>,
+        /// Take it out of its project.
+        #[arg(long, conflicts_with = "project")]
+        none: bool,
+    },
+    /// Keep prompts to reuse: in the desktop app, type `/` in the message box.
+    #[command(subcommand)]
+    Prompt(PromptCommand),
     /// Print the raw data key, to open the database with any SQLCipher 4 tool.
     VaultKey {
         /// Confirm that the key should be printed.
         #[arg(long)]
         reveal: bool,
+    },
+}
+
+/// Model settings for `chat` and `project set`, each sent only when set.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SettingsArgs {
+    /// Sampling temperature, 0 to 2.
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f32>,
+    /// The most tokens a reply may have.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// How hard a reasoning model thinks (OpenAI's reasoning effort, Anthropic's and
+    /// Gemini's thinking budget).
+    #[arg(long, value_enum)]
+    pub reasoning: Option<ReasoningArg>,
+}
+
+/// `--reasoning`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReasoningArg {
+    /// A little.
+    Low,
+    /// The usual amount.
+    Medium,
+    /// As much as it takes.
+    High,
+}
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Your own messages.
+    User,
+    /// The replies.
+    Assistant,
+}
+
+/// `hearth project …`
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project.
+    Add {
+        /// Its name (unique, ignoring case).
+        name: String,
+        /// Its instructions, read from this file (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        instructions_file: Option<std::path::PathBuf>,
+    },
+    /// List projects with their conversation and file counts.
+    List(JsonFlag),
+    /// Show a project: instructions, defaults, settings and files.
+    Show {
+        /// The project's name or id.
+        name: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Rename a project.
+    Rename {
+        /// The project's name or id.
+        name: String,
+        /// The new name.
+        new_name: String,
+    },
+    /// Delete a project. Its conversations move out of it, unless
+    /// `--with-conversations` deletes them too.
+    Remove {
+        /// The project's name or id.
+        name: String,
+        /// Delete its conversations with it, for good.
+        #[arg(long)]
+        with_conversations: bool,
+    },
+    /// Change a project's instructions, default provider and model, or settings.
+    Set {
+        /// The project's name or id.
+        name: String,
+        /// New instructions from this file (`-`: standard input; an empty file clears them).
+        #[arg(long, value_name = "FILE")]
+        instructions_file: Option<std::path::PathBuf>,
+        /// The provider its new conversations use.
+        #[arg(long, value_name = "ID")]
+        provider: Option<String>,
+        /// The model its new conversations use.
+        #[arg(long, value_name = "M")]
+        model: Option<String>,
+        /// Forget the default provider and model.
+        #[arg(long, conflicts_with_all = ["provider", "model"])]
+        no_model: bool,
+        #[command(flatten)]
+        settings: SettingsArgs,
+        /// Forget the default settings (before applying any given here).
+        #[arg(long)]
+        clear_settings: bool,
+    },
+    /// Add files to a project; they go with every request of its conversations.
+    Attach {
+        /// The project's name or id.
+        name: String,
+        /// The files (images, PDFs, text), at most 10 per project.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Remove a file from a project (ids from `hearth project show`).
+    Detach {
+        /// The file's id.
+        id: String,
+    },
+}
+
+/// `hearth prompt …`
+#[derive(Debug, Subcommand)]
+pub enum PromptCommand {
+    /// Save a prompt; its text is read from standard input unless `--text` gives it.
+    Add {
+        /// Its name (unique, ignoring case).
+        name: String,
+        /// The text.
+        #[arg(long)]
+        text: Option<String>,
+    },
+    /// List saved prompts.
+    List(JsonFlag),
+    /// Print a saved prompt's text.
+    Show {
+        /// The prompt's name or id.
+        name: String,
+    },
+    /// Delete a saved prompt.
+    Remove {
+        /// The prompt's name or id.
+        name: String,
     },
 }
 

@@ -54,11 +54,18 @@ pub fn run(cli: Cli) -> Result<()> {
             tools,
             allow,
             tool_timeout,
+            project,
+            settings,
             message,
             ..
         } => crate::chat::chat(
             &ctx,
             SendRequest {
+                project_id: match project {
+                    Some(name) => Some(ctx.open()?.find_project(&name)?.id),
+                    None => None,
+                },
+                settings: settings.given(),
                 conversation_id: conversation,
                 provider_id: provider,
                 model,
@@ -81,9 +88,40 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(f) => status(&ctx, f.json),
         Command::Retention { days } => retention(&ctx, days.as_deref()),
         Command::Check => check(&ctx),
-        Command::List { archived, json } => list(&ctx, archived, json.json),
+        Command::List {
+            archived,
+            project,
+            unfiled,
+            json,
+        } => list(&ctx, archived, project.as_deref(), unfiled, json.json),
         Command::Show { id, format } => show(&ctx, &id, format),
-        Command::Search { query, limit, json } => search(&ctx, &query, limit, json.json),
+        Command::Search {
+            query,
+            limit,
+            project,
+            role,
+            since,
+            until,
+            archived,
+            active,
+            json,
+        } => {
+            let engine = ctx.open()?;
+            let only = match (archived, active) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            let filter = crate::projects::search_filter(
+                &engine,
+                project.as_deref(),
+                role,
+                since.as_deref(),
+                until.as_deref(),
+                only,
+            )?;
+            search(&engine, &query, &filter, limit, json.json)
+        }
         Command::Rename { id, title } => {
             ctx.open()?.rename_conversation(&id, &title)?;
             errln!("Renamed {id}.");
@@ -127,6 +165,11 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Provider(cmd) => provider(&ctx, cmd),
         Command::Tool(cmd) => crate::tools::tool(&ctx, cmd),
+        Command::Project(cmd) => crate::projects::project(&ctx, cmd),
+        Command::Move { id, project, .. } => {
+            crate::projects::move_conversation(&ctx, &id, project.as_deref())
+        }
+        Command::Prompt(cmd) => crate::projects::prompt(&ctx, cmd),
         Command::VaultKey { reveal } => vault_key(&ctx, reveal),
     }
 }
@@ -324,12 +367,30 @@ fn check(ctx: &Context) -> Result<()> {
     )
 }
 
-fn list(ctx: &Context, archived: bool, as_json: bool) -> Result<()> {
+fn list(
+    ctx: &Context,
+    archived: bool,
+    project: Option<&str>,
+    unfiled: bool,
+    as_json: bool,
+) -> Result<()> {
     let engine = ctx.open()?;
-    let rows = engine.list_conversations(archived, hearth_engine::MAX_PAGE, 0)?;
+    let project = project.map(|p| engine.find_project(p)).transpose()?;
+    let scope = match (&project, unfiled, archived) {
+        (Some(p), _, _) => hearth_engine::ConversationScope::Project(&p.id),
+        (None, true, _) => hearth_engine::ConversationScope::Unfiled,
+        (None, false, true) => hearth_engine::ConversationScope::Everything,
+        (None, false, false) => hearth_engine::ConversationScope::Active,
+    };
+    let rows = engine.list_scope(scope, hearth_engine::MAX_PAGE, 0)?;
+    let names: std::collections::HashMap<String, String> = engine
+        .projects()?
+        .into_iter()
+        .map(|s| (s.project.id, s.project.name))
+        .collect();
     // Say what the list leaves out, on stderr so scripts reading stdout are unaffected:
     // an import can bring hundreds of archived conversations that would otherwise seem lost.
-    let hidden = if archived {
+    let hidden = if archived || project.is_some() || unfiled {
         0
     } else {
         engine.count_archived_conversations()?
@@ -347,6 +408,8 @@ fn list(ctx: &Context, archived: bool, as_json: bool) -> Result<()> {
                 json!({
                     "id": c.id, "title": c.title, "updated_at": c.updated_at,
                     "message_count": c.message_count, "pinned": c.pinned, "archived": c.archived,
+                    "project_id": c.project_id,
+                    "project": c.project_id.as_ref().and_then(|p| names.get(p)),
                 })
             })
             .collect();
@@ -362,7 +425,10 @@ fn list(ctx: &Context, archived: bool, as_json: bool) -> Result<()> {
             &c.title
         };
         let pin = if c.pinned { "*" } else { " " };
-        let mark = if c.archived { "  (archived)" } else { "" };
+        let mut mark = if c.archived { "  (archived)" } else { "" }.to_owned();
+        if let Some(name) = c.project_id.as_ref().and_then(|p| names.get(p)) {
+            mark.push_str(&format!("  [{}]", terminal_safe(name)));
+        }
         print_text(&format!(
             "{}{pin} {}  {:>4} msgs  {}{mark}\n",
             c.id,
@@ -477,9 +543,14 @@ fn show(ctx: &Context, id: &str, format: ShowFormat) -> Result<()> {
     }
 }
 
-fn search(ctx: &Context, query: &str, limit: u32, as_json: bool) -> Result<()> {
-    let engine = ctx.open()?;
-    let hits = engine.search(query, limit)?;
+fn search(
+    engine: &Engine,
+    query: &str,
+    filter: &hearth_engine::SearchFilter,
+    limit: u32,
+    as_json: bool,
+) -> Result<()> {
+    let hits = engine.search_filtered(query, filter, limit)?;
     if as_json {
         let items: Vec<_> = hits
             .iter()

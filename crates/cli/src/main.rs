@@ -13,6 +13,7 @@ mod commands;
 mod export;
 mod import;
 mod output;
+mod projects;
 mod protect;
 mod tools;
 mod unlock;

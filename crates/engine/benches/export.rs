@@ -137,6 +137,7 @@ fn conversation(n: usize, rng: &mut Rng) -> ConversationTree {
             source: None,
             source_id: None,
             head_message_id: parent,
+            project_id: None,
         },
         messages,
         attachments: Vec::new(),

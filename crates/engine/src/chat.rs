@@ -46,6 +46,13 @@ pub struct SendRequest {
     pub tools: Option<Vec<String>>,
     /// Tools allowed to run without asking, for this reply only.
     pub allow: Vec<ToolAllow>,
+    /// The project a new conversation starts in (ignored for an existing one): its
+    /// provider and model are the defaults, its instructions and files go with every
+    /// request.
+    pub project_id: Option<String>,
+    /// The conversation's own model settings from now on (saved with it); `None` keeps
+    /// what it had.
+    pub settings: Option<crate::projects::ModelSettings>,
 }
 
 /// The most rounds of tool calls one reply may make. A model still asking after this
@@ -870,21 +877,29 @@ impl Engine {
             return Err(EngineError::Invalid("the message is empty".into()));
         }
         crate::attachment::check_count(request.files.len())?;
+        if let Some(settings) = &request.settings {
+            settings.check()?;
+        }
         let existing = match &request.conversation_id {
             Some(id) => Some(self.conversation(id)?),
             None => None,
         };
-        let provider = request
-            .provider_id
+        // A new conversation in a project takes the project's provider and model.
+        let project = match (&existing, &request.project_id) {
+            (None, Some(id)) => Some(self.project(id)?),
+            _ => None,
+        };
+        let (had_provider, had_model) = match (&existing, &project) {
+            (Some(c), _) => (c.provider_id.clone(), c.model.clone()),
+            (None, Some(p)) => (p.provider_id.clone(), p.model.clone()),
+            (None, None) => (None, None),
+        };
+        let provider = request.provider_id.clone().or_else(|| had_provider.clone());
+        let same_provider = had_provider.is_some() && had_provider == provider;
+        let model = request
+            .model
             .clone()
-            .or_else(|| existing.as_ref().and_then(|c| c.provider_id.clone()));
-        let same_provider = existing.as_ref().is_some_and(|c| c.provider_id == provider);
-        let model = request.model.clone().or_else(|| {
-            existing
-                .as_ref()
-                .filter(|_| same_provider)
-                .and_then(|c| c.model.clone())
-        });
+            .or_else(|| had_model.filter(|_| same_provider));
         let target = self.target(provider.as_deref(), model.as_deref())?;
 
         if let Some(servers) = &request.tools {
@@ -912,9 +927,13 @@ impl Engine {
                     title: title_from(&text),
                     provider_id: Some(target.provider_id.clone()),
                     model: Some(target.model.clone()),
+                    project_id: project.map(|p| p.id),
                     ..Default::default()
                 })?,
             };
+            if let Some(settings) = &request.settings {
+                vault.set_conversation_params(&conversation.id, settings.to_json().as_deref())?;
+            }
             if let Some(servers) = &request.tools {
                 vault.set_conversation_tool_servers(&conversation.id, servers)?;
             }
@@ -1039,8 +1058,18 @@ impl Engine {
         let (request, message_id) = {
             let mut vault = self.vault()?;
             let conversation = vault.conversation(conversation_id)?;
+            let context = crate::projects::context_of(&vault, &conversation)?;
             let history = vault.path_to(parent)?;
-            let files = history_files(&vault, &history, fresh.map(|f| (parent, f)))?;
+            let mut files = history_files(&vault, &history, fresh.map(|f| (parent, f)))?;
+            // The project's files go with the first question, before its own.
+            if let Some(first) = history.iter().find(|m| m.role == Role::User) {
+                if !context.files.is_empty() {
+                    let own = files.remove(&first.id).unwrap_or_default();
+                    let mut all = context.files;
+                    all.extend(own);
+                    files.insert(first.id.clone(), all);
+                }
+            }
             let calls = history_calls(&vault, &history)?;
             let shape = CallShape {
                 native: !set.specs.is_empty(),
@@ -1056,11 +1085,12 @@ impl Engine {
             (
                 ChatRequest {
                     model: target.model.clone(),
-                    system: conversation.system_prompt.clone(),
+                    system: context.system,
                     turns,
-                    max_tokens: None,
-                    temperature: None,
+                    max_tokens: context.settings.max_tokens,
+                    temperature: context.settings.temperature,
                     tools: set.specs.clone(),
+                    reasoning: context.settings.reasoning,
                 },
                 message.id,
             )

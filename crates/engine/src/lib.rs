@@ -9,6 +9,7 @@ mod chat;
 mod error;
 mod harden;
 mod inventory;
+mod projects;
 mod provider_config;
 mod settings;
 mod stream_lock;
@@ -24,15 +25,22 @@ pub use chat::{
 pub use error::{EngineError, Missing, Result};
 pub use harden::{harden_process, Hardened};
 pub use hearth_keychain::{OsKeychain, SecretStore};
-pub use hearth_providers::{ModelInfo, ProviderError};
+pub use hearth_providers::{ModelInfo, ProviderError, Reasoning};
 pub use hearth_tools::{Timeouts as ToolTimeouts, ToolError, ToolInfo};
 pub use hearth_vault::{
     Attachment, AttachmentTotals, Conversation, ConversationSummary, ConversationTree, DataKey,
     EraseReport, ImportReport, KdfParams, KeyProtection, Message, MessageStatus, Passphrase,
     PassphraseChange, Role, RotationStep, SearchHit, Snippet, VaultError, VaultHeader, VaultStatus,
 };
+pub use hearth_vault::{
+    ConversationScope, Project, ProjectFile, ProjectSummary, Prompt, SearchFilter,
+};
 pub use hearth_vault::{ToolCall as StoredToolCall, ToolCallStatus};
 pub use inventory::Inventory;
+pub use projects::{
+    system_prompt, ModelSettings, ProjectChange, MAX_INSTRUCTIONS_BYTES, MAX_OUTPUT_TOKENS,
+    MAX_PROJECT_FILES, MAX_TEMPERATURE,
+};
 pub use provider_config::{KeyLocation, ProviderInfo, ProviderUpdate};
 pub use settings::{Settings, MAX_AUTO_LOCK_MINUTES, MAX_RETENTION_DAYS};
 pub use temporary::{TemporaryReply, TemporaryTurn};

@@ -121,6 +121,7 @@ impl Engine {
             max_tokens: None,
             temperature: None,
             tools: Vec::new(),
+            reasoning: None,
         };
         let http = self.http()?;
         let key = target.key.as_ref().map(|k| k.as_str());

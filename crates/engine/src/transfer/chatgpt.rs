@@ -540,6 +540,7 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
             source: Some(SOURCE.into()),
             source_id: Some(source_id),
             head_message_id: head.map(|h| out[h].id.clone()),
+            project_id: None,
         },
         attachments: wanted_images(&out, images),
         messages: out,

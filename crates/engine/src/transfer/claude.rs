@@ -217,6 +217,7 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
             source: Some(SOURCE.into()),
             source_id: Some(uuid),
             head_message_id: head.map(|h| out[h].id.clone()),
+            project_id: None,
         },
         messages: out,
         attachments: Vec::new(),

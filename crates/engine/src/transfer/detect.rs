@@ -1331,6 +1331,7 @@ mod tests {
                 source: None,
                 source_id: None,
                 head_message_id: None,
+                project_id: None,
             },
             messages: Vec::new(),
             attachments: Vec::new(),

@@ -1407,6 +1407,7 @@ impl ConversationIn {
                 source: self.source,
                 source_id: self.source_id,
                 head_message_id: self.head_message_id,
+                project_id: None,
             },
             messages,
             attachments,
@@ -1535,6 +1536,7 @@ pub(crate) mod test_support {
                 source: None,
                 source_id: None,
                 head_message_id: Some(second.id.clone()),
+                project_id: None,
             },
             messages: vec![
                 message(id, &q, None, Role::User, "What is a hearth?", t),
@@ -1939,6 +1941,7 @@ mod tests {
         let empty = ConversationTree {
             conversation: Conversation {
                 head_message_id: None,
+                project_id: None,
                 ..sample("c3").conversation
             },
             messages: Vec::new(),
@@ -2570,6 +2573,7 @@ mod round_trip_properties {
                         source: imported.then(|| "claude".to_owned()),
                         source_id: None,
                         head_message_id: None,
+                        project_id: None,
                     },
                     messages,
                     head,
@@ -2625,6 +2629,7 @@ mod round_trip_properties {
                 updated_at: start + 5_000_000,
                 source_id: c.source.as_ref().map(|_| format!("source-{index}")),
                 head_message_id: head,
+                project_id: None,
                 ..c.clone()
             },
             messages,
