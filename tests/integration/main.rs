@@ -14,6 +14,7 @@ mod import;
 mod keychain;
 mod keys;
 mod migrations;
+mod projects;
 mod tools;
 mod wire;
 mod your_data;
