@@ -56,6 +56,23 @@ const COMMANDS: &[&str] = &[
     "list_tool_grants",
     "revoke_tool_grant",
     "decide_tool_call",
+    "list_projects",
+    "create_project",
+    "get_project",
+    "change_project",
+    "delete_project",
+    "move_conversation",
+    "list_unfiled_conversations",
+    "list_project_conversations",
+    "pick_project_files",
+    "list_project_files",
+    "remove_project_file",
+    "get_conversation_settings",
+    "set_conversation_settings",
+    "list_prompts",
+    "create_prompt",
+    "update_prompt",
+    "delete_prompt",
 ];
 
 fn main() {

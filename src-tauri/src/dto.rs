@@ -3,11 +3,12 @@
 //! No DTO carries an API key: providers show only the key's hint.
 
 use hearth_engine::{
-    Attachment, Conversation, ConversationSummary, Message, MessageStatus, ModelInfo, ProviderInfo,
-    Reply, Role, SearchHit, Settings, StoredError, StoredToolCall, ToolCallStatus, ToolCallView,
+    Attachment, Conversation, ConversationSummary, Message, MessageStatus, ModelInfo,
+    ModelSettings, Project, ProjectFile, ProjectSummary, Prompt, ProviderInfo, Reasoning, Reply,
+    Role, SearchHit, Settings, StoredError, StoredToolCall, ToolCallStatus, ToolCallView,
     ToolGrantInfo, ToolInfo, ToolServerInfo,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::CommandError;
@@ -68,6 +69,8 @@ pub struct ConversationSummaryDto {
     pub pinned: bool,
     /// Archived.
     pub archived: bool,
+    /// The project it belongs to, if any.
+    pub project_id: Option<String>,
 }
 
 impl From<ConversationSummary> for ConversationSummaryDto {
@@ -79,6 +82,7 @@ impl From<ConversationSummary> for ConversationSummaryDto {
             message_count: c.message_count,
             pinned: c.pinned,
             archived: c.archived,
+            project_id: c.project_id,
         }
     }
 }
@@ -107,6 +111,8 @@ pub struct ConversationDto {
     pub archived: bool,
     /// The message that ends the visible branch.
     pub head_message_id: Option<String>,
+    /// The project it belongs to, if any.
+    pub project_id: Option<String>,
 }
 
 impl From<Conversation> for ConversationDto {
@@ -122,12 +128,13 @@ impl From<Conversation> for ConversationDto {
             pinned: c.pinned,
             archived: c.archived,
             head_message_id: c.head_message_id,
+            project_id: c.project_id,
         }
     }
 }
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum RoleDto {
     /// A system prompt stored in the tree.
@@ -136,6 +143,16 @@ pub enum RoleDto {
     User,
     /// The model.
     Assistant,
+}
+
+impl From<RoleDto> for Role {
+    fn from(role: RoleDto) -> Self {
+        match role {
+            RoleDto::System => Role::System,
+            RoleDto::User => Role::User,
+            RoleDto::Assistant => Role::Assistant,
+        }
+    }
 }
 
 impl From<Role> for RoleDto {
@@ -313,7 +330,7 @@ impl From<Message> for MessageDto {
 }
 
 /// An open conversation: its settings and its visible branch, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationViewDto {
     /// The conversation.
@@ -322,6 +339,8 @@ pub struct ConversationViewDto {
     pub messages: Vec<MessageDto>,
     /// The tool servers this conversation offers its model (none unless the user chose).
     pub tool_servers: Vec<String>,
+    /// Its own model settings (its project's defaults apply to what is unset).
+    pub settings: ModelSettingsDto,
 }
 
 /// A search result.
@@ -354,6 +373,209 @@ impl From<SearchHit> for SearchHitDto {
             snippet: h.snippet.text,
             archived: h.archived,
             title: h.title,
+        }
+    }
+}
+
+/// How hard a reasoning model thinks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ReasoningDto {
+    /// A little.
+    Low,
+    /// The usual amount.
+    Medium,
+    /// As much as it takes.
+    High,
+}
+
+impl From<Reasoning> for ReasoningDto {
+    fn from(r: Reasoning) -> Self {
+        match r {
+            Reasoning::Low => ReasoningDto::Low,
+            Reasoning::Medium => ReasoningDto::Medium,
+            Reasoning::High => ReasoningDto::High,
+        }
+    }
+}
+
+impl From<ReasoningDto> for Reasoning {
+    fn from(r: ReasoningDto) -> Self {
+        match r {
+            ReasoningDto::Low => Reasoning::Low,
+            ReasoningDto::Medium => Reasoning::Medium,
+            ReasoningDto::High => Reasoning::High,
+        }
+    }
+}
+
+/// Temperature, reply length and reasoning effort, both ways across IPC; each `null`
+/// when unset (the provider's own default, or the project's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSettingsDto {
+    /// Sampling temperature, 0 to 2.
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    /// The most tokens the reply may have.
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    /// How hard a reasoning model thinks.
+    #[serde(default)]
+    pub reasoning: Option<ReasoningDto>,
+}
+
+impl From<ModelSettings> for ModelSettingsDto {
+    fn from(s: ModelSettings) -> Self {
+        ModelSettingsDto {
+            temperature: s.temperature,
+            max_tokens: s.max_tokens,
+            reasoning: s.reasoning.map(Into::into),
+        }
+    }
+}
+
+impl From<ModelSettingsDto> for ModelSettings {
+    fn from(s: ModelSettingsDto) -> Self {
+        ModelSettings {
+            temperature: s.temperature,
+            max_tokens: s.max_tokens,
+            reasoning: s.reasoning.map(Into::into),
+        }
+    }
+}
+
+/// A project: its instructions, defaults and settings (what the project dialog edits).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectDto {
+    /// Id.
+    pub id: String,
+    /// Name (the user's or an import's: text).
+    pub name: String,
+    /// Sent before each of its conversations' own system prompt.
+    pub instructions: String,
+    /// The provider its new conversations use.
+    pub provider_id: Option<String>,
+    /// The model its new conversations use.
+    pub model: Option<String>,
+    /// The settings its conversations use unless they set their own.
+    pub settings: ModelSettingsDto,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// Last change, Unix milliseconds.
+    pub updated_at: i64,
+}
+
+impl From<Project> for ProjectDto {
+    fn from(p: Project) -> Self {
+        ProjectDto {
+            settings: ModelSettings::from_json(p.params_json.as_deref()).into(),
+            id: p.id,
+            name: p.name,
+            instructions: p.instructions,
+            provider_id: p.provider_id,
+            model: p.model,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// A project in the sidebar, with its counts.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectSummaryDto {
+    /// The project.
+    pub project: ProjectDto,
+    /// Its conversations that are not archived.
+    pub conversations: i64,
+    /// Its files.
+    pub files: i64,
+}
+
+impl From<ProjectSummary> for ProjectSummaryDto {
+    fn from(s: ProjectSummary) -> Self {
+        ProjectSummaryDto {
+            project: s.project.into(),
+            conversations: s.conversations,
+            files: s.files,
+        }
+    }
+}
+
+/// A file kept with a project (sent with every request of its conversations). Its
+/// bytes never cross IPC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectFileDto {
+    /// Id (for `remove_project_file`).
+    pub id: String,
+    /// The project.
+    pub project_id: String,
+    /// The file's name (untrusted text).
+    pub name: String,
+    /// Its media type.
+    pub media_type: String,
+    /// `image`, `pdf` or `text`.
+    pub kind: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was added, Unix milliseconds.
+    pub created_at: i64,
+}
+
+impl From<ProjectFile> for ProjectFileDto {
+    fn from(f: ProjectFile) -> Self {
+        let kind = hearth_engine::attachment::kind_of(&f.media_type)
+            .map_or("text", crate::attachments::kind_name);
+        ProjectFileDto {
+            kind: kind.to_owned(),
+            name: hearth_engine::attachment::clean_name(&f.name),
+            id: f.id,
+            project_id: f.project_id,
+            media_type: f.media_type,
+            size: f.size,
+            created_at: f.created_at,
+        }
+    }
+}
+
+/// What adding files to a project gave: the project's files now, and why others were
+/// not added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectFilesAddedDto {
+    /// Every file of the project, in order, the new ones last.
+    pub files: Vec<ProjectFileDto>,
+    /// One sentence per file that was refused; nothing of those was kept.
+    pub refused: Vec<String>,
+}
+
+/// A saved prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptDto {
+    /// Id.
+    pub id: String,
+    /// Its name (what the `/` picker matches).
+    pub name: String,
+    /// The text it puts in the composer.
+    pub text: String,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// Last change, Unix milliseconds.
+    pub updated_at: i64,
+}
+
+impl From<Prompt> for PromptDto {
+    fn from(p: Prompt) -> Self {
+        PromptDto {
+            id: p.id,
+            name: p.name,
+            text: p.text,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
         }
     }
 }

@@ -119,6 +119,23 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::tools::list_tool_grants,
             commands::tools::revoke_tool_grant,
             commands::tools::decide_tool_call,
+            commands::projects::list_projects,
+            commands::projects::create_project,
+            commands::projects::get_project,
+            commands::projects::change_project,
+            commands::projects::delete_project,
+            commands::projects::move_conversation,
+            commands::projects::list_unfiled_conversations,
+            commands::projects::list_project_conversations,
+            commands::projects::pick_project_files,
+            commands::projects::list_project_files,
+            commands::projects::remove_project_file,
+            commands::projects::get_conversation_settings,
+            commands::projects::set_conversation_settings,
+            commands::prompts::list_prompts,
+            commands::prompts::create_prompt,
+            commands::prompts::update_prompt,
+            commands::prompts::delete_prompt,
         ])
 }
 

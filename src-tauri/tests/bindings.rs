@@ -14,7 +14,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use hearth_desktop::attachments::{AttachedFilesDto, PendingFileDto};
+use hearth_desktop::commands::conversations::SearchFilterDto;
 use hearth_desktop::commands::data::{EraseResultDto, InventoryDto, StoredFileDto};
+use hearth_desktop::commands::projects::{ProjectChangeInput, ProjectModelInput};
 use hearth_desktop::commands::providers::ProviderChange;
 use hearth_desktop::commands::security::{PassphraseChangeDto, ProtectionDto, RotationProgressDto};
 use hearth_desktop::commands::tools::{
@@ -27,9 +29,11 @@ use hearth_desktop::commands::transfer::{
 use hearth_desktop::commands::vault::Protection;
 use hearth_desktop::dto::{
     AttachmentDto, ChatEvent, ConversationDto, ConversationSummaryDto, ConversationViewDto,
-    MessageDto, MessageErrorDto, MessageStatusDto, ModelDto, ProviderDto, ReplyStartedDto, RoleDto,
-    SearchHitDto, SettingsDto, TemporaryStartedDto, TemporaryTurnDto, ToolCallDto,
-    ToolCallStatusDto, ToolGrantDto, ToolInfoDto, ToolServerDto, VaultState, VaultStatusDto,
+    MessageDto, MessageErrorDto, MessageStatusDto, ModelDto, ModelSettingsDto, ProjectDto,
+    ProjectFileDto, ProjectFilesAddedDto, ProjectSummaryDto, PromptDto, ProviderDto, ReasoningDto,
+    ReplyStartedDto, RoleDto, SearchHitDto, SettingsDto, TemporaryStartedDto, TemporaryTurnDto,
+    ToolCallDto, ToolCallStatusDto, ToolGrantDto, ToolInfoDto, ToolServerDto, VaultState,
+    VaultStatusDto,
 };
 use hearth_desktop::error::{CommandError, ErrorKind};
 use ts_rs::{Config, ExportError, TS};
@@ -71,6 +75,17 @@ fn ipc_types() -> Vec<(&'static str, Export)> {
         MessageStatusDto,
         RoleDto,
         SearchHitDto,
+        SearchFilterDto,
+        // Projects, model settings and saved prompts.
+        ProjectDto,
+        ProjectSummaryDto,
+        ProjectFileDto,
+        ProjectFilesAddedDto,
+        ProjectChangeInput,
+        ProjectModelInput,
+        ModelSettingsDto,
+        ReasoningDto,
+        PromptDto,
         // Chat.
         ReplyStartedDto,
         ChatEvent,

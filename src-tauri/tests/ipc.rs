@@ -1285,3 +1285,283 @@ fn the_data_key_is_rotated_and_the_vault_opens_with_the_same_conversations() {
         "Hello there"
     );
 }
+
+/// Waits until conversation `id`'s last visible message is a finished reply.
+fn settled_in(app: &Harness, id: &Value) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let view = app.ok("open_conversation", json!({"id": id}));
+        let last = view["messages"]
+            .as_array()
+            .and_then(|m| m.last())
+            .cloned()
+            .unwrap_or(Value::Null);
+        if last["role"] == "assistant" && last["status"] != "streaming" {
+            return view;
+        }
+        assert!(Instant::now() < deadline, "no reply settled: {view}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page.as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| c["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+#[test]
+fn a_project_gives_its_chats_instructions_settings_and_files_and_lists_them_apart() {
+    let dialogs = test_dialogs();
+    let app = harness();
+    app.create_passphrase_vault();
+    let (base_url, bodies) = body_recording_provider();
+    app.add_provider(&base_url);
+
+    let project = app.ok(
+        "create_project",
+        json!({"name": "Garden", "instructions": "Answer as a gardener."}),
+    );
+    let project_id = project["id"].clone();
+    assert_eq!(
+        project["settings"],
+        json!({"temperature": null, "maxTokens": null, "reasoning": null})
+    );
+    assert_eq!(
+        app.kind("create_project", json!({"name": "garden"})),
+        "Invalid",
+        "names are unique ignoring case"
+    );
+    let changed = app.ok(
+        "change_project",
+        json!({"id": project_id, "change": {"settings": {"temperature": 0.5, "reasoning": "high"}}}),
+    );
+    assert_eq!(changed["settings"]["temperature"], 0.5);
+    assert_eq!(changed["settings"]["reasoning"], "high");
+    assert_eq!(changed["instructions"], "Answer as a gardener.");
+    assert_eq!(
+        app.kind(
+            "change_project",
+            json!({"id": project_id, "change": {"settings": {"temperature": 7}}})
+        ),
+        "Invalid"
+    );
+
+    // A file picked in the (test-answered) dialog goes with every request.
+    let attach = dialogs.path().join("attach");
+    std::fs::write(attach.join("soil.txt"), "loam and clay\n").expect("write");
+    std::fs::write(attach.join("blob.bin"), [0u8, 159, 146, 150]).expect("write");
+    let added = app.ok("pick_project_files", json!({"projectId": project_id}));
+    for name in ["soil.txt", "blob.bin"] {
+        std::fs::remove_file(attach.join(name)).expect("tidy");
+    }
+    assert_eq!(added["files"].as_array().map(Vec::len), Some(1), "{added}");
+    assert_eq!(added["files"][0]["name"], "soil.txt");
+    assert!(added["refused"][0]
+        .as_str()
+        .is_some_and(|r| r.contains("blob.bin")));
+    assert!(!added.to_string().contains(&attach.display().to_string()));
+    assert_eq!(
+        app.ok("list_project_files", json!({"projectId": project_id})),
+        added["files"]
+    );
+
+    // A chat started in the project: instructions as the system prompt, its settings.
+    app.ok(
+        "send_message",
+        json!({"requestId": "p1", "text": "A question: what grows here?", "projectId": project_id,
+               "settings": {"maxTokens": 300}, "onEvent": "__CHANNEL__:41"}),
+    );
+    let body: Value = serde_json::from_str(
+        &bodies
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the provider was asked"),
+    )
+    .expect("a JSON body");
+    assert_eq!(body["messages"][0]["role"], "system", "{body}");
+    assert_eq!(body["messages"][0]["content"], "Answer as a gardener.");
+    assert!(body.to_string().contains("loam and clay"), "{body}");
+    assert_eq!(body["temperature"], 0.5);
+    assert_eq!(body["max_tokens"], 300);
+
+    let projects = app.ok("list_projects", json!({}));
+    assert_eq!(projects[0]["project"]["name"], "Garden");
+    assert_eq!(projects[0]["conversations"], 1);
+    assert_eq!(projects[0]["files"], 1);
+    let in_project = app.ok(
+        "list_project_conversations",
+        json!({"projectId": project_id, "limit": 10, "offset": 0}),
+    );
+    let garden_chat = in_project[0]["id"].clone();
+    assert_eq!(in_project[0]["projectId"], project_id);
+    let view = settled_in(&app, &garden_chat);
+    assert_eq!(view["conversation"]["projectId"], project_id);
+    assert_eq!(
+        view["settings"],
+        json!({"temperature": null, "maxTokens": 300, "reasoning": null})
+    );
+
+    // Another chat, in no project, then moved in and out.
+    app.ok(
+        "send_message",
+        json!({"requestId": "p2", "text": "Unrelated question", "onEvent": "__CHANNEL__:42"}),
+    );
+    bodies.recv_timeout(Duration::from_secs(20)).expect("asked");
+    let unfiled = app.ok(
+        "list_unfiled_conversations",
+        json!({"limit": 10, "offset": 0}),
+    );
+    assert_eq!(unfiled.as_array().map(Vec::len), Some(1), "{unfiled}");
+    let other = unfiled[0]["id"].clone();
+    settled_in(&app, &other);
+    app.ok(
+        "move_conversation",
+        json!({"id": other, "projectId": project_id}),
+    );
+    assert_eq!(
+        app.ok(
+            "list_unfiled_conversations",
+            json!({"limit": 10, "offset": 0})
+        ),
+        json!([])
+    );
+    assert_eq!(
+        ids(&app.ok(
+            "list_project_conversations",
+            json!({"projectId": project_id, "limit": 10, "offset": 0})
+        ))
+        .len(),
+        2
+    );
+    assert_eq!(
+        app.kind(
+            "move_conversation",
+            json!({"id": other, "projectId": "nope"})
+        ),
+        "NotFound"
+    );
+    app.ok("move_conversation", json!({"id": other}));
+    assert_eq!(
+        ids(&app.ok(
+            "list_unfiled_conversations",
+            json!({"limit": 10, "offset": 0})
+        )),
+        vec![other.as_str().expect("id").to_owned()]
+    );
+
+    // Per-conversation settings.
+    app.ok(
+        "set_conversation_settings",
+        json!({"id": other, "settings": {"temperature": 1.2, "maxTokens": null, "reasoning": "low"}}),
+    );
+    assert_eq!(
+        app.ok("get_conversation_settings", json!({"id": other})),
+        json!({"temperature": 1.2, "maxTokens": null, "reasoning": "low"})
+    );
+    assert_eq!(
+        app.kind(
+            "set_conversation_settings",
+            json!({"id": other, "settings": {"maxTokens": 0}})
+        ),
+        "Invalid"
+    );
+
+    // Filtered search: by project, by author, by date.
+    let search = |filter: Value| {
+        app.ok(
+            "search_conversations",
+            json!({"query": "question", "filter": filter}),
+        )
+    };
+    let everything = search(json!({}));
+    for id in [&garden_chat, &other] {
+        assert!(
+            everything
+                .as_array()
+                .is_some_and(|h| h.iter().any(|h| &h["conversationId"] == id)),
+            "{everything}"
+        );
+    }
+    let hits = search(json!({"projectId": project_id}));
+    assert!(
+        hits.as_array()
+            .is_some_and(|h| !h.is_empty() && h.iter().all(|h| h["conversationId"] == garden_chat)),
+        "{hits}"
+    );
+    assert_eq!(search(json!({"role": "assistant"})), json!([]));
+    assert_eq!(search(json!({"until": 1})), json!([]));
+    assert_eq!(
+        app.kind(
+            "search_conversations",
+            json!({"query": "question", "filter": {"since": 10, "until": 5}})
+        ),
+        "Invalid"
+    );
+
+    // Saved prompts.
+    let prompt = app.ok(
+        "create_prompt",
+        json!({"name": "Review", "text": "Review this carefully:"}),
+    );
+    app.ok(
+        "update_prompt",
+        json!({"id": prompt["id"], "name": "Code review", "text": "Review this code:"}),
+    );
+    let prompts = app.ok("list_prompts", json!({}));
+    assert_eq!(prompts[0]["name"], "Code review");
+    assert_eq!(prompts[0]["text"], "Review this code:");
+    app.ok("delete_prompt", json!({"id": prompt["id"]}));
+    assert_eq!(app.ok("list_prompts", json!({})), json!([]));
+    assert_eq!(
+        app.kind("delete_prompt", json!({"id": prompt["id"]})),
+        "NotFound"
+    );
+
+    // Files go; deleting the project moves its chats out or deletes them.
+    app.ok(
+        "remove_project_file",
+        json!({"id": added["files"][0]["id"]}),
+    );
+    assert_eq!(
+        app.ok("list_project_files", json!({"projectId": project_id})),
+        json!([])
+    );
+    app.ok(
+        "move_conversation",
+        json!({"id": other, "projectId": project_id}),
+    );
+    assert_eq!(
+        app.ok(
+            "delete_project",
+            json!({"id": project_id, "deleteConversations": false})
+        ),
+        0
+    );
+    assert_eq!(
+        ids(&app.ok(
+            "list_unfiled_conversations",
+            json!({"limit": 10, "offset": 0})
+        ))
+        .len(),
+        2
+    );
+    let again = app.ok("create_project", json!({"name": "Again"}));
+    app.ok(
+        "move_conversation",
+        json!({"id": other, "projectId": again["id"]}),
+    );
+    assert_eq!(
+        app.ok(
+            "delete_project",
+            json!({"id": again["id"], "deleteConversations": true})
+        ),
+        1
+    );
+    assert_eq!(
+        app.kind("open_conversation", json!({"id": other})),
+        "NotFound"
+    );
+    assert_eq!(app.ok("list_projects", json!({})), json!([]));
+}

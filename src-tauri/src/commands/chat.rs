@@ -6,7 +6,9 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::attachments::PendingFiles;
-use crate::dto::{ChatEvent, ReplyStartedDto, TemporaryStartedDto, TemporaryTurnDto};
+use crate::dto::{
+    ChatEvent, ModelSettingsDto, ReplyStartedDto, TemporaryStartedDto, TemporaryTurnDto,
+};
 use crate::error::CommandError;
 use crate::state::{Hearth, Streams};
 use crate::streaming;
@@ -30,7 +32,9 @@ async fn resolve(
 /// Sends a message (starting a conversation when `conversation_id` is absent) with the
 /// files waiting under `attachments`, which are forgotten once the message is saved.
 /// `tools` names the tool servers the conversation offers from now on (absent: as it was;
-/// a new conversation offers none unless given).
+/// a new conversation offers none unless given). `projectId` puts a new conversation in
+/// that project (its defaults, instructions and files then apply); `settings` become the
+/// conversation's own model settings (absent: as they were).
 #[allow(clippy::too_many_arguments)]
 #[tauri::command]
 pub async fn send_message(
@@ -44,6 +48,8 @@ pub async fn send_message(
     text: String,
     attachments: Option<Vec<String>>,
     tools: Option<Vec<String>>,
+    project_id: Option<String>,
+    settings: Option<ModelSettingsDto>,
     on_event: Channel<ChatEvent>,
 ) -> Result<ReplyStartedDto, CommandError> {
     let engine = hearth.engine()?;
@@ -55,6 +61,8 @@ pub async fn send_message(
         text,
         files: resolve(&pending, &tokens).await?,
         tools,
+        project_id,
+        settings: settings.map(Into::into),
         ..Default::default()
     };
     let pending = pending.inner().clone();

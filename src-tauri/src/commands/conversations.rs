@@ -2,12 +2,14 @@
 
 use std::collections::HashMap;
 
+use serde::Deserialize;
 use tauri::State;
+use ts_rs::TS;
 
-use hearth_engine::Engine;
+use hearth_engine::{Engine, Role, SearchFilter};
 
 use crate::dto::{
-    AttachmentDto, ConversationSummaryDto, ConversationViewDto, MessageDto, SearchHitDto,
+    AttachmentDto, ConversationSummaryDto, ConversationViewDto, MessageDto, RoleDto, SearchHitDto,
     ToolCallDto,
 };
 use crate::error::CommandError;
@@ -82,6 +84,7 @@ fn view(engine: &Engine, id: &str) -> Result<ConversationViewDto, CommandError> 
             })
             .collect(),
         tool_servers: engine.conversation_tool_servers(id)?,
+        settings: engine.conversation_settings(id)?.into(),
     })
 }
 
@@ -119,15 +122,57 @@ pub async fn set_conversation_model(
         .set_conversation_model(&id, &provider_id, &model)?)
 }
 
-/// Searches messages and titles, best match first.
+/// Searches messages and titles, best match first, among what `filter` lets through
+/// (absent: everything, archived conversations too).
 #[tauri::command]
 pub async fn search_conversations(
     hearth: State<'_, Hearth>,
     query: String,
     limit: Option<u32>,
+    filter: Option<SearchFilterDto>,
 ) -> Result<Vec<SearchHitDto>, CommandError> {
-    let hits = hearth.engine()?.search(&query, limit.unwrap_or(50))?;
+    let filter = filter.unwrap_or_default().into_filter()?;
+    let hits = hearth
+        .engine()?
+        .search_filtered(&query, &filter, limit.unwrap_or(50))?;
     Ok(hits.into_iter().map(Into::into).collect())
+}
+
+/// What narrows a search; every field left out leaves that side open.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(optional_fields = nullable)]
+pub struct SearchFilterDto {
+    /// Only conversations in this project.
+    pub project_id: Option<String>,
+    /// Only archived conversations (`true`), or only the others (`false`).
+    pub archived: Option<bool>,
+    /// Only messages by `user` (mine) or `assistant` (replies); title matches are left out.
+    pub role: Option<RoleDto>,
+    /// Only messages written at or after this time, Unix milliseconds.
+    pub since: Option<i64>,
+    /// Only messages written before this time, Unix milliseconds.
+    pub until: Option<i64>,
+}
+
+impl SearchFilterDto {
+    /// The engine's filter; a range that ends before it starts is refused.
+    pub fn into_filter(self) -> Result<SearchFilter, CommandError> {
+        if let (Some(since), Some(until)) = (self.since, self.until) {
+            if until <= since {
+                return Err(CommandError::invalid(
+                    "the search's date range ends before it starts; pick a later end date",
+                ));
+            }
+        }
+        Ok(SearchFilter {
+            project_id: self.project_id.filter(|p| !p.is_empty()),
+            archived: self.archived,
+            role: self.role.map(Role::from),
+            since: self.since,
+            until: self.until,
+        })
+    }
 }
 
 /// Renames a conversation.

@@ -10,6 +10,8 @@ pub mod chat;
 pub mod conversations;
 pub mod data;
 pub mod external;
+pub mod projects;
+pub mod prompts;
 pub mod providers;
 pub mod security;
 pub mod tools;

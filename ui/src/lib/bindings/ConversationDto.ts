@@ -43,4 +43,8 @@ archived: boolean,
 /**
  * The message that ends the visible branch.
  */
-headMessageId: string | null, };
+headMessageId: string | null, 
+/**
+ * The project it belongs to, if any.
+ */
+projectId: string | null, };

@@ -27,4 +27,8 @@ pinned: boolean,
 /**
  * Archived.
  */
-archived: boolean, };
+archived: boolean, 
+/**
+ * The project it belongs to, if any.
+ */
+projectId: string | null, };
