@@ -685,3 +685,23 @@ fn search_filters_return_exactly_the_expected_hits_on_a_generated_vault() {
         "nothing can match",
     );
 }
+
+#[test]
+fn a_temporary_chat_sends_its_settings_and_saves_nothing() {
+    let fake = FakeProvider::always(Reply::sse_fixture("anthropic-basic.sse"));
+    let t = setup(&fake, "anthropic", "/v1");
+    run_ok(hearth(&t).args([
+        "chat",
+        "--temporary",
+        "--temperature",
+        "0.9",
+        "--max-tokens",
+        "123",
+        "just this once",
+    ]));
+    let body = fake.requests()[0].json();
+    assert_eq!(body["temperature"], 0.9);
+    assert_eq!(body["max_tokens"], 123);
+    assert!(list(&t, &["--all"]).is_empty());
+    assert_absent(&t.data, "just this once");
+}

@@ -246,6 +246,7 @@ pub fn temporary(
     model: Option<String>,
     message: Option<String>,
     files: Vec<PickedFile>,
+    settings: hearth_engine::ModelSettings,
     idle_secs: u64,
 ) -> Result<()> {
     let text = read_message(message)?;
@@ -265,7 +266,7 @@ pub fn temporary(
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
         let mut reply = tokio::select! {
-            started = engine.send_temporary(&turns, None, provider.as_deref(), model.as_deref()) => started?,
+            started = engine.send_temporary_with(&turns, None, provider.as_deref(), model.as_deref(), settings) => started?,
             _ = &mut ctrl_c => return Ok(Ended::Interrupted),
         };
         let mut out = std::io::stdout().lock();

@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
             idle_timeout,
             temporary: true,
             attach,
+            settings,
             message,
             ..
         } => crate::chat::temporary(
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<()> {
             model,
             message,
             crate::chat::read_attachments(&attach)?,
+            settings.given().unwrap_or_default(),
             idle_timeout,
         ),
         Command::Chat {

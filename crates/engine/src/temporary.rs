@@ -83,6 +83,27 @@ impl Engine {
         provider_id: Option<&str>,
         model: Option<&str>,
     ) -> Result<TemporaryReply> {
+        self.send_temporary_with(
+            turns,
+            system_prompt,
+            provider_id,
+            model,
+            crate::ModelSettings::default(),
+        )
+        .await
+    }
+
+    /// [`Engine::send_temporary`] with model settings (kept by the front end, like the
+    /// turns).
+    pub async fn send_temporary_with(
+        &self,
+        turns: &[TemporaryTurn],
+        system_prompt: Option<&str>,
+        provider_id: Option<&str>,
+        model: Option<&str>,
+        settings: crate::ModelSettings,
+    ) -> Result<TemporaryReply> {
+        settings.check()?;
         match turns.last() {
             Some(last) if last.from_user && !last.text.trim().is_empty() => {}
             _ => return Err(EngineError::Invalid("the message is empty".into())),
@@ -118,10 +139,10 @@ impl Engine {
                     ..Default::default()
                 })
                 .collect(),
-            max_tokens: None,
-            temperature: None,
+            max_tokens: settings.max_tokens,
+            temperature: settings.temperature,
             tools: Vec::new(),
-            reasoning: None,
+            reasoning: settings.reasoning,
         };
         let http = self.http()?;
         let key = target.key.as_ref().map(|k| k.as_str());

@@ -75,7 +75,7 @@ pub(crate) fn chat_request(
             json!({ "type": "enabled", "budget_tokens": b }).into(),
         ));
     } else if let Some(t) = request.temperature {
-        body.push(("temperature", t.into()));
+        body.push(("temperature", crate::chat::wire_number(t).into()));
     }
     if !request.tools.is_empty() {
         let tools = request

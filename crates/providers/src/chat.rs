@@ -65,6 +65,12 @@ pub struct ChatRequest {
     pub reasoning: Option<Reasoning>,
 }
 
+/// An `f32` as the decimal the user wrote: widening 0.9f32 to `f64` would send
+/// 0.8999999761581421.
+pub(crate) fn wire_number(value: f32) -> f64 {
+    value.to_string().parse().unwrap_or(f64::from(value))
+}
+
 /// How much a reasoning model should think before it answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,6 +100,16 @@ impl Reasoning {
             Reasoning::Low => 2_048,
             Reasoning::Medium => 8_192,
             Reasoning::High => 24_576,
+        }
+    }
+}
+
+#[cfg(test)]
+mod wire_number_tests {
+    #[test]
+    fn a_temperature_goes_on_the_wire_as_written() {
+        for (t, text) in [(0.9f32, "0.9"), (0.25, "0.25"), (1.0, "1.0"), (0.7, "0.7")] {
+            assert_eq!(serde_json::json!(super::wire_number(t)).to_string(), text);
         }
     }
 }

@@ -58,7 +58,7 @@ pub(crate) fn chat_request(
         config.insert("maxOutputTokens".into(), max.into());
     }
     if let Some(t) = request.temperature {
-        config.insert("temperature".into(), t.into());
+        config.insert("temperature".into(), crate::chat::wire_number(t).into());
     }
     if let Some(effort) = request.reasoning {
         config.insert(

@@ -102,7 +102,7 @@ pub(crate) fn chat_request(
         body.push((field, max.into()));
     }
     if let Some(t) = request.temperature {
-        body.push(("temperature", t.into()));
+        body.push(("temperature", crate::chat::wire_number(t).into()));
     }
     if let Some(effort) = request.reasoning {
         body.push(("reasoning_effort", effort.as_str().into()));
