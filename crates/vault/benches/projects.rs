@@ -64,7 +64,7 @@ fn tree(c: usize, project: Option<&str>) -> ConversationTree {
             system_prompt: None,
             params_json: None,
             pinned: false,
-            archived: c % 97 == 0,
+            archived: c.is_multiple_of(97),
             source: None,
             source_id: None,
             head_message_id: Some(format!("{id}-1")),
@@ -126,7 +126,7 @@ fn main() {
     vault
         .import(
             (0..CONVERSATIONS).map(|c| {
-                let project = (c % UNFILED_EVERY != 0).then(|| {
+                let project = (!c.is_multiple_of(UNFILED_EVERY)).then(|| {
                     filed += 1;
                     projects[filed % PROJECTS].as_str()
                 });
