@@ -118,6 +118,11 @@ fn a_projects_instructions_and_files_reach_every_request_and_stop_when_it_moves_
         let id = list(&t, &[])[0]["id"].as_str().unwrap().to_owned();
         let projects = json(&run_ok(hearth(&t).args(["project", "list", "--json"])));
         assert_eq!(list(&t, &[])[0]["project_id"], projects[0]["id"], "{kind}");
+        let shown = json(&run_ok(hearth(&t).args(["show", &id, "--format", "json"])));
+        assert_eq!(
+            shown["conversation"]["project_id"], projects[0]["id"],
+            "{kind}"
+        );
         run_ok(hearth(&t).args(["chat", "--conversation", &id, "second question"]));
         run_ok(hearth(&t).args(["move", &id, "--none"]));
         run_ok(hearth(&t).args(["chat", "--conversation", &id, "third question"]));
@@ -167,6 +172,11 @@ fn model_settings_are_sent_only_when_set_each_in_its_protocols_own_field() {
             "with settings",
         ]));
         let id = list(&t, &[])[0]["id"].as_str().unwrap().to_owned();
+        let shown = json(&run_ok(hearth(&t).args(["show", &id, "--format", "json"])));
+        assert_eq!(
+            shown["conversation"]["settings"],
+            serde_json::json!({"temperature": 0.25, "max_tokens": 900, "reasoning": null})
+        );
         // The conversation keeps its settings for the next request.
         run_ok(hearth(&t).args(["chat", "--conversation", &id, "again"]));
         run_ok(hearth(&t).args([

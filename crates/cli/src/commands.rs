@@ -484,7 +484,10 @@ fn show(ctx: &Context, id: &str, format: ShowFormat) -> Result<()> {
             "conversation": {
                 "id": c.id, "title": c.title, "created_at": c.created_at, "updated_at": c.updated_at,
                 "provider_id": c.provider_id, "model": c.model, "system_prompt": c.system_prompt,
-                "pinned": c.pinned, "archived": c.archived,
+                "pinned": c.pinned, "archived": c.archived, "project_id": c.project_id,
+                "settings": crate::projects::settings_json(
+                    &hearth_engine::ModelSettings::from_json(c.params_json.as_deref()),
+                ),
             },
             "messages": messages.iter().map(|m| {
                 let mut value = message_json(m);

@@ -69,7 +69,8 @@ fn settings_text(s: &ModelSettings) -> String {
     }
 }
 
-fn settings_json(s: &ModelSettings) -> serde_json::Value {
+/// Model settings as JSON output prints them: each field, `null` when unset.
+pub fn settings_json(s: &ModelSettings) -> serde_json::Value {
     json!({
         "temperature": s.temperature,
         "max_tokens": s.max_tokens,
