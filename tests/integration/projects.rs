@@ -374,6 +374,9 @@ fn moving_archiving_deleting_projects_and_retention_leave_nothing_unreachable_or
         made.push(list(&t, &["--all"])[0]["id"].as_str().unwrap().to_owned());
     }
     assert_eq!(count(&t, "SELECT count(*) FROM attachment_blobs"), 2);
+    let status = json(&run_ok(hearth(&t).args(["status", "--json"])));
+    assert_eq!(status["counts"]["projects"], 2);
+    assert_eq!(status["counts"]["project_files"], 3);
     assert_no_orphans(&t, "setup");
 
     // Moving and archiving change lists, never reachability.

@@ -266,6 +266,9 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
                 "messages": s.messages,
                 "attachments": s.attachments,
                 "attachment_bytes": s.attachment_bytes,
+                "projects": s.projects,
+                "project_files": s.project_files,
+                "prompts": s.prompts,
             },
             "versions": {
                 "hearth": env!("CARGO_PKG_VERSION"),
@@ -295,6 +298,12 @@ fn status(ctx: &Context, as_json: bool) -> Result<()> {
         s.messages,
         s.attachments,
         s.attachment_bytes
+    )?;
+    outln!(
+        "           {} projects ({} files), {} saved prompts",
+        s.projects,
+        s.project_files,
+        s.prompts
     )?;
     outln!(
         "Versions   hearth {}, schema {}, SQLCipher {}, SQLite {}",

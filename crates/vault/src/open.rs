@@ -75,8 +75,14 @@ pub struct VaultStatus {
     pub messages: i64,
     /// Attachments of messages (a file attached twice counts twice).
     pub attachments: i64,
-    /// Bytes of attached files stored (each distinct file once).
+    /// Bytes of attached files stored (each distinct file once), projects' files included.
     pub attachment_bytes: i64,
+    /// Number of projects.
+    pub projects: i64,
+    /// Files of projects.
+    pub project_files: i64,
+    /// Saved prompts.
+    pub prompts: i64,
     /// Every file in the data directory with its size in bytes.
     pub files: Vec<(String, u64)>,
 }
@@ -286,6 +292,9 @@ impl Vault {
             attachments: attachments.attachments as i64,
             attachment_bytes: attachments.stored_bytes as i64,
             messages: q("SELECT count(*) FROM messages")?,
+            projects: q("SELECT count(*) FROM projects")?,
+            project_files: q("SELECT count(*) FROM project_files")?,
+            prompts: q("SELECT count(*) FROM prompts")?,
             files: list_files(self.paths.dir())?,
         })
     }
