@@ -1,14 +1,20 @@
-//! Hearth's own lossless JSON export, format `hearth-export` version 3
-//! (`docs/export-format.md`): writing it file by file and conversation by conversation,
-//! and reading it back one piece at a time.
+//! Hearth's own lossless JSON export, format `hearth-export` version 4
+//! (`docs/export-format.md`): writing it piece by piece, and reading it back one piece
+//! at a time.
 //!
 //! Neither side holds the whole file. The writer first writes the bytes of every
-//! attached file, one stored chunk at a time, then takes each conversation from
+//! attached file and project file, one stored chunk at a time, then every project (its
+//! fields and its files by SHA-256) and every saved prompt, then takes each conversation
+//! (with its project and model settings) from
 //! [`Vault::for_each_tree`](hearth_vault::Vault::for_each_tree) and writes it on its own
-//! line; the reader walks the `files` and `conversations` arrays with serde visitors, so
-//! memory holds one chunk or one conversation however large the file is. Providers, API
-//! keys, settings, tool servers and tool grants are never part of an export; the tool
-//! calls replies made are, with their messages.
+//! line; the reader walks the `files`, `projects`, `prompts` and `conversations` arrays
+//! with serde visitors and hands each piece on in that order (bytes before the project
+//! naming them, projects before the conversations in them), so memory holds one chunk,
+//! project or conversation however large the file is. An export of one conversation
+//! carries no projects and no prompts. Providers, API keys, settings, tool servers and
+//! tool grants are never part of an export; the tool calls replies made are, with their
+//! messages. Versions 1 to 3 still read as they always did: they have no projects, no
+//! prompts, and no conversation is in a project.
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -25,7 +31,7 @@ use serde_json::value::RawValue;
 use base64::Engine as _;
 use hearth_vault::{
     Attachment, Conversation, ConversationTree, ImportItem, ImportReport, Message, MessageStatus,
-    Role, ToolCall, ToolCallStatus,
+    Project, ProjectFile, ProjectTree, Prompt, Role, ToolCall, ToolCallStatus,
 };
 
 use super::budget::{GuardState, JsonGuard, MAX_STRING_BYTES};
@@ -37,8 +43,9 @@ pub const FORMAT: &str = "hearth-export";
 
 /// The export format version this build writes, and the newest it reads. Version 2
 /// added attached files (`files`, and `attachments` on messages); version 3 added the
-/// tool calls replies made (`tool_calls` on messages).
-pub const VERSION: u64 = 3;
+/// tool calls replies made (`tool_calls` on messages); version 4 added projects, saved
+/// prompts and each conversation's `project_id`.
+pub const VERSION: u64 = 4;
 
 /// Conversations parsed ahead of the vault writer at most, so memory stays bounded
 /// however fast parsing is.
@@ -69,6 +76,10 @@ pub struct ExportInfo {
     pub app: Option<String>,
     /// Conversations read.
     pub conversations: u64,
+    /// Projects read (version 4).
+    pub projects: u64,
+    /// Saved prompts read (version 4).
+    pub prompts: u64,
 }
 
 /// The `app` value this build writes.
@@ -81,15 +92,44 @@ pub fn app_name() -> String {
 // ---------------------------------------------------------------------------------------
 
 /// Writes an export: the header first, then the files (each on a line of its own, its
-/// bytes as base64 pieces), then one conversation per line, then the end. Nothing is
-/// held but the piece being written.
+/// bytes as base64 pieces), then one project per line, one saved prompt per line, one
+/// conversation per line, then the end. Nothing is held but the piece being written.
 pub struct JsonWriter<W: Write> {
     out: W,
-    written: u64,
-    files: u64,
+    /// The array being written.
+    section: Section,
+    /// Entries written in that array so far.
+    in_section: u64,
     /// Pieces written of the file being written, while one is.
     pieces: Option<u64>,
-    files_closed: bool,
+}
+
+/// The arrays of an export, in the order they are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    Files,
+    Projects,
+    Prompts,
+    Conversations,
+}
+
+impl Section {
+    fn key(self) -> &'static str {
+        match self {
+            Section::Files => "files",
+            Section::Projects => "projects",
+            Section::Prompts => "prompts",
+            Section::Conversations => "conversations",
+        }
+    }
+
+    fn next(self) -> Section {
+        match self {
+            Section::Files => Section::Projects,
+            Section::Projects => Section::Prompts,
+            Section::Prompts | Section::Conversations => Section::Conversations,
+        }
+    }
 }
 
 impl<W: Write> JsonWriter<W> {
@@ -116,31 +156,61 @@ impl<W: Write> JsonWriter<W> {
             .map_err(write_failed)?;
         Ok(JsonWriter {
             out,
-            written: 0,
-            files: 0,
+            section: Section::Files,
+            in_section: 0,
             pieces: None,
-            files_closed: false,
         })
+    }
+
+    /// Closes the arrays before `to` and opens `to`; refuses to go back.
+    fn enter(&mut self, to: Section) -> Result<()> {
+        if self.pieces.is_some() {
+            return Err(EngineError::Invalid(
+                "cannot write the export: a file was not ended".into(),
+            ));
+        }
+        if to < self.section {
+            return Err(EngineError::Invalid(format!(
+                "cannot write the export: {} after {}",
+                to.key(),
+                self.section.key()
+            )));
+        }
+        while self.section < to {
+            let close: &[u8] = if self.in_section == 0 { b"]" } else { b"\n]" };
+            let next = self.section.next();
+            self.out
+                .write_all(close)
+                .and_then(|()| write!(self.out, ",\"{}\":[", next.key()))
+                .map_err(write_failed)?;
+            self.section = next;
+            self.in_section = 0;
+        }
+        Ok(())
+    }
+
+    /// The separator before the next entry of the array being written.
+    fn separate(&mut self) -> Result<()> {
+        let separator: &[u8] = if self.in_section == 0 { b"\n" } else { b",\n" };
+        self.in_section += 1;
+        self.out.write_all(separator).map_err(write_failed)
     }
 
     /// Starts the bytes of the stored file `sha256` of `size` bytes; give them with
     /// [`JsonWriter::file_bytes`] and end with [`JsonWriter::end_file`]. Files come
-    /// before every conversation.
+    /// before every project and conversation.
     pub fn begin_file(&mut self, sha256: &str, size: u64) -> Result<()> {
-        if self.files_closed || self.pieces.is_some() {
+        if self.section != Section::Files || self.pieces.is_some() {
             return Err(EngineError::Invalid(
-                "cannot write the export: a file after the conversations or inside another file"
+                "cannot write the export: a file after the projects or conversations, or inside another file"
                     .into(),
             ));
         }
-        let separator = if self.files == 0 { "\n" } else { ",\n" };
         let sha256 = serde_json::to_string(sha256)
             .map_err(|e| EngineError::Invalid(format!("cannot write the export: {e}")))?;
-        write!(
-            self.out,
-            "{separator}{{\"sha256\":{sha256},\"size\":{size},\"data\":["
-        )
-        .map_err(write_failed)?;
+        self.separate()?;
+        write!(self.out, "{{\"sha256\":{sha256},\"size\":{size},\"data\":[")
+            .map_err(write_failed)?;
         self.pieces = Some(0);
         Ok(())
     }
@@ -169,31 +239,53 @@ impl<W: Write> JsonWriter<W> {
                 "cannot write the export: no file to end".into(),
             ));
         }
-        self.files += 1;
         self.out.write_all(b"]}").map_err(write_failed)
     }
 
-    /// Closes the files and opens the conversations, once.
-    fn close_files(&mut self) -> Result<()> {
-        if self.pieces.is_some() {
-            return Err(EngineError::Invalid(
-                "cannot write the export: a file was not ended".into(),
-            ));
-        }
-        if !self.files_closed {
-            self.files_closed = true;
-            let close: &[u8] = if self.files == 0 { b"]" } else { b"\n]" };
-            self.out
-                .write_all(close)
-                .and_then(|()| self.out.write_all(b",\"conversations\":["))
-                .map_err(write_failed)?;
-        }
-        Ok(())
+    /// Writes one project with its files (by SHA-256; their bytes are among the files
+    /// written before). Projects come after the files and before the prompts.
+    pub fn write_project(&mut self, tree: &ProjectTree) -> Result<()> {
+        self.enter(Section::Projects)?;
+        let p = &tree.project;
+        let params = p.params_json.as_deref().map(params_value);
+        let out = ProjectOut {
+            id: &p.id,
+            name: &p.name,
+            instructions: &p.instructions,
+            provider_id: p.provider_id.as_deref(),
+            model: p.model.as_deref(),
+            params: params.as_deref(),
+            source: p.source.as_deref(),
+            source_id: p.source_id.as_deref(),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            files: ProjectFilesOut(&tree.files),
+        };
+        self.separate()?;
+        serde_json::to_writer(&mut self.out, &out)
+            .map_err(|e| EngineError::Invalid(format!("cannot write project {}: {e}", p.id)))
+    }
+
+    /// Writes one saved prompt. Prompts come after the projects and before the
+    /// conversations.
+    pub fn write_prompt(&mut self, prompt: &Prompt) -> Result<()> {
+        self.enter(Section::Prompts)?;
+        let out = PromptOut {
+            id: &prompt.id,
+            name: &prompt.name,
+            text: &prompt.text,
+            created_at: prompt.created_at,
+            updated_at: prompt.updated_at,
+        };
+        self.separate()?;
+        serde_json::to_writer(&mut self.out, &out).map_err(|e| {
+            EngineError::Invalid(format!("cannot write saved prompt {}: {e}", prompt.id))
+        })
     }
 
     /// Writes one conversation with every message of every branch, parents first.
     pub fn write(&mut self, tree: &ConversationTree) -> Result<()> {
-        self.close_files()?;
+        self.enter(Section::Conversations)?;
         let c = &tree.conversation;
         let order = parents_first(&tree.messages).map_err(|m| {
             EngineError::Invalid(format!(
@@ -227,6 +319,7 @@ impl<W: Write> JsonWriter<W> {
             params: params.as_deref(),
             pinned: c.pinned,
             archived: c.archived,
+            project_id: c.project_id.as_deref(),
             source: c.source.as_deref(),
             source_id: c.source_id.as_deref(),
             head_message_id: c.head_message_id.as_deref(),
@@ -237,18 +330,14 @@ impl<W: Write> JsonWriter<W> {
                 tool_calls: &tool_calls,
             },
         };
-        let separator: &[u8] = if self.written == 0 { b"\n" } else { b",\n" };
-        self.out.write_all(separator).map_err(write_failed)?;
-        serde_json::to_writer(&mut self.out, &out).map_err(|e| {
-            EngineError::Invalid(format!("cannot write conversation {}: {e}", c.id))
-        })?;
-        self.written += 1;
-        Ok(())
+        self.separate()?;
+        serde_json::to_writer(&mut self.out, &out)
+            .map_err(|e| EngineError::Invalid(format!("cannot write conversation {}: {e}", c.id)))
     }
 
-    /// Closes the array and the object, flushes, and hands back the writer.
+    /// Closes the arrays and the object, flushes, and hands back the writer.
     pub fn finish(mut self) -> Result<W> {
-        self.close_files()?;
+        self.enter(Section::Conversations)?;
         self.out
             .write_all(b"\n]}\n")
             .and_then(|()| self.out.flush())
@@ -324,10 +413,65 @@ struct ConversationOut<'a> {
     params: Option<&'a RawValue>,
     pinned: bool,
     archived: bool,
+    project_id: Option<&'a str>,
     source: Option<&'a str>,
     source_id: Option<&'a str>,
     head_message_id: Option<&'a str>,
     messages: MessagesOut<'a>,
+}
+
+#[derive(Serialize)]
+struct ProjectOut<'a> {
+    id: &'a str,
+    name: &'a str,
+    instructions: &'a str,
+    provider_id: Option<&'a str>,
+    model: Option<&'a str>,
+    params: Option<&'a RawValue>,
+    source: Option<&'a str>,
+    source_id: Option<&'a str>,
+    created_at: i64,
+    updated_at: i64,
+    files: ProjectFilesOut<'a>,
+}
+
+/// A project's files in order (by position), each naming its bytes by SHA-256.
+struct ProjectFilesOut<'a>(&'a [ProjectFile]);
+
+impl Serialize for ProjectFilesOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut files: Vec<&ProjectFile> = self.0.iter().collect();
+        files.sort_by_key(|f| f.position);
+        s.collect_seq(files.into_iter().map(|f| ProjectFileOut {
+            id: &f.id,
+            position: f.position,
+            name: &f.name,
+            media_type: &f.media_type,
+            size: f.size,
+            sha256: &f.sha256,
+            created_at: f.created_at,
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct ProjectFileOut<'a> {
+    id: &'a str,
+    position: u32,
+    name: &'a str,
+    media_type: &'a str,
+    size: u64,
+    sha256: &'a str,
+    created_at: i64,
+}
+
+#[derive(Serialize)]
+struct PromptOut<'a> {
+    id: &'a str,
+    name: &'a str,
+    text: &'a str,
+    created_at: i64,
+    updated_at: i64,
 }
 
 struct MessagesOut<'a> {
@@ -489,14 +633,16 @@ impl<'a> MessageOut<'a> {
 // Reading
 // ---------------------------------------------------------------------------------------
 
-/// Reads an export and hands each conversation, checked, to `each`, in file order. The
-/// first problem stops the reading and is returned: JSON errors name the line and
-/// column and the conversation's position, problems with a conversation's tree name
-/// the conversation and the line it ends on. An error from `each` is returned as it is.
+/// Reads an export and hands each piece, checked, to `each`, in file order: the files'
+/// bytes, then each project, saved prompt and conversation. The first problem stops the
+/// reading and is returned: JSON errors name the line and column and the position of
+/// the project, prompt or conversation, problems with what one holds name it and the
+/// line it ends on. An error from `each` is returned as it is.
 ///
-/// `format` and `version` must come before `conversations` (the writer always puts them
-/// first), so that a file from another app or a newer Hearth is refused before any of
-/// it is read as conversations.
+/// `format` and `version` must come before everything else, and the arrays in the order
+/// `files`, `projects`, `prompts`, `conversations` (the writer always puts them so), so
+/// that a file from another app or a newer Hearth is refused before any of it is read,
+/// bytes come before what names them, and projects before their conversations.
 pub fn read(
     reader: impl Read,
     mut each: impl FnMut(ImportItem) -> Result<()>,
@@ -518,10 +664,8 @@ pub fn read(
         info: ExportInfo::default(),
         format_seen: false,
         version_seen: false,
-        conversations_seen: false,
-        in_conversations: false,
-        files_seen: false,
-        in_file: None,
+        last_section: None,
+        inside: Inside::Top,
         line,
         guard,
     };
@@ -538,7 +682,7 @@ pub fn read(
             MAX_STRING_BYTES >> 20
         ))),
         Ok(()) if !state.format_seen => Err(not_hearth("it has no `format`")),
-        Ok(()) if !state.conversations_seen => Err(EngineError::Invalid(
+        Ok(()) if state.last_section != Some(Section::Conversations) => Err(EngineError::Invalid(
             "not a valid Hearth export: it has no `conversations`".into(),
         )),
         Ok(()) => Ok(state.info),
@@ -546,8 +690,9 @@ pub fn read(
     }
 }
 
-/// Every file and conversation of an export as an iterator, read on a thread of its own
-/// (for readers that can move there). Stops at the first error, which it yields last.
+/// Every piece of an export (files, projects, prompts, conversations) as an iterator,
+/// read on a thread of its own (for readers that can move there). Stops at the first
+/// error, which it yields last.
 pub fn items<R: Read + Send + 'static>(
     reader: R,
 ) -> Box<dyn Iterator<Item = Result<ImportItem>> + Send> {
@@ -629,9 +774,10 @@ impl<I: Iterator<Item = Result<ImportItem>>> Iterator for Ended<I> {
 }
 
 impl Engine {
-    /// Writes every conversation (or only the one with id `only`) as a Hearth JSON
-    /// export to `out`. `progress` is called after each conversation. The vault stays
-    /// locked while the export is written, so it is one consistent picture.
+    /// Writes every conversation, project and saved prompt (or only the conversation
+    /// with id `only`, without projects or prompts) as a Hearth JSON export to `out`.
+    /// `progress` is called after each conversation. The vault stays locked while the
+    /// export is written, so it is one consistent picture.
     pub fn export_json(
         &self,
         out: impl Write,
@@ -663,6 +809,16 @@ impl Engine {
             read?;
             writer.end_file()?;
         }
+        // One conversation's export is that conversation: its project and the prompt
+        // library stay behind (its `project_id` still files it back in this vault).
+        if only.is_none() {
+            for project in vault.project_trees()? {
+                writer.write_project(&project)?;
+            }
+            for prompt in vault.prompts()? {
+                writer.write_prompt(&prompt)?;
+            }
+        }
         let walked = vault.for_each_tree(only, |tree| {
             if let Err(e) = writer.write(&tree) {
                 failure = Some(e);
@@ -684,8 +840,9 @@ impl Engine {
         Ok(done)
     }
 
-    /// Imports a Hearth JSON export: all or nothing, and skipping conversations already
-    /// in the vault (so importing the same export twice adds nothing). The file is read
+    /// Imports a Hearth JSON export: all or nothing, and skipping conversations,
+    /// projects and saved prompts already in the vault (so importing the same export
+    /// twice adds nothing). The file is read
     /// on a second thread while this one writes the vault, which stays locked for the
     /// whole transaction.
     pub fn import_hearth_json(
@@ -758,12 +915,11 @@ struct ReadState<'a, F> {
     info: ExportInfo,
     format_seen: bool,
     version_seen: bool,
-    conversations_seen: bool,
-    /// Whether the parser is inside the `conversations` array.
-    in_conversations: bool,
-    files_seen: bool,
-    /// The number (from 1) of the file being read, while one is.
-    in_file: Option<u64>,
+    /// The last of `files`, `projects`, `prompts` and `conversations` read so far: each
+    /// may come once, in that order.
+    last_section: Option<Section>,
+    /// Which entry the parser is in, for errors.
+    inside: Inside,
     line: Rc<Cell<u64>>,
     /// What the reader under the line counter saw (strings cut, conversation sizes).
     guard: Rc<GuardState>,
@@ -799,15 +955,64 @@ fn json_error<F>(e: serde_json::Error, state: &ReadState<'_, F>) -> EngineError 
     } else {
         e.to_string()
     };
-    if state.in_conversations {
-        EngineError::Invalid(format!(
+    EngineError::Invalid(match state.inside {
+        Inside::Conversations => format!(
             "not a valid Hearth export: conversation {}: {what}",
             state.info.conversations + 1
-        ))
-    } else if let Some(n) = state.in_file {
-        EngineError::Invalid(format!("not a valid Hearth export: file {n}: {what}"))
-    } else {
-        EngineError::Invalid(format!("not a valid Hearth export: {what}"))
+        ),
+        Inside::Projects => format!(
+            "not a valid Hearth export: project {}: {what}",
+            state.info.projects + 1
+        ),
+        Inside::Prompts => format!(
+            "not a valid Hearth export: saved prompt {}: {what}",
+            state.info.prompts + 1
+        ),
+        Inside::File(n) => format!("not a valid Hearth export: file {n}: {what}"),
+        Inside::Top => format!("not a valid Hearth export: {what}"),
+    })
+}
+
+/// Where in the file the parser is, for errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inside {
+    /// The header, or between the arrays.
+    Top,
+    /// File number `n` (from 1).
+    File(u64),
+    Projects,
+    Prompts,
+    Conversations,
+}
+
+impl<F> ReadState<'_, F> {
+    /// Checks that the array `section` may start here: after `format` and `version`,
+    /// once, and after the arrays that come before it.
+    fn enter(&mut self, section: Section) -> std::result::Result<(), EngineError> {
+        let key = section.key();
+        if !self.format_seen {
+            return Err(not_hearth(&format!(
+                "`{key}` comes before `format` (a Hearth export states its format and version first)"
+            )));
+        }
+        if !self.version_seen {
+            return Err(EngineError::Invalid(format!(
+                "not a valid Hearth export: `{key}` comes before `version` (a Hearth export states its format and version first)"
+            )));
+        }
+        match self.last_section {
+            Some(last) if last == section => Err(EngineError::Invalid(format!(
+                "not a valid Hearth export: it has `{key}` twice"
+            ))),
+            Some(last) if last > section => Err(EngineError::Invalid(format!(
+                "not a valid Hearth export: `{key}` comes after `{}` (an export holds files, projects, prompts and conversations, in that order)",
+                last.key()
+            ))),
+            _ => {
+                self.last_section = Some(section);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -862,37 +1067,28 @@ where
                 "exported_at" => state.info.exported_at = map.next_value::<Option<i64>>()?,
                 "app" => state.info.app = map.next_value::<Option<String>>()?,
                 "files" => {
-                    if !state.format_seen || !state.version_seen {
-                        return Err(state.stop(not_hearth(
-                            "`files` comes before `format` or `version` (a Hearth export states its format and version first)",
-                        )));
+                    if let Err(e) = state.enter(Section::Files) {
+                        return Err(state.stop(e));
                     }
-                    if state.files_seen || state.conversations_seen {
-                        return Err(state.stop(EngineError::Invalid(
-                            "not a valid Hearth export: `files` comes twice or after `conversations` (the files come first)".into(),
-                        )));
-                    }
-                    state.files_seen = true;
                     map.next_value_seed(FilesSeed { state: &mut *state })?;
                 }
+                "projects" => {
+                    if let Err(e) = state.enter(Section::Projects) {
+                        return Err(state.stop(e));
+                    }
+                    map.next_value_seed(EntriesSeed::<_, ProjectIn>::new(&mut *state))?;
+                }
+                "prompts" => {
+                    if let Err(e) = state.enter(Section::Prompts) {
+                        return Err(state.stop(e));
+                    }
+                    map.next_value_seed(EntriesSeed::<_, PromptIn>::new(&mut *state))?;
+                }
                 "conversations" => {
-                    if !state.format_seen {
-                        return Err(state.stop(not_hearth(
-                            "`conversations` comes before `format` (a Hearth export states its format and version first)",
-                        )));
+                    if let Err(e) = state.enter(Section::Conversations) {
+                        return Err(state.stop(e));
                     }
-                    if !state.version_seen {
-                        return Err(state.stop(EngineError::Invalid(
-                            "not a valid Hearth export: `conversations` comes before `version` (a Hearth export states its format and version first)".into(),
-                        )));
-                    }
-                    if state.conversations_seen {
-                        return Err(state.stop(EngineError::Invalid(
-                            "not a valid Hearth export: it has `conversations` twice".into(),
-                        )));
-                    }
-                    state.conversations_seen = true;
-                    map.next_value_seed(ConversationsSeed { state: &mut *state })?;
+                    map.next_value_seed(EntriesSeed::<_, ConversationIn>::new(&mut *state))?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -909,13 +1105,38 @@ where
     }
 }
 
-struct ConversationsSeed<'s, 'a, F> {
+/// One of the arrays of entries (`projects`, `prompts`, `conversations`): each entry
+/// read whole, within the guard's limits, checked, and handed on before the next.
+struct EntriesSeed<'s, 'a, F, T> {
     state: &'s mut ReadState<'a, F>,
+    entry: std::marker::PhantomData<fn() -> T>,
 }
 
-impl<'de, F> DeserializeSeed<'de> for ConversationsSeed<'_, '_, F>
+impl<'s, 'a, F, T> EntriesSeed<'s, 'a, F, T> {
+    fn new(state: &'s mut ReadState<'a, F>) -> Self {
+        EntriesSeed {
+            state,
+            entry: std::marker::PhantomData,
+        }
+    }
+}
+
+/// An entry of one of the export's arrays, as the file has it.
+trait EntryIn: for<'de> Deserialize<'de> {
+    /// What one is called in errors.
+    const WHAT: &'static str;
+    /// Where the parser is while it reads one.
+    const INSIDE: Inside;
+    /// The count of those read.
+    fn count(info: &mut ExportInfo) -> &mut u64;
+    /// The item for the vault, or its id and what is wrong with it.
+    fn into_item(self) -> std::result::Result<ImportItem, (String, String)>;
+}
+
+impl<'de, F, T> DeserializeSeed<'de> for EntriesSeed<'_, '_, F, T>
 where
     F: FnMut(ImportItem) -> Result<()>,
+    T: EntryIn,
 {
     type Value = ();
 
@@ -924,46 +1145,48 @@ where
     }
 }
 
-impl<'de, F> Visitor<'de> for ConversationsSeed<'_, '_, F>
+impl<'de, F, T> Visitor<'de> for EntriesSeed<'_, '_, F, T>
 where
     F: FnMut(ImportItem) -> Result<()>,
+    T: EntryIn,
 {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of conversations")
+        write!(f, "an array of {}s", T::WHAT)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
         let state = self.state;
-        state.in_conversations = true;
+        state.inside = T::INSIDE;
         loop {
             let cut = state.guard.begin();
-            let raw = seq.next_element::<ConversationIn>();
+            let raw = seq.next_element::<T>();
             let was_cut = state.guard.cut_since(cut);
             let Some(raw) = raw? else { break };
-            let position = state.info.conversations + 1;
+            let what = T::WHAT;
+            let position = *T::count(&mut state.info) + 1;
             if was_cut {
                 return Err(state.stop(EngineError::Invalid(format!(
-                    "not a valid Hearth export: conversation {position} holds a text of more than {} MiB, far beyond any real message",
+                    "not a valid Hearth export: {what} {position} holds a text of more than {} MiB, far beyond any real one",
                     MAX_STRING_BYTES >> 20
                 ))));
             }
             let line = state.line.get();
-            let tree = match raw.into_tree() {
-                Ok(tree) => tree,
+            let item = match raw.into_item() {
+                Ok(item) => item,
                 Err((id, why)) => {
                     return Err(state.stop(EngineError::Invalid(format!(
-                        "not a valid Hearth export: conversation {position} ({id}, ending on line {line}): {why}"
+                        "not a valid Hearth export: {what} {position} ({id}, ending on line {line}): {why}"
                     ))))
                 }
             };
-            if let Err(e) = (state.each)(tree.into()) {
+            if let Err(e) = (state.each)(item) {
                 return Err(state.stop(e));
             }
-            state.info.conversations += 1;
+            *T::count(&mut state.info) += 1;
         }
-        state.in_conversations = false;
+        state.inside = Inside::Top;
         Ok(())
     }
 }
@@ -999,7 +1222,7 @@ where
         let mut n = 0u64;
         loop {
             n += 1;
-            state.in_file = Some(n);
+            state.inside = Inside::File(n);
             let more = seq.next_element_seed(FileSeed {
                 state: &mut *state,
                 number: n,
@@ -1008,7 +1231,7 @@ where
                 break;
             }
         }
-        state.in_file = None;
+        state.inside = Inside::Top;
         Ok(())
     }
 }
@@ -1177,6 +1400,9 @@ struct ConversationIn {
     params: Option<Box<RawValue>>,
     pinned: bool,
     archived: bool,
+    /// Version 4: the project it is in.
+    #[serde(default)]
+    project_id: Option<String>,
     #[serde(default)]
     source: Option<String>,
     #[serde(default)]
@@ -1184,6 +1410,177 @@ struct ConversationIn {
     #[serde(default)]
     head_message_id: Option<String>,
     messages: Vec<MessageIn>,
+}
+
+impl EntryIn for ConversationIn {
+    const WHAT: &'static str = "conversation";
+    const INSIDE: Inside = Inside::Conversations;
+
+    fn count(info: &mut ExportInfo) -> &mut u64 {
+        &mut info.conversations
+    }
+
+    fn into_item(self) -> std::result::Result<ImportItem, (String, String)> {
+        self.into_tree().map(ImportItem::from)
+    }
+}
+
+/// A project as the file has it (version 4).
+#[derive(Deserialize)]
+#[serde(expecting = "a project object")]
+struct ProjectIn {
+    id: String,
+    name: String,
+    instructions: String,
+    #[serde(default)]
+    provider_id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    params: Option<Box<RawValue>>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    source_id: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    files: Vec<ProjectFileIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a project file object")]
+struct ProjectFileIn {
+    id: String,
+    /// Its place among the project's files; its place in the array when left out.
+    #[serde(default)]
+    position: Option<u32>,
+    name: String,
+    media_type: String,
+    size: u64,
+    sha256: String,
+    created_at: i64,
+}
+
+impl EntryIn for ProjectIn {
+    const WHAT: &'static str = "project";
+    const INSIDE: Inside = Inside::Projects;
+
+    fn count(info: &mut ExportInfo) -> &mut u64 {
+        &mut info.projects
+    }
+
+    fn into_item(self) -> std::result::Result<ImportItem, (String, String)> {
+        let id = self.id;
+        let bad = |why: String| Err((id.clone(), why));
+        if id.is_empty() {
+            return bad("its id is empty".into());
+        }
+        if self.name.trim().is_empty() {
+            return bad("its name is empty".into());
+        }
+        if self.instructions.len() > crate::projects::MAX_INSTRUCTIONS_BYTES {
+            return bad(format!(
+                "its instructions are more than {} KiB, more than Hearth keeps",
+                crate::projects::MAX_INSTRUCTIONS_BYTES >> 10
+            ));
+        }
+        if self.files.len() > crate::projects::MAX_PROJECT_FILES {
+            return bad(format!(
+                "it has {} files; a project holds at most {}",
+                self.files.len(),
+                crate::projects::MAX_PROJECT_FILES
+            ));
+        }
+        let mut files = Vec::with_capacity(self.files.len());
+        for (i, f) in self.files.into_iter().enumerate() {
+            if f.id.is_empty() || f.name.trim().is_empty() {
+                return bad(format!("its file {} has an empty id or name", i + 1));
+            }
+            if !crate::attachment::MEDIA_TYPES.contains(&f.media_type.as_str()) {
+                return bad(format!(
+                    "its file {} ({}) has the media type {:?}, which is not one Hearth keeps",
+                    f.id, f.name, f.media_type
+                ));
+            }
+            if f.size > crate::attachment::MAX_ATTACHMENT_BYTES {
+                return bad(format!(
+                    "its file {} ({}) is said to be {} bytes; Hearth keeps files of up to {} MiB",
+                    f.id,
+                    f.name,
+                    f.size,
+                    crate::attachment::MAX_ATTACHMENT_BYTES >> 20
+                ));
+            }
+            files.push(ProjectFile {
+                id: f.id,
+                project_id: id.clone(),
+                position: f.position.unwrap_or(i as u32),
+                name: f.name,
+                media_type: f.media_type,
+                size: f.size,
+                sha256: f.sha256,
+                created_at: f.created_at,
+            });
+        }
+        Ok(ImportItem::Project(Box::new(ProjectTree {
+            project: Project {
+                id: id.clone(),
+                name: self.name,
+                instructions: self.instructions,
+                provider_id: self.provider_id,
+                model: self.model,
+                params_json: self.params.map(|p| p.get().to_owned()),
+                source: self.source,
+                source_id: self.source_id,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+            },
+            files,
+        })))
+    }
+}
+
+/// A saved prompt as the file has it (version 4).
+#[derive(Deserialize)]
+#[serde(expecting = "a saved prompt object")]
+struct PromptIn {
+    id: String,
+    name: String,
+    text: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl EntryIn for PromptIn {
+    const WHAT: &'static str = "saved prompt";
+    const INSIDE: Inside = Inside::Prompts;
+
+    fn count(info: &mut ExportInfo) -> &mut u64 {
+        &mut info.prompts
+    }
+
+    fn into_item(self) -> std::result::Result<ImportItem, (String, String)> {
+        let bad = |why: &str| Err((self.id.clone(), why.to_owned()));
+        if self.id.is_empty() {
+            return bad("its id is empty");
+        }
+        if self.name.trim().is_empty() || self.text.trim().is_empty() {
+            return bad("its name or its text is empty");
+        }
+        if self.text.len() > crate::projects::MAX_INSTRUCTIONS_BYTES {
+            return bad(&format!(
+                "its text is more than {} KiB, more than Hearth keeps",
+                crate::projects::MAX_INSTRUCTIONS_BYTES >> 10
+            ));
+        }
+        Ok(ImportItem::Prompt(Prompt {
+            id: self.id,
+            name: self.name,
+            text: self.text,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }))
+    }
 }
 
 #[derive(Deserialize)]
@@ -1407,7 +1804,7 @@ impl ConversationIn {
                 source: self.source,
                 source_id: self.source_id,
                 head_message_id: self.head_message_id,
-                project_id: None,
+                project_id: self.project_id,
             },
             messages,
             attachments,
@@ -1548,6 +1945,92 @@ pub(crate) mod test_support {
         }
     }
 
+    /// Every project with its files, and every saved prompt, as the vault gives them.
+    pub(crate) fn projects_and_prompts(
+        engine: &Engine,
+    ) -> (Vec<hearth_vault::ProjectTree>, Vec<hearth_vault::Prompt>) {
+        let vault = engine.vault().unwrap();
+        (vault.project_trees().unwrap(), vault.prompts().unwrap())
+    }
+
+    /// The bytes of project file `id`.
+    pub(crate) fn project_file_bytes(engine: &Engine, id: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        engine
+            .vault()
+            .unwrap()
+            .read_project_file(id, &mut |c| {
+                out.extend_from_slice(c);
+                Ok(())
+            })
+            .unwrap();
+        out
+    }
+
+    /// [`sample`] conversations `c1` and `c2` with `c1` in a project "Garden" that has
+    /// instructions, a default model and settings, and two files (at positions 0 and 2:
+    /// the one between was removed), one of them large; an empty second project; and
+    /// two saved prompts. `c1` has its own settings too.
+    pub(crate) fn with_projects(engine: &Engine) -> String {
+        engine
+            .import_trees(vec![Ok(sample("c1")), Ok(sample("c2"))], |_| {})
+            .unwrap();
+        let garden = engine
+            .create_project("Garden", "Answer in metric units.\nKeep lists short.")
+            .unwrap();
+        engine.create_project("Empty «project» 🌱", "").unwrap();
+        let big: Vec<u8> = (0..hearth_vault::CHUNK_BYTES * 2 + 5)
+            .map(|i| b"abcdefghij\n"[i % 11])
+            .collect();
+        let mut vault = engine.vault().unwrap();
+        let files = vault
+            .add_project_files(
+                &garden.id,
+                &[
+                    hearth_vault::NewAttachment {
+                        name: "plan — été.md",
+                        media_type: "text/markdown",
+                        bytes: "# Plan\n\n水やり 🌱\n".as_bytes(),
+                    },
+                    hearth_vault::NewAttachment {
+                        name: "gone.txt",
+                        media_type: "text/plain",
+                        bytes: b"removed again",
+                    },
+                    hearth_vault::NewAttachment {
+                        name: "beds.txt",
+                        media_type: "text/plain",
+                        bytes: &big,
+                    },
+                ],
+            )
+            .unwrap();
+        vault.remove_project_file(&files[1].id).unwrap();
+        vault
+            .edit_project(
+                &garden.id,
+                &hearth_vault::ProjectEdit {
+                    model: Some((Some("anthropic".into()), Some("claude-test".into()))),
+                    params_json: Some(Some(
+                        r#"{"temperature":0.2,"max_tokens":800,"reasoning":"high"}"#.into(),
+                    )),
+                    ..hearth_vault::ProjectEdit::default()
+                },
+            )
+            .unwrap();
+        vault.move_conversation("c1", Some(&garden.id)).unwrap();
+        vault
+            .set_conversation_params("c1", Some(r#"{"temperature":1.5,"reasoning":"low"}"#))
+            .unwrap();
+        vault
+            .create_prompt("Summarise", "Summarise this in three lines.")
+            .unwrap();
+        vault
+            .create_prompt("Translate «fr»", "Translate into French:\n\n")
+            .unwrap();
+        garden.id
+    }
+
     /// A finished tool call of reply `message`.
     pub(crate) fn tool_call(message: &str, position: i64, step: i64, at: i64) -> ToolCall {
         ToolCall {
@@ -1635,12 +2118,19 @@ mod tests {
         let bytes = export(&trees);
         let (back, info) = read_all(&bytes).unwrap();
         assert_eq!(back, trees);
-        assert_eq!(info.version, 3);
+        assert_eq!(info.version, 4);
         assert_eq!(info.exported_at, Some(1_700_000_000_000));
         assert_eq!(info.app, Some(app_name()));
         assert_eq!(info.conversations, 2);
         let text = String::from_utf8(bytes).unwrap();
-        assert!(text.starts_with(r#"{"format":"hearth-export","version":3,"exported_at":1700000000000,"app":"Hearth "#), "{text}");
+        assert!(text.starts_with(r#"{"format":"hearth-export","version":4,"exported_at":1700000000000,"app":"Hearth "#), "{text}");
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(r#","files":[],"projects":[],"prompts":[],"conversations":["#),
+            "{text}"
+        );
         // One conversation per line, between the header line and the closing line.
         assert_eq!(text.lines().count(), 4, "{text}");
         assert!(text.ends_with("\n]}\n"));
@@ -1716,9 +2206,9 @@ mod tests {
                 && e.contains("hearth-export"),
             "{e}"
         );
-        let e = err(br#"{"format":"hearth-export","version":4,"conversations":[]}"#);
+        let e = err(br#"{"format":"hearth-export","version":5,"conversations":[]}"#);
         assert!(
-            e.contains("version 4") && e.contains("versions 1 to 3") && e.contains("update Hearth"),
+            e.contains("version 5") && e.contains("versions 1 to 4") && e.contains("update Hearth"),
             "{e}"
         );
         let e = err(br#"{"version":1,"conversations":[]}"#);
@@ -1922,6 +2412,20 @@ mod tests {
             &reply.content[..call.text_offset as usize],
             "Let me check which burns best. "
         );
+        // Its conversation is in its project, whose file's bytes came too.
+        let (projects, prompts) = projects_and_prompts(&dest);
+        assert_eq!(projects.len(), 1);
+        assert_eq!(projects[0].project.name, "Fireside");
+        assert_eq!(
+            tree.conversation.project_id.as_deref(),
+            Some(projects[0].project.id.as_str())
+        );
+        assert_eq!(
+            project_file_bytes(&dest, &projects[0].files[0].id),
+            b"# Fireside rules\n\nOnly dry, seasoned wood.\n"
+        );
+        assert_eq!(prompts[0].name, "Shorter");
+        assert_eq!((info.projects, info.prompts), (1, 1));
     }
 
     #[test]
@@ -1966,6 +2470,22 @@ mod tests {
                 }],
             )
             .unwrap();
+        let project = source.create_project("Notes", "Be brief.").unwrap();
+        source.create_project("Bare", "").unwrap();
+        source
+            .vault()
+            .unwrap()
+            .add_project_files(
+                &project.id,
+                &[hearth_vault::NewAttachment {
+                    name: "rules.txt",
+                    media_type: "text/plain",
+                    bytes: b"no jargon",
+                }],
+            )
+            .unwrap();
+        source.move_conversation("c1", Some(&project.id)).unwrap();
+        source.create_prompt("Shorter", "Say it shorter.").unwrap();
         let mut bytes = Vec::new();
         source.export_json(&mut bytes, None, |_| {}).unwrap();
         let export: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
@@ -2034,6 +2554,19 @@ mod tests {
             .collect();
         written.sort();
         assert_eq!(written, props("tool_call"));
+        for (def, value) in [
+            ("project", &export["projects"][0]),
+            ("project_file", &export["projects"][0]["files"][0]),
+            ("prompt", &export["prompts"][0]),
+        ] {
+            let mut written: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+            written.sort();
+            assert_eq!(written, props(def), "{def}");
+        }
+        // A project with a file of a type Hearth does not keep does not pass.
+        let mut broken = export.clone();
+        broken["projects"][0]["files"][0]["media_type"] = serde_json::json!("text/html");
+        assert!(!validator.is_valid(&broken));
         // A message without calls has an empty list.
         assert_eq!(c1[0]["tool_calls"], serde_json::json!([]));
         // A call with an unknown status does not pass.
@@ -2080,12 +2613,12 @@ mod tests {
         assert!(back[0].tool_calls.is_empty());
         let attachment = &back[0].attachments[0];
         assert_eq!(bytes_of(&dest, &attachment.id), b"oak, ash, birch\n");
-        // Read as version 2, and exported again as version 3 with the same contents.
+        // Read as version 2, and exported again as version 4 with the same contents.
         assert_eq!(read_all(VERSION_2_EXPORT.as_bytes()).unwrap().1.version, 2);
         let mut again = Vec::new();
         dest.export_json(&mut again, None, |_| {}).unwrap();
         let (trees_again, info) = read_all(&again).unwrap();
-        assert_eq!(info.version, 3);
+        assert_eq!(info.version, 4);
         assert_eq!(trees_again, back);
     }
 
@@ -2401,6 +2934,308 @@ mod tests {
             .import_hearth_json(moved.as_bytes(), |_| {})
             .unwrap_err();
         assert!(e.to_string().contains("after `conversations`"), "{e}");
+    }
+
+    #[test]
+    fn projects_prompts_and_settings_survive_an_export_and_an_import_into_a_fresh_vault() {
+        let a = tempfile::tempdir().unwrap();
+        let source = engine(a.path());
+        let garden = with_projects(&source);
+        let mut bytes = Vec::new();
+        source.export_json(&mut bytes, None, |_| {}).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        // Files, then projects, then prompts, then conversations, each on its own line.
+        let at = |key: &str| text.find(&format!("\"{key}\":[")).unwrap();
+        assert!(at("files") < at("projects"));
+        assert!(at("projects") < at("prompts"));
+        assert!(at("prompts") < at("conversations"));
+        let (_, info) = read_all(&bytes).unwrap();
+        assert_eq!((info.projects, info.prompts, info.conversations), (2, 2, 2));
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let project = &value["projects"][0];
+        assert_eq!(project["name"], "Garden");
+        assert_eq!(project["params"]["reasoning"], "high");
+        assert_eq!(project["files"][1]["position"], 2);
+        assert_eq!(value["conversations"][0]["project_id"], garden.as_str());
+        assert_eq!(
+            value["conversations"][1]["project_id"],
+            serde_json::Value::Null
+        );
+        assert_eq!(
+            value["conversations"][0]["params"],
+            serde_json::json!({"temperature": 1.5, "reasoning": "low"})
+        );
+
+        let b = tempfile::tempdir().unwrap();
+        let dest = engine(b.path());
+        let report = dest.import_hearth_json(&bytes[..], |_| {}).unwrap();
+        assert_eq!((report.added, report.projects, report.prompts), (2, 2, 2));
+        assert_eq!(projects_and_prompts(&dest), projects_and_prompts(&source));
+        assert_eq!(trees(&dest), trees(&source));
+        for f in &projects_and_prompts(&source).0[0].files {
+            assert_eq!(
+                project_file_bytes(&dest, &f.id),
+                project_file_bytes(&source, &f.id)
+            );
+        }
+        // Twice adds nothing.
+        let again = dest.import_hearth_json(&bytes[..], |_| {}).unwrap();
+        assert_eq!(
+            (again.added, again.skipped, again.projects, again.prompts),
+            (0, 2, 0, 0)
+        );
+        assert_eq!(projects_and_prompts(&dest), projects_and_prompts(&source));
+
+        // The archive is the same export, sealed.
+        let pass = hearth_vault::Passphrase::new("archive passphrase");
+        let mut archive =
+            super::super::archive::ArchiveWriter::with_kdf(Vec::new(), &pass, fast()).unwrap();
+        source.export_json(&mut archive, None, |_| {}).unwrap();
+        let archive = archive.finish().unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let from_archive = engine(d.path());
+        let report = from_archive
+            .import_hearth_archive(&archive[..], &pass, |_| {})
+            .unwrap();
+        assert_eq!((report.projects, report.prompts), (2, 2));
+        assert_eq!(
+            projects_and_prompts(&from_archive),
+            projects_and_prompts(&source)
+        );
+        assert_eq!(trees(&from_archive), trees(&source));
+
+        // One conversation: no projects, no prompts, no project files' bytes; its
+        // project_id files it back only where that project is.
+        let mut one = Vec::new();
+        source.export_json(&mut one, Some("c1"), |_| {}).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&one).unwrap();
+        assert_eq!(value["projects"], serde_json::json!([]));
+        assert_eq!(value["prompts"], serde_json::json!([]));
+        assert_eq!(value["files"], serde_json::json!([]));
+        assert_eq!(value["conversations"][0]["project_id"], garden.as_str());
+        let c = tempfile::tempdir().unwrap();
+        let fresh = engine(c.path());
+        fresh.import_hearth_json(&one[..], |_| {}).unwrap();
+        let back = trees(&fresh);
+        assert_eq!(back[0].conversation.project_id, None);
+        assert_eq!(
+            back[0].conversation.params_json.as_deref(),
+            Some(r#"{"temperature":1.5,"reasoning":"low"}"#)
+        );
+        assert!(projects_and_prompts(&fresh).0.is_empty());
+        source.vault().unwrap().delete_conversation("c1").unwrap();
+        source.import_hearth_json(&one[..], |_| {}).unwrap();
+        let c1 = source.vault().unwrap().conversation("c1").unwrap();
+        assert_eq!(c1.project_id.as_deref(), Some(garden.as_str()));
+    }
+
+    #[test]
+    fn a_project_that_is_already_there_is_kept_and_a_name_clash_is_renamed() {
+        let a = tempfile::tempdir().unwrap();
+        let source = engine(a.path());
+        let garden = with_projects(&source);
+        let mut bytes = Vec::new();
+        source.export_json(&mut bytes, None, |_| {}).unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let dest = engine(b.path());
+        let own = dest.create_project("garden", "mine").unwrap();
+        let report = dest.import_hearth_json(&bytes[..], |_| {}).unwrap();
+        assert_eq!(report.projects, 2);
+        let names: Vec<String> = dest
+            .projects()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.project.name)
+            .collect();
+        assert!(names.contains(&"Garden (imported)".to_owned()), "{names:?}");
+        assert_eq!(dest.project(&own.id).unwrap().instructions, "mine");
+        let c1 = dest.vault().unwrap().conversation("c1").unwrap();
+        assert_eq!(c1.project_id.as_deref(), Some(garden.as_str()));
+    }
+
+    #[test]
+    fn broken_projects_and_prompts_import_nothing_and_say_which() {
+        let a = tempfile::tempdir().unwrap();
+        let source = engine(a.path());
+        with_projects(&source);
+        let mut bytes = Vec::new();
+        source.export_json(&mut bytes, None, |_| {}).unwrap();
+        let good: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        // serde_json's objects sort their keys, so the export is put together again in
+        // its order, with the files as written (their `data` must come last).
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let files = &text[text.find("\"files\":").unwrap()..text.find(",\"projects\":").unwrap()];
+        let edit = |change: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = good.clone();
+            change(&mut v);
+            let files = if v["files"] == good["files"] {
+                files.to_owned()
+            } else {
+                format!("\"files\":{}", v["files"])
+            };
+            format!(
+                r#"{{"format":"hearth-export","version":4,{files},"projects":{},"prompts":{},"conversations":{}}}"#,
+                v["projects"], v["prompts"], v["conversations"]
+            )
+        };
+        let file = good["projects"][0]["files"][0].clone();
+        let cases: Vec<(String, &str)> = vec![
+            (
+                edit(&|v| v["projects"][0]["files"][0]["media_type"] = "text/html".into()),
+                "project 1",
+            ),
+            (
+                edit(&|v| {
+                    v["projects"][0]["files"] = serde_json::Value::Array(
+                        (0..11)
+                            .map(|i| {
+                                let mut f = file.clone();
+                                f["id"] = format!("f{i}").into();
+                                f["position"] = i.into();
+                                f
+                            })
+                            .collect(),
+                    )
+                }),
+                "at most 10",
+            ),
+            (
+                edit(&|v| v["projects"][0]["instructions"] = "x".repeat((256 << 10) + 1).into()),
+                "more than 256 KiB",
+            ),
+            (
+                edit(&|v| v["projects"][1]["name"] = " ".into()),
+                "project 2",
+            ),
+            (
+                edit(&|v| v["files"] = serde_json::json!([])),
+                "not in the import",
+            ),
+            (
+                edit(&|v| v["projects"][0]["files"][1]["position"] = 0.into()),
+                "two files at position 0",
+            ),
+            (
+                edit(&|v| v["prompts"][1]["text"] = "".into()),
+                "saved prompt 2",
+            ),
+            (
+                edit(&|v| v["prompts"][0]["name"] = "a\nb".into()),
+                "control characters",
+            ),
+            (
+                edit(&|v| {
+                    v["projects"][0]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("instructions");
+                }),
+                "project 1: missing field `instructions`",
+            ),
+        ];
+        let b = tempfile::tempdir().unwrap();
+        let dest = engine(b.path());
+        for (bad, needle) in cases {
+            let e = dest
+                .import_hearth_json(bad.as_bytes(), |_| {})
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(needle) && e.ends_with("nothing was imported"),
+                "{needle}: {e}"
+            );
+            assert!(trees(&dest).is_empty());
+            assert_eq!(projects_and_prompts(&dest), (Vec::new(), Vec::new()));
+            assert_eq!(
+                dest.vault().unwrap().attachment_totals().unwrap(),
+                hearth_vault::AttachmentTotals::default()
+            );
+        }
+        // The arrays come in their order, once each.
+        for (text, needle) in [
+            (
+                r#"{"format":"hearth-export","version":4,"files":[],"conversations":[],"projects":[]}"#,
+                "`projects` comes after `conversations`",
+            ),
+            (
+                r#"{"format":"hearth-export","version":4,"prompts":[],"projects":[],"conversations":[]}"#,
+                "`projects` comes after `prompts`",
+            ),
+            (
+                r#"{"format":"hearth-export","version":4,"projects":[],"files":[],"conversations":[]}"#,
+                "`files` comes after `projects`",
+            ),
+            (
+                r#"{"format":"hearth-export","version":4,"prompts":[],"prompts":[],"conversations":[]}"#,
+                "`prompts` twice",
+            ),
+            (
+                r#"{"format":"hearth-export","projects":[],"version":4,"conversations":[]}"#,
+                "`projects` comes before `version`",
+            ),
+        ] {
+            let e = err(text.as_bytes());
+            assert!(e.contains(needle), "{needle}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_project_with_a_huge_text_fails_the_import_by_number() {
+        let mut text = String::from(
+            r#"{"format":"hearth-export","version":4,"files":[],"projects":[{"id":"p","name":"P","instructions":""#,
+        );
+        text.push_str(&"a".repeat((16 << 20) + 5));
+        text.push_str(
+            r#"","created_at":1,"updated_at":1,"files":[]}],"prompts":[],"conversations":[]}"#,
+        );
+        let e = err(text.as_bytes());
+        assert!(
+            e.contains("project 1 holds a text of more than 16 MiB"),
+            "{e}"
+        );
+    }
+
+    /// The example of version 3, as its documentation gave it.
+    const VERSION_3_EXPORT: &str = r#"{"format":"hearth-export","version":3,"exported_at":1714568400000,"app":"Hearth 0.2.0","files":[
+{"sha256":"71596d7979b5b2084e538ff181806f3db5042539d8ed30321dfb5a32932a1f1c","size":16,"data":["b2FrLCBhc2gsIGJpcmNoCg=="]}
+],"conversations":[
+{"id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","title":"What is a hearth?","created_at":1714564800000,"updated_at":1714564920000,"provider_id":"anthropic","model":"claude-sonnet-4-5","system_prompt":null,"params":{"temperature":0.5},"pinned":false,"archived":false,"source":null,"source_id":null,"head_message_id":"m3","messages":[{"id":"m1","parent_id":null,"role":"user","content":"What is a hearth? Which of these woods burn best in one?","reasoning":null,"status":"complete","error":null,"provider_id":null,"model":null,"tokens_in":null,"tokens_out":null,"created_at":1714564800000,"finished_at":1714564800000,"attachments":[{"id":"0190a1b2-c3d5-7000-8000-000000000001","name":"woods.txt","media_type":"text/plain","size":16,"sha256":"71596d7979b5b2084e538ff181806f3db5042539d8ed30321dfb5a32932a1f1c"}],"tool_calls":[]},{"id":"m2","parent_id":"m1","role":"assistant","content":"The floor of a fireplace.","reasoning":null,"status":"cancelled","error":null,"provider_id":"anthropic","model":"claude-sonnet-4-5","tokens_in":null,"tokens_out":null,"created_at":1714564860000,"finished_at":1714564861000,"attachments":[],"tool_calls":[]},{"id":"m3","parent_id":"m1","role":"assistant","content":"Let me check which burns best. The stone floor of a fireplace, and by extension the home. Of your list, ash burns best.","reasoning":"Define it, then the figurative sense.","status":"complete","error":null,"provider_id":"anthropic","model":"claude-sonnet-4-5","tokens_in":14,"tokens_out":15,"created_at":1714564920000,"finished_at":1714564922000,"attachments":[],"tool_calls":[{"id":"0190a1b2-c3d6-7000-8000-000000000002","position":0,"step":0,"text_offset":31,"reasoning_offset":37,"call_id":"toolu_01A09q90qw90lq917835lq9","server":"woodpile","tool":"search","arguments":"{\"query\":\"best firewood\"}","signature":null,"status":"approved","result":"Ash: burns well even green. Birch: bright and fast. Oak: slow, once seasoned.","created_at":1714564921000,"finished_at":1714564921500}]}]}
+]}"#;
+
+    #[test]
+    fn a_version_3_export_still_imports_with_its_files_and_tool_calls() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = engine(dir.path());
+        let report = dest
+            .import_hearth_json(VERSION_3_EXPORT.as_bytes(), |_| {})
+            .unwrap();
+        assert_eq!(
+            (
+                report.added,
+                report.messages,
+                report.projects,
+                report.prompts
+            ),
+            (1, 3, 0, 0)
+        );
+        assert_eq!(read_all(VERSION_3_EXPORT.as_bytes()).unwrap().1.version, 3);
+        let back = trees(&dest);
+        assert_eq!(back[0].conversation.project_id, None);
+        assert_eq!(
+            back[0].conversation.params_json.as_deref(),
+            Some(r#"{"temperature":0.5}"#)
+        );
+        assert_eq!(
+            bytes_of(&dest, &back[0].attachments[0].id),
+            b"oak, ash, birch\n"
+        );
+        assert_eq!(back[0].tool_calls.len(), 1);
+        // Exported again as version 4 with the same contents.
+        let mut again = Vec::new();
+        dest.export_json(&mut again, None, |_| {}).unwrap();
+        let (trees_again, info) = read_all(&again).unwrap();
+        assert_eq!(info.version, 4);
+        assert_eq!(trees_again, back);
     }
 }
 

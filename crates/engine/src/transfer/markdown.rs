@@ -69,12 +69,17 @@ pub fn visible_branch(tree: &ConversationTree) -> Vec<&Message> {
 
 /// One conversation as Markdown: its visible branch. Attachments are listed by name.
 pub fn render(tree: &ConversationTree) -> String {
-    render_linked(tree, &HashMap::new())
+    render_linked(tree, &HashMap::new(), None)
 }
 
 /// One conversation as Markdown, each attachment whose id `links` holds linked to the
-/// relative path it gives (already written beside the file).
-fn render_linked(tree: &ConversationTree, links: &HashMap<String, String>) -> String {
+/// relative path it gives (already written beside the file), with the name of its
+/// project, if it is in one, under its dates.
+fn render_linked(
+    tree: &ConversationTree,
+    links: &HashMap<String, String>,
+    project: Option<&str>,
+) -> String {
     let c = &tree.conversation;
     let mut out = String::new();
     let title = one_line(&c.title);
@@ -90,6 +95,9 @@ fn render_linked(tree: &ConversationTree, links: &HashMap<String, String>) -> St
         let _ = write!(out, " · Updated {}", format_time(c.updated_at));
     }
     out.push_str("\n\n");
+    if let Some(name) = project {
+        let _ = writeln!(out, "Project: {}\n", one_line(name));
+    }
     if let Some(prompt) = c.system_prompt.as_deref().filter(|p| !p.is_empty()) {
         let _ = writeln!(out, "---\n\n**System prompt**\n\n{}\n", prompt.trim_end());
     }
@@ -431,8 +439,12 @@ impl Engine {
                     .map_err(|e| cannot("create a folder in", parent, &e))?;
                 let links =
                     write_attachments(&vault, &tree, &staging.path().join("files"), &dir_name)?;
+                let project = match tree.conversation.project_id.as_deref() {
+                    Some(id) => Some(vault.project(id)?.name),
+                    None => None,
+                };
                 drop(vault);
-                let text = render_linked(&tree, &links);
+                let text = render_linked(&tree, &links, project.as_deref());
                 let mut files = Vec::new();
                 if !links.is_empty() {
                     rename_new(&staging.path().join("files"), &dir)?;
@@ -461,6 +473,11 @@ impl Engine {
                 let mut taken = HashSet::new();
                 let mut names = Vec::new();
                 let mut failure = None;
+                let projects: HashMap<String, String> = vault
+                    .projects()?
+                    .into_iter()
+                    .map(|p| (p.project.id, p.project.name))
+                    .collect();
                 vault
                     .for_each_tree(None, |tree| {
                         let name = file_name(&tree.conversation, &mut taken);
@@ -487,8 +504,14 @@ impl Engine {
                                 return Err(hearth_vault::VaultError::Invalid("stopped".into()));
                             }
                         };
+                        let project = tree
+                            .conversation
+                            .project_id
+                            .as_ref()
+                            .and_then(|id| projects.get(id))
+                            .map(String::as_str);
                         if let Err(e) =
-                            write_private(&file, render_linked(&tree, &links).as_bytes())
+                            write_private(&file, render_linked(&tree, &links, project).as_bytes())
                         {
                             failure = Some(e);
                             return Err(hearth_vault::VaultError::Invalid("stopped".into()));
@@ -846,6 +869,43 @@ With a paragraph.
         assert_eq!(format_time(1_714_564_800_000), "2024-05-01 12:00 UTC");
         assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00 UTC");
         assert_eq!(format_time(-1), "1969-12-31 23:59 UTC");
+    }
+
+    #[test]
+    fn a_conversation_in_a_project_names_it_under_its_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir.path().join("vault"));
+        let garden = with_projects(&engine);
+        engine
+            .change_project(
+                &garden,
+                crate::projects::ProjectChange {
+                    name: Some("Garden «notes»".into()),
+                    ..crate::projects::ProjectChange::default()
+                },
+            )
+            .unwrap();
+        let file = dir.path().join("one.md");
+        engine.export_markdown(&file, Some("c1")).unwrap();
+        let text = fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("Updated 2024-05-01 12:02 UTC\n\nProject: Garden «notes»\n\n---\n"),
+            "{text}"
+        );
+        let folder = dir.path().join("all");
+        engine.export_markdown(&folder, None).unwrap();
+        let texts: Vec<String> = fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        assert_eq!(
+            texts
+                .iter()
+                .filter(|t| t.contains("Project: Garden «notes»"))
+                .count(),
+            1
+        );
+        assert!(texts.iter().all(|t| t.matches("Project:").count() <= 1));
     }
 
     #[test]
