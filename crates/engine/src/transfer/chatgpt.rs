@@ -12,9 +12,14 @@
 //! `chatgpt:<conversation id>:<node id>`), so importing the same export twice adds
 //! nothing, and a node id that two conversations share (a chat continued from another)
 //! still gives two messages.
+//!
+//! The export does not list ChatGPT's projects, but a conversation in one names it: its
+//! `gizmo_id` (or `conversation_template_id`) is the project's `g-p-…` id. Conversations
+//! naming the same one go into one Hearth project (`chatgpt:g-p-…`), handed over before
+//! the first of them; a custom GPT (`g-…` without `p-`) is not a project.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::Read;
 use std::rc::Rc;
@@ -23,10 +28,12 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
-use hearth_vault::{Conversation, ConversationTree, Message, MessageStatus, Role};
+use hearth_vault::{
+    Conversation, ConversationTree, Message, MessageStatus, Project, ProjectTree, Role,
+};
 
 use super::budget::MAX_CONVERSATION_BYTES;
-use super::detect::{stream_array, Piece, Rejected};
+use super::detect::{project_name, stream_array, Piece, Rejected};
 use crate::chat::title_from;
 use crate::error::Result;
 
@@ -48,22 +55,105 @@ const HIDDEN_CONTENT: &[&str] = &[
 /// Reads one ChatGPT export file and hands each conversation, converted (or, if it
 /// cannot be, named with the reason), to `each`, in file order. `file` names the file
 /// in errors.
+///
+/// A conversation in a ChatGPT project comes after its project, handed over once per
+/// file before the first conversation in it (the vault adds a project once however
+/// often it comes).
 pub fn read(
     reader: impl Read,
     file: &str,
     each: &mut dyn FnMut(Piece) -> Result<()>,
 ) -> Result<()> {
+    let mut announced: HashSet<String> = HashSet::new();
     stream_array(
         reader,
         file,
         "ChatGPT",
         |raw: std::result::Result<RawConversation, Rejected>, index| {
-            each(match raw.and_then(convert) {
-                Ok(tree) => Piece::Tree(Box::new(tree)),
-                Err(rejected) => Piece::NotConverted(rejected.locate(file, index)),
-            })
+            let project = raw.as_ref().ok().and_then(project_of);
+            match raw.and_then(convert) {
+                Ok(tree) => {
+                    if let Some(project) = project {
+                        if announced.insert(project.gizmo.clone()) {
+                            each(Piece::Project(Box::new(project.tree(&tree))))?;
+                        }
+                    }
+                    each(Piece::Tree(Box::new(tree)))
+                }
+                Err(rejected) => each(Piece::NotConverted(rejected.locate(file, index))),
+            }
         },
     )
+}
+
+/// How a ChatGPT project's id starts; a custom GPT's starts with `g-` alone.
+pub const PROJECT_PREFIX: &str = "g-p-";
+
+/// The name a ChatGPT project gets when the export gives none: this, then the first
+/// characters of its id after [`PROJECT_PREFIX`].
+pub const PROJECT_NAME: &str = "ChatGPT project";
+
+/// How many characters of the id the name of an unnamed project shows.
+const PROJECT_SHORT_ID: usize = 8;
+
+/// The ChatGPT project a conversation is in.
+struct InProject {
+    /// Its `g-p-…` id.
+    gizmo: String,
+    /// Its name, if the conversation gives one.
+    name: Option<String>,
+}
+
+impl InProject {
+    /// The Hearth project for it, made with the first conversation in it.
+    fn tree(&self, first: &ConversationTree) -> ProjectTree {
+        let short: String = self.gizmo[PROJECT_PREFIX.len()..]
+            .chars()
+            .take(PROJECT_SHORT_ID)
+            .collect();
+        let fallback = format!("{PROJECT_NAME} {short}");
+        ProjectTree {
+            project: Project {
+                id: project_id(&self.gizmo),
+                name: project_name(self.name.as_deref(), &fallback),
+                instructions: String::new(),
+                provider_id: None,
+                model: None,
+                params_json: None,
+                source: Some(SOURCE.into()),
+                source_id: Some(self.gizmo.clone()),
+                created_at: first.conversation.created_at,
+                updated_at: first.conversation.created_at,
+            },
+            files: Vec::new(),
+        }
+    }
+}
+
+/// The Hearth id of the ChatGPT project `gizmo`.
+fn project_id(gizmo: &str) -> String {
+    format!("{SOURCE}:{gizmo}")
+}
+
+/// The project a conversation names: its `gizmo_id`, else its
+/// `conversation_template_id`, when that is a project's (`g-p-…`), with the name the
+/// conversation gives it, if any (today's exports give none).
+fn project_of(raw: &RawConversation) -> Option<InProject> {
+    let gizmo = [&raw.gizmo_id, &raw.conversation_template_id]
+        .into_iter()
+        .filter_map(|v| string(v.as_ref()))
+        .map(str::trim)
+        .find(|id| id.len() > PROJECT_PREFIX.len() && id.starts_with(PROJECT_PREFIX))?;
+    let name = [&raw.project_name, &raw.project_title, &raw.gizmo_name]
+        .into_iter()
+        .filter_map(|v| string(v.as_ref()))
+        .map(str::trim)
+        .find(|n| !n.is_empty())
+        .map(str::to_owned);
+    Some(InProject {
+        gizmo: gizmo.to_owned(),
+        name,
+    })
 }
 
 /// A conversation as the export has it. Unknown keys are ignored.
@@ -85,6 +175,18 @@ pub(crate) struct RawConversation {
     is_archived: Option<bool>,
     #[serde(default)]
     default_model_slug: Option<Value>,
+    /// The custom GPT or the project (`g-p-…`) the conversation is with.
+    #[serde(default)]
+    gizmo_id: Option<Value>,
+    #[serde(default)]
+    conversation_template_id: Option<Value>,
+    /// Keys that could name a project, should an export carry them.
+    #[serde(default)]
+    project_name: Option<Value>,
+    #[serde(default)]
+    project_title: Option<Value>,
+    #[serde(default)]
+    gizmo_name: Option<Value>,
     #[serde(default)]
     mapping: Option<Mapping>,
 }
@@ -324,6 +426,7 @@ struct Kept {
 
 /// Converts one conversation.
 fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Rejected> {
+    let project = project_of(&raw).map(|p| project_id(&p.gizmo));
     let source_id = raw
         .conversation_id
         .clone()
@@ -540,7 +643,7 @@ fn convert(raw: RawConversation) -> std::result::Result<ConversationTree, Reject
             source: Some(SOURCE.into()),
             source_id: Some(source_id),
             head_message_id: head.map(|h| out[h].id.clone()),
-            project_id: None,
+            project_id: project,
         },
         attachments: wanted_images(&out, images),
         messages: out,
@@ -1251,6 +1354,95 @@ mod tests {
         }
         path.reverse();
         path
+    }
+
+    #[test]
+    fn conversations_of_a_chatgpt_project_go_into_one_project_made_before_the_first() {
+        let chat = |id: &str, gizmo: Value, template: Value, time: f64| {
+            let mut c = conversation(
+                vec![
+                    node("root", None, &["u"], Value::Null),
+                    node("u", Some("root"), &[], msg("user", id, time)),
+                ],
+                "u",
+            );
+            c["conversation_id"] = id.into();
+            c["create_time"] = time.into();
+            c["gizmo_id"] = gizmo;
+            c["conversation_template_id"] = template;
+            c
+        };
+        let export = json!([
+            chat("plain", Value::Null, Value::Null, 1.0),
+            chat(
+                "in-a",
+                "g-p-67f0a2c3b4d58191a1e2f3a4b5c6d7e8".into(),
+                "g-p-67f0a2c3b4d58191a1e2f3a4b5c6d7e8".into(),
+                2.0
+            ),
+            chat("gpt", "g-pmuQfob8d".into(), "g-pmuQfob8d".into(), 3.0),
+            chat("in-b", Value::Null, "g-p-0123456789abcdef".into(), 4.0),
+            chat(
+                "in-a-too",
+                "g-p-67f0a2c3b4d58191a1e2f3a4b5c6d7e8".into(),
+                Value::Null,
+                5.0
+            ),
+            chat("bare-prefix", "g-p-".into(), Value::Null, 6.0),
+        ])
+        .to_string();
+        let mut order = Vec::new();
+        let mut projects = Vec::new();
+        read(export.as_bytes(), "conversations.json", &mut |piece| {
+            match piece {
+                Piece::Project(p) => {
+                    order.push(format!("project {}", p.project.id));
+                    projects.push(*p);
+                }
+                Piece::Tree(t) => order.push(format!(
+                    "{} in {:?}",
+                    t.conversation.id, t.conversation.project_id
+                )),
+                _ => panic!("unexpected piece"),
+            }
+            Ok(())
+        })
+        .unwrap();
+        let a = "chatgpt:g-p-67f0a2c3b4d58191a1e2f3a4b5c6d7e8";
+        let b = "chatgpt:g-p-0123456789abcdef";
+        assert_eq!(
+            order,
+            [
+                "chatgpt:plain in None".to_owned(),
+                format!("project {a}"),
+                format!("chatgpt:in-a in Some({a:?})"),
+                "chatgpt:gpt in None".to_owned(),
+                format!("project {b}"),
+                format!("chatgpt:in-b in Some({b:?})"),
+                format!("chatgpt:in-a-too in Some({a:?})"),
+                "chatgpt:bare-prefix in None".to_owned(),
+            ]
+        );
+        let p = &projects[0].project;
+        assert_eq!(p.name, "ChatGPT project 67f0a2c3");
+        assert_eq!(
+            (p.source.as_deref(), p.source_id.as_deref()),
+            (
+                Some("chatgpt"),
+                Some("g-p-67f0a2c3b4d58191a1e2f3a4b5c6d7e8")
+            )
+        );
+        assert_eq!((p.created_at, p.updated_at), (2000, 2000));
+        assert!(p.instructions.is_empty() && projects[0].files.is_empty());
+        assert_eq!(projects[1].project.name, "ChatGPT project 01234567");
+
+        // A name, should the export give one.
+        let mut named = chat("n", "g-p-abc".into(), Value::Null, 1.0);
+        named["project_name"] = "  Kitchen\nrenovation ".into();
+        let raw: RawConversation = serde_json::from_value(named).unwrap();
+        let project = project_of(&raw).unwrap();
+        let first = convert(raw).ok().unwrap();
+        assert_eq!(project.tree(&first).project.name, "Kitchen renovation");
     }
 
     #[test]

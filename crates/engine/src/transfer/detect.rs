@@ -1,6 +1,7 @@
-//! Importing a file: finding the conversations in it (a JSON file, the folder a data
-//! export unzips to, or the export's zip), recognising whose export it is, and reading it
-//! one conversation at a time into [`Vault::import`](hearth_vault::Vault::import).
+//! Importing a file: finding the conversations (and a Claude.ai export's projects) in it
+//! (a JSON file, the folder a data export unzips to, or the export's zip), recognising
+//! whose export it is, and reading it one conversation at a time into
+//! [`Vault::import`](hearth_vault::Vault::import).
 //!
 //! Exports can be hundreds of megabytes, so nothing here holds a whole file: the JSON is
 //! parsed as a stream, each conversation is converted as soon as it is read, and a
@@ -22,7 +23,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use hearth_vault::{ConversationTree, ImportReport, Passphrase};
+use hearth_vault::{ConversationTree, ImportReport, Passphrase, ProjectTree};
 
 use super::budget::{too_large, GuardState, Inflated, JsonGuard, TooLarge};
 use crate::error::{EngineError, Result};
@@ -135,6 +136,9 @@ pub enum Piece {
     },
     /// The next bytes of that file.
     FileBytes(Vec<u8>),
+    /// A project, after the bytes of its files and before the conversations in it
+    /// (boxed, like a tree).
+    Project(Box<ProjectTree>),
 }
 
 impl Engine {
@@ -198,19 +202,32 @@ impl Engine {
             ImportFormat::Auto => sniff(&sources)?,
             chosen => chosen,
         };
+        if format != ImportFormat::Claude && sources.holds_only_projects() {
+            return Err(EngineError::Invalid(format!(
+                "{}: this holds Claude.ai projects and no conversations; import it with --format claude (or auto); nothing was imported",
+                path.display()
+            )));
+        }
         match format {
             ImportFormat::ChatGpt => self.import_pieces(
                 pipe(move |each| {
                     // The images the conversations show, from the same zip or folder.
                     let mut assets = match &sources {
                         Sources::Zip { path, .. } => super::assets::Assets::zip(path)?,
-                        Sources::Files(files) => match files.first().and_then(|f| f.parent()) {
-                            Some(dir) => super::assets::Assets::folder(dir),
-                            None => super::assets::Assets::None,
-                        },
+                        Sources::Files { conversations, .. } => {
+                            match conversations.first().and_then(|f| f.parent()) {
+                                Some(dir) => super::assets::Assets::folder(dir),
+                                None => super::assets::Assets::None,
+                            }
+                        }
                         Sources::Archive(_) => super::assets::Assets::None,
                     };
-                    sources.read_each(|reader, file| {
+                    sources.read_each(|reader, file, holds| {
+                        // ChatGPT exports have no project files (its projects are named
+                        // by their conversations).
+                        if holds != Holds::Conversations {
+                            return Ok(());
+                        }
                         super::chatgpt::read(reader, file, &mut |piece| match piece {
                             Piece::Tree(mut tree) => {
                                 assets.resolve(&mut tree, each)?;
@@ -225,14 +242,21 @@ impl Engine {
             ),
             ImportFormat::Claude => self.import_pieces(
                 pipe(move |each| {
-                    sources.read_each(|reader, file| super::claude::read(reader, file, each))
+                    sources.read_each(|reader, file, holds| match holds {
+                        Holds::Conversations => super::claude::read(reader, file, each),
+                        Holds::Projects => super::claude::read_projects(reader, file, each),
+                        Holds::Project => super::claude::read_project(reader, file, each),
+                    })
                 }),
                 options.strict,
                 progress,
             ),
             ImportFormat::Hearth | ImportFormat::Auto => match &sources {
-                Sources::Files(files) if files.len() == 1 => {
-                    let json = &files[0];
+                Sources::Files {
+                    conversations,
+                    projects,
+                } if conversations.len() == 1 && projects.is_empty() => {
+                    let json = &conversations[0];
                     let file = File::open(json).map_err(|e| cannot_read(json, &e))?;
                     self.import_hearth_json(file, progress)
                         .map(whole)
@@ -261,6 +285,7 @@ impl Engine {
                 Some(Ok(hearth_vault::ImportItem::FileStart { sha256, size }))
             }
             Ok(Piece::FileBytes(bytes)) => Some(Ok(hearth_vault::ImportItem::FileBytes(bytes))),
+            Ok(Piece::Project(tree)) => Some(Ok(hearth_vault::ImportItem::Project(tree))),
             Ok(Piece::NotConverted(n)) if strict => Some(Err(n.to_error())),
             Ok(Piece::NotConverted(n)) => {
                 not_converted.push(n);
@@ -269,7 +294,7 @@ impl Engine {
             Err(e) => Some(Err(e)),
         });
         let report = self.vault()?.import(trees, progress)?;
-        if report.added == 0 && report.skipped == 0 {
+        if report.added == 0 && report.skipped == 0 && report.projects == 0 {
             if let Some(first) = not_converted.first() {
                 // Nothing in the file converted: it is most likely not this kind of
                 // export at all, and nothing was added.
@@ -334,11 +359,16 @@ const SNIFF_CONVERSATIONS: usize = 16;
 /// ahead, so memory stays bounded however fast the parser is.
 const PIPE_DEPTH: usize = 32;
 
-/// Where the conversation JSON of an export lives.
+/// Where the conversation JSON of an export lives, and a Claude.ai export's projects.
 #[derive(Debug, Clone)]
 enum Sources {
     /// JSON files, read in this order (one file, or a folder's split parts).
-    Files(Vec<PathBuf>),
+    Files {
+        /// The files holding conversations.
+        conversations: Vec<PathBuf>,
+        /// The files holding projects (see [`project_files`]), read first.
+        projects: Vec<PathBuf>,
+    },
     /// An encrypted Hearth archive.
     Archive(PathBuf),
     /// Entries of a zip, read in this order.
@@ -347,7 +377,30 @@ enum Sources {
         path: PathBuf,
         /// The entries holding conversations.
         entries: Vec<String>,
+        /// The entries holding projects, read first.
+        projects: Vec<String>,
     },
+}
+
+/// What one file of an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Holds {
+    /// Conversations (`conversations.json`, or a split part).
+    Conversations,
+    /// An array of Claude.ai projects (`projects.json`).
+    Projects,
+    /// One Claude.ai project (`projects/<uuid>.json` in newer exports).
+    Project,
+}
+
+/// What the project file named `name` holds.
+fn project_holds(name: &str) -> Holds {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    if base.eq_ignore_ascii_case("projects.json") {
+        Holds::Projects
+    } else {
+        Holds::Project
+    }
 }
 
 impl Sources {
@@ -357,22 +410,24 @@ impl Sources {
         let meta = std::fs::metadata(path).map_err(|e| cannot_read(path, &e))?;
         if meta.is_dir() {
             let mut names = Vec::new();
-            for entry in std::fs::read_dir(path).map_err(|e| cannot_read(path, &e))? {
-                let entry = entry.map_err(|e| cannot_read(path, &e))?;
-                if let Some(name) = entry.file_name().to_str() {
-                    names.push(name.to_owned());
-                }
+            list_folder(path, "", &mut names)?;
+            // A newer Claude.ai export's projects are one file each in `projects/`.
+            let projects_dir = path.join("projects");
+            if projects_dir.is_dir() {
+                list_folder(&projects_dir, "projects/", &mut names)?;
             }
             let chosen = conversation_files(names.iter().map(String::as_str));
-            if chosen.is_empty() {
+            let projects = project_files(names.iter().map(String::as_str));
+            if chosen.is_empty() && projects.is_empty() {
                 return Err(EngineError::Invalid(format!(
-                    "{}: this folder has no conversations.json or conversations-000.json; point at the export's zip or its conversations file",
+                    "{}: this folder has no conversations.json, conversations-000.json or projects.json; point at the export's zip or its conversations file",
                     path.display()
                 )));
             }
-            return Ok(Sources::Files(
-                chosen.into_iter().map(|n| path.join(n)).collect(),
-            ));
+            return Ok(Sources::Files {
+                conversations: chosen.into_iter().map(|n| path.join(n)).collect(),
+                projects: projects.into_iter().map(|n| path.join(n)).collect(),
+            });
         }
         let mut magic = [0u8; 8];
         let mut file = File::open(path).map_err(|e| cannot_read(path, &e))?;
@@ -391,42 +446,87 @@ impl Sources {
                 .into_iter()
                 .map(str::to_owned)
                 .collect();
-            if entries.is_empty() {
+            let projects: Vec<String> = project_files(names.iter().map(String::as_str))
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            if entries.is_empty() && projects.is_empty() {
                 return Err(EngineError::Invalid(format!(
-                    "{}: this zip holds no conversations.json; is it a ChatGPT or Claude.ai data export?",
+                    "{}: this zip holds no conversations.json or projects.json; is it a ChatGPT or Claude.ai data export?",
                     path.display()
                 )));
             }
             return Ok(Sources::Zip {
                 path: path.to_owned(),
                 entries,
+                projects,
             });
         }
-        Ok(Sources::Files(vec![path.to_owned()]))
+        // A Claude.ai `projects.json` on its own.
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.eq_ignore_ascii_case("projects.json") {
+            return Ok(Sources::Files {
+                conversations: Vec::new(),
+                projects: vec![path.to_owned()],
+            });
+        }
+        Ok(Sources::Files {
+            conversations: vec![path.to_owned()],
+            projects: Vec::new(),
+        })
     }
 
-    /// Opens each source in order and hands it (unbuffered) to `read` with a name for
-    /// error messages.
-    fn read_each(&self, mut read: impl FnMut(&mut dyn Read, &str) -> Result<()>) -> Result<()> {
+    /// Whether there are projects to read and no conversations.
+    fn holds_only_projects(&self) -> bool {
+        match self {
+            Sources::Files {
+                conversations,
+                projects,
+            } => conversations.is_empty() && !projects.is_empty(),
+            Sources::Zip {
+                entries, projects, ..
+            } => entries.is_empty() && !projects.is_empty(),
+            Sources::Archive(_) => false,
+        }
+    }
+
+    /// Opens each source in order, the project files first, and hands it (unbuffered)
+    /// to `read` with a name for error messages and what it holds. A zip's entries
+    /// share one budget of unpacked bytes.
+    fn read_each(
+        &self,
+        mut read: impl FnMut(&mut dyn Read, &str, Holds) -> Result<()>,
+    ) -> Result<()> {
         match self {
             Sources::Archive(path) => Err(EngineError::Invalid(format!(
                 "{}: an encrypted Hearth archive holds no ChatGPT or Claude.ai export; nothing was imported",
                 path.display()
             ))),
-            Sources::Files(paths) => {
-                for path in paths {
+            Sources::Files {
+                conversations,
+                projects,
+            } => {
+                let projects = projects.iter().map(|p| (p, project_holds(&p.to_string_lossy())));
+                let conversations = conversations.iter().map(|p| (p, Holds::Conversations));
+                for (path, holds) in projects.chain(conversations) {
                     let mut file = File::open(path).map_err(|e| cannot_read(path, &e))?;
-                    read(&mut file, &path.display().to_string())?;
+                    read(&mut file, &path.display().to_string(), holds)?;
                 }
                 Ok(())
             }
-            Sources::Zip { path, entries } => {
+            Sources::Zip {
+                path,
+                entries,
+                projects,
+            } => {
                 let file = File::open(path).map_err(|e| cannot_read(path, &e))?;
                 let zip_len = file.metadata().map_err(|e| cannot_read(path, &e))?.len();
                 let budget = super::budget::zip_inflate_budget(zip_len);
                 let left = Rc::new(Cell::new(budget));
                 let mut archive = zip::ZipArchive::new(file).map_err(|e| bad_zip(path, &e))?;
-                for name in entries {
+                let projects = projects.iter().map(|n| (n, project_holds(n)));
+                let conversations = entries.iter().map(|n| (n, Holds::Conversations));
+                for (name, holds) in projects.chain(conversations) {
                     let label = format!("{name} in {}", path.display());
                     let entry = archive.by_name(name).map_err(|e| bad_zip(path, &e))?;
                     let mut reader = Inflated {
@@ -434,7 +534,7 @@ impl Sources {
                         left: left.clone(),
                         budget,
                     };
-                    read(&mut reader, &label)?;
+                    read(&mut reader, &label, holds)?;
                 }
                 Ok(())
             }
@@ -535,6 +635,72 @@ fn conversation_files<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> 
     found.into_iter().map(|f| f.2).collect()
 }
 
+/// Adds the names of the files in the folder `dir` to `names`, each after `prefix`.
+fn list_folder(dir: &Path, prefix: &str, names: &mut Vec<String>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).map_err(|e| cannot_read(dir, &e))? {
+        let entry = entry.map_err(|e| cannot_read(dir, &e))?;
+        if let Some(name) = entry.file_name().to_str() {
+            names.push(format!("{prefix}{name}"));
+        }
+    }
+    Ok(())
+}
+
+/// Picks the files holding a Claude.ai export's projects among `names` (paths inside a
+/// zip, or a folder's file names with `projects/` in front of those in its `projects`
+/// folder): `projects.json` (an array of projects), and the `.json` files in a
+/// `projects/` folder beside it (one project each, as newer exports and their
+/// `projects-000.zip` have them). Only the shallowest folder that has any counts, as for
+/// conversations; `projects.json` comes first, then the others by name.
+fn project_files<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut found: Vec<(usize, bool, &str)> = names
+        .filter(|n| !n.starts_with("__MACOSX/") && !n.ends_with('/'))
+        .filter_map(|n| {
+            let (dir, base) = n.rsplit_once('/').unwrap_or(("", n));
+            let depth = n.matches('/').count();
+            if base == "projects.json" {
+                return Some((depth, false, n));
+            }
+            let folder = dir.rsplit('/').next().unwrap_or(dir);
+            let one = folder == "projects"
+                && base.len() > ".json".len()
+                && base.ends_with(".json")
+                && !base.starts_with('.');
+            one.then(|| (depth - 1, true, n))
+        })
+        .collect();
+    let Some(depth) = found.iter().map(|f| f.0).min() else {
+        return Vec::new();
+    };
+    found.retain(|f| f.0 == depth);
+    found.sort();
+    found.into_iter().map(|f| f.2).collect()
+}
+
+/// A project's name as Hearth keeps it: control characters (line breaks) as spaces, runs
+/// of white space as one, at most [`hearth_vault::MAX_NAME_CHARS`] characters, and
+/// `fallback` when nothing is left.
+pub(crate) fn project_name(name: Option<&str>, fallback: &str) -> String {
+    let spaced: String = name
+        .unwrap_or("")
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let name: String = spaced
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(hearth_vault::MAX_NAME_CHARS)
+        .collect();
+    let name = name.trim();
+    if name.is_empty() {
+        fallback.to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
 /// The error for a read that failed below the JSON parser: a limit, or the file.
 fn read_failed(file: &str, e: serde_json::Error) -> EngineError {
     let e = io::Error::from(e);
@@ -562,8 +728,8 @@ pub(crate) fn bad_zip(path: &Path, e: &zip::result::ZipError) -> EngineError {
 fn sniff(sources: &Sources) -> Result<ImportFormat> {
     let mut found = None;
     let mut error = None;
-    let read = sources.read_each(|reader, file| {
-        if found.is_some() {
+    let read = sources.read_each(|reader, file, holds| {
+        if found.is_some() || holds != Holds::Conversations {
             return Ok(());
         }
         let (guarded, _) = JsonGuard::new(reader);
@@ -580,6 +746,10 @@ fn sniff(sources: &Sources) -> Result<ImportFormat> {
         Ok(())
     });
     read?;
+    if found.is_none() && sources.holds_only_projects() {
+        // Projects and no conversations: only Claude.ai exports have project files.
+        return Ok(ImportFormat::Claude);
+    }
     match (found, error) {
         (_, Some((file, e))) if e.is_eof() => Err(EngineError::Invalid(format!(
             "{file}: the file ends early ({e}); nothing was imported"
@@ -603,7 +773,14 @@ fn sniff(sources: &Sources) -> Result<ImportFormat> {
 impl Sources {
     fn first(&self) -> PathBuf {
         match self {
-            Sources::Files(paths) => paths.first().cloned().unwrap_or_default(),
+            Sources::Files {
+                conversations,
+                projects,
+            } => conversations
+                .first()
+                .or(projects.first())
+                .cloned()
+                .unwrap_or_default(),
             Sources::Zip { path, .. } | Sources::Archive(path) => path.clone(),
         }
     }
@@ -770,10 +947,21 @@ impl<'de> Visitor<'de> for FirstConversation<'_> {
 /// An element of the wrong shape, or holding a string past the limit, is handed over as
 /// a [`Rejected`] instead. Errors (invalid JSON, a file cut short, a limit) name `file`
 /// and, for JSON errors, the line and column.
-pub(crate) fn stream_array<T, F>(
+pub(crate) fn stream_array<T, F>(reader: impl Read, file: &str, what: &str, each: F) -> Result<()>
+where
+    T: for<'de> Deserialize<'de>,
+    F: FnMut(std::result::Result<T, Rejected>, usize) -> Result<()>,
+{
+    stream_items(reader, file, what, "conversation", each)
+}
+
+/// [`stream_array`] for an array of other things than conversations: `item` names one
+/// in errors (`project`), and an object holds the array under `item` + `s`.
+pub(crate) fn stream_items<T, F>(
     reader: impl Read,
     file: &str,
     what: &str,
+    item: &str,
     mut each: F,
 ) -> Result<()>
 where
@@ -781,12 +969,14 @@ where
     F: FnMut(std::result::Result<T, Rejected>, usize) -> Result<()>,
 {
     let (guarded, guard) = JsonGuard::new(reader);
+    let key = format!("{item}s");
     let mut state = StreamState {
         each: &mut each,
         failure: None,
         index: 0,
         found: false,
         guard,
+        key: &key,
         item: PhantomData,
     };
     let mut de = serde_json::Deserializer::from_reader(guarded);
@@ -799,14 +989,19 @@ where
     match parsed {
         Ok(()) if state.found => Ok(()),
         Ok(()) => Err(EngineError::Invalid(format!(
-            "{file}: not a {what} export: expected an array of conversations; nothing was imported"
+            "{file}: not a {what} export: expected an array of {key}; nothing was imported"
         ))),
         Err(e) if e.is_io() => {
             let e = io::Error::from(e);
             Err(EngineError::Invalid(match too_large(&e) {
-                Some(limit @ TooLarge::Conversation) => format!(
+                Some(limit @ TooLarge::Conversation) if item == "conversation" => format!(
                     "{file}: conversation {}: {limit}; nothing was imported",
                     state.index + 1
+                ),
+                Some(TooLarge::Conversation) => format!(
+                    "{file}: {item} {} is more than {} MiB of JSON, far beyond any real one; nothing was imported",
+                    state.index + 1,
+                    super::budget::MAX_CONVERSATION_BYTES >> 20
                 ),
                 Some(limit) => format!("{file}: {limit}; nothing was imported"),
                 None => format!("{file}: cannot read it ({e}); nothing was imported"),
@@ -819,11 +1014,64 @@ where
                 e.to_string()
             };
             Err(EngineError::Invalid(format!(
-                "{file}: not a valid {what} export: conversation {}: {position}; nothing was imported",
+                "{file}: not a valid {what} export: {item} {}: {position}; nothing was imported",
                 state.index + 1
             )))
         }
     }
+}
+
+/// Reads a file holding one JSON object (within the limits of
+/// [`budget`](super::budget), the whole object as one conversation's) as `T`. Invalid
+/// JSON, a file cut short or a limit is an error naming `file`; valid JSON of the wrong
+/// shape, or holding a string past the limit, is a [`Rejected`].
+pub(crate) fn read_object<T>(
+    reader: impl Read,
+    file: &str,
+    what: &str,
+) -> Result<std::result::Result<T, Rejected>>
+where
+    T: for<'de> Deserialize<'de>,
+{
+    let (guarded, guard) = JsonGuard::new(reader);
+    let cut = guard.begin();
+    let mut de = serde_json::Deserializer::from_reader(guarded);
+    let raw = Box::<RawValue>::deserialize(&mut de).and_then(|raw| de.end().map(|()| raw));
+    let was_cut = guard.cut_since(cut);
+    let raw = match raw {
+        Ok(raw) => raw,
+        Err(e) if e.is_io() => {
+            let e = io::Error::from(e);
+            return Err(EngineError::Invalid(match too_large(&e) {
+                Some(TooLarge::Conversation) => format!(
+                    "{file}: it is more than {} MiB of JSON, far beyond any real {what}; nothing was imported",
+                    super::budget::MAX_CONVERSATION_BYTES >> 20
+                ),
+                Some(limit) => format!("{file}: {limit}; nothing was imported"),
+                None => format!("{file}: cannot read it ({e}); nothing was imported"),
+            }));
+        }
+        Err(e) => {
+            let position = if e.is_eof() {
+                format!("the file ends early ({e})")
+            } else {
+                e.to_string()
+            };
+            return Err(EngineError::Invalid(format!(
+                "{file}: not a valid {what}: {position}; nothing was imported"
+            )));
+        }
+    };
+    if was_cut {
+        return Ok(Err(rejected(
+            &raw,
+            format!(
+                "it holds a text of more than {} MiB, far beyond any real one",
+                super::budget::MAX_STRING_BYTES >> 20
+            ),
+        )));
+    }
+    Ok(serde_json::from_str::<T>(raw.get()).map_err(|e| rejected(&raw, shape_error(&e))))
 }
 
 /// A conversation that was read but cannot be used: why, and its title and id as far
@@ -911,6 +1159,8 @@ struct StreamState<'a, T, F> {
     found: bool,
     /// What the reader under the parser saw.
     guard: Rc<GuardState>,
+    /// The key of an object that holds the array (`conversations`).
+    key: &'a str,
     item: PhantomData<fn() -> T>,
 }
 
@@ -960,7 +1210,7 @@ where
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
-            if key == "conversations" {
+            if key == self.state.key {
                 map.next_value_seed(StreamSeed {
                     state: &mut *self.state,
                 })?;
@@ -1049,6 +1299,7 @@ fn piece_bytes(piece: &Piece) -> u64 {
         Piece::NotConverted(n) => n.reason.len() as u64,
         Piece::FileStart { sha256, .. } => sha256.len() as u64,
         Piece::FileBytes(bytes) => bytes.len() as u64,
+        Piece::Project(tree) => (tree.project.name.len() + tree.project.instructions.len()) as u64,
     }
 }
 
@@ -1173,6 +1424,113 @@ mod tests {
             vec!["export/conversations.json"]
         );
         assert!(conversation_files(["memories.json", "users.json"].into_iter()).is_empty());
+    }
+
+    #[test]
+    fn the_project_files_are_found_and_ordered() {
+        let names = [
+            "conversations.json",
+            "projects/b.json",
+            "projects.json",
+            "projects/a.json",
+            "projects/notes.txt",
+            "users.json",
+        ];
+        assert_eq!(
+            project_files(names.into_iter()),
+            vec!["projects.json", "projects/a.json", "projects/b.json"]
+        );
+        let names = [
+            "__MACOSX/projects/y.json",
+            "export/projects/.x.json",
+            "export/projects/x.json",
+            "deep/er/projects.json",
+            "export/conversations.json",
+        ];
+        assert_eq!(
+            project_files(names.into_iter()),
+            vec!["export/projects/x.json"]
+        );
+        assert!(project_files(["conversations.json", "projects/"].into_iter()).is_empty());
+        assert_eq!(project_holds("x/projects.json"), Holds::Projects);
+        assert_eq!(project_holds("projects/abc.json"), Holds::Project);
+    }
+
+    #[test]
+    fn project_names_are_one_line_and_bounded() {
+        assert_eq!(project_name(Some(" a\n\tb  c "), "x"), "a b c");
+        assert_eq!(project_name(Some(" \u{7} "), "Fallback"), "Fallback");
+        assert_eq!(project_name(None, "Fallback"), "Fallback");
+        assert_eq!(
+            project_name(Some(&"é".repeat(300)), "x").chars().count(),
+            200
+        );
+    }
+
+    #[test]
+    fn claude_projects_import_from_a_folder_a_zip_or_their_file_once() {
+        const PROJECTS: &str =
+            include_str!("../../../../tests/data/import/claude-projects/projects.json");
+        let conversations = r#"[{"uuid":"c1","name":"Hi","chat_messages":[
+            {"uuid":"m1","sender":"human","text":"hello","created_at":"2024-09-01T00:00:00Z"}]}]"#;
+        let dir = tempfile::tempdir().unwrap();
+        let export = dir.path().join("export");
+        std::fs::create_dir(&export).unwrap();
+        std::fs::write(export.join("conversations.json"), conversations).unwrap();
+        std::fs::write(export.join("projects.json"), PROJECTS).unwrap();
+        // The newer layout: one file per project in `projects/`, in a zip of its own.
+        let value: serde_json::Value = serde_json::from_str(PROJECTS).unwrap();
+        let zip_path = dir.path().join("projects-000.zip");
+        {
+            let mut w = zip::ZipWriter::new(File::create(&zip_path).unwrap());
+            for p in value.as_array().unwrap() {
+                let name = format!("projects/{}.json", p["uuid"].as_str().unwrap());
+                w.start_file(name, zip::write::SimpleFileOptions::default())
+                    .unwrap();
+                io::Write::write_all(&mut w, p.to_string().as_bytes()).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        assert_eq!(recognise(&export).unwrap(), ImportFormat::Claude);
+        assert_eq!(recognise(&zip_path).unwrap(), ImportFormat::Claude);
+        assert_eq!(
+            recognise(&export.join("projects.json")).unwrap(),
+            ImportFormat::Claude
+        );
+
+        let vault = tempfile::tempdir().unwrap();
+        let engine = super::super::hearth_json::test_support::engine(vault.path());
+        let outcome = engine
+            .import_file(&export, ImportFormat::Auto, |_| {})
+            .unwrap();
+        assert_eq!(
+            (outcome.report.added, outcome.report.projects),
+            (1, 2),
+            "{outcome:?}"
+        );
+        let (projects, _) = super::super::hearth_json::test_support::projects_and_prompts(&engine);
+        assert_eq!(projects.len(), 2);
+        // Claude.ai does not say which project a conversation is in.
+        let c = engine.vault().unwrap().conversation("claude:c1").unwrap();
+        assert_eq!(c.project_id, None);
+        for again in [&export, &zip_path, &export.join("projects.json")] {
+            let outcome = engine
+                .import_file(again, ImportFormat::Auto, |_| {})
+                .unwrap();
+            assert_eq!(outcome.report.projects, 0, "{}", again.display());
+            assert!(outcome.not_converted.is_empty());
+        }
+        assert_eq!(
+            super::super::hearth_json::test_support::projects_and_prompts(&engine).0,
+            projects
+        );
+
+        // Projects alone are no ChatGPT export.
+        let e = engine
+            .import_file(&zip_path, ImportFormat::ChatGpt, |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--format claude"), "{e}");
     }
 
     fn sniff_text(text: &str) -> Result<ImportFormat> {
