@@ -690,3 +690,293 @@ fn markdown_file_names_from_hostile_titles_stay_in_the_folder() {
         assert!(name.len() <= 255);
     }
 }
+
+/// The vault at `data`, opened directly (to read what the CLI does not show).
+fn open_vault(data: &Path) -> Vault {
+    Vault::open(
+        &VaultPaths::new(data),
+        &MemoryStore::unavailable(),
+        Some(&Passphrase::new(PASS)),
+    )
+    .unwrap()
+}
+
+/// Every project with its files, every saved prompt, and the bytes of every project
+/// file (by file id), as the vault at `data` holds them.
+#[allow(clippy::type_complexity)]
+fn projects_of(
+    data: &Path,
+) -> (
+    Vec<hearth_vault::ProjectTree>,
+    Vec<hearth_vault::Prompt>,
+    Vec<(String, Vec<u8>)>,
+) {
+    let vault = open_vault(data);
+    let trees = vault.project_trees().unwrap();
+    let mut bytes = Vec::new();
+    for f in trees.iter().flat_map(|t| &t.files) {
+        let mut b = Vec::new();
+        vault
+            .read_project_file(&f.id, &mut |c| {
+                b.extend_from_slice(c);
+                Ok(())
+            })
+            .unwrap();
+        bytes.push((f.id.clone(), b));
+    }
+    (trees, vault.prompts().unwrap(), bytes)
+}
+
+#[test]
+fn projects_prompts_and_model_settings_survive_json_and_archive_exports_exactly() {
+    let instructions = canary("project-instructions");
+    let prompt_text = canary("saved-prompt");
+    let t = standard_vault();
+    let dir = t.root.path();
+    std::fs::write(dir.join("instructions.txt"), &instructions).unwrap();
+    run_ok(
+        hearth(&t)
+            .args([
+                "project",
+                "add",
+                "Fireside «notes» 🔥",
+                "--instructions-file",
+            ])
+            .arg(dir.join("instructions.txt")),
+    );
+    run_ok(hearth(&t).args(["project", "add", "Empty"]));
+    run_ok(hearth(&t).args([
+        "project",
+        "set",
+        "Fireside «notes» 🔥",
+        "--provider",
+        "anthropic",
+        "--model",
+        "claude-test",
+        "--temperature",
+        "0.2",
+        "--max-tokens",
+        "800",
+        "--reasoning",
+        "high",
+    ]));
+    // A Markdown file, a picture and a text file; the text file is removed again, so
+    // the positions left have a gap.
+    let rules = "# Rules\n\nOnly dry, seasoned wood. Ça brûle mieux.\n".as_bytes();
+    std::fs::write(dir.join("rules.md"), rules).unwrap();
+    std::fs::write(dir.join("gone.txt"), b"removed again").unwrap();
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/attachments/test.jpg");
+    run_ok(
+        hearth(&t)
+            .args(["project", "attach", "Fireside «notes» 🔥"])
+            .arg(dir.join("rules.md"))
+            .arg(dir.join("gone.txt"))
+            .arg(&photo),
+    );
+    let shown: serde_json::Value = serde_json::from_str(
+        &run_ok(hearth(&t).args(["project", "show", "Fireside «notes» 🔥", "--json"])).stdout,
+    )
+    .unwrap();
+    let gone = shown["files"][1]["id"].as_str().unwrap().to_owned();
+    run_ok(hearth(&t).args(["project", "detach", &gone]));
+    run_ok(hearth(&t).args(["move", "conv-1", "--project", "Fireside «notes» 🔥"]));
+    run_ok(hearth(&t).args(["prompt", "add", "Shorter", "--text", &prompt_text]));
+    run_ok(hearth(&t).args([
+        "prompt",
+        "add",
+        "Translate",
+        "--text",
+        "Translate into French:",
+    ]));
+    {
+        let engine = open_engine(&t.data);
+        engine
+            .set_conversation_settings(
+                "conv-2",
+                hearth_engine::ModelSettings {
+                    temperature: Some(1.5),
+                    max_tokens: Some(200),
+                    reasoning: Some(hearth_engine::Reasoning::Low),
+                },
+            )
+            .unwrap();
+        engine.lock().unwrap();
+    }
+    let original = trees(&t.data);
+    let (projects, prompts, bytes) = projects_of(&t.data);
+    assert_eq!((projects.len(), prompts.len()), (2, 2));
+    let fireside = projects
+        .iter()
+        .find(|p| p.project.name.starts_with("Fireside"))
+        .unwrap();
+    assert_eq!(
+        fireside
+            .files
+            .iter()
+            .map(|f| f.position)
+            .collect::<Vec<_>>(),
+        [0, 2]
+    );
+    assert_eq!(
+        bytes.iter().map(|(_, b)| sha256_hex(b)).collect::<Vec<_>>(),
+        [
+            sha256_hex(rules),
+            sha256_hex(&std::fs::read(&photo).unwrap())
+        ]
+    );
+    assert_eq!(
+        original[0].conversation.project_id.as_deref(),
+        Some(fireside.project.id.as_str())
+    );
+
+    let json = out_path(&t, "all.json");
+    let archive = out_path(&t, "all.hearth");
+    assert!(export(&t, "json", &json, &[]).ok());
+    assert!(export(&t, "archive", &archive, &[]).ok());
+    // Nothing of the projects or prompts is in the archive in the clear.
+    for needle in [
+        &instructions,
+        &prompt_text,
+        &"Only dry, seasoned wood".to_owned(),
+    ] {
+        assert_absent(&archive, needle);
+    }
+    let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(value["version"], 4);
+    assert_eq!(
+        value["projects"][0]["params"],
+        serde_json::json!({"temperature": 0.2, "max_tokens": 800, "reasoning": "high"})
+    );
+    assert_eq!(
+        value["conversations"][1]["params"],
+        serde_json::json!({"temperature": 1.5, "max_tokens": 200, "reasoning": "low"})
+    );
+
+    for (file, with_passphrase) in [(&json, false), (&archive, true)] {
+        let fresh = setup();
+        let mut cmd = hearth(&fresh);
+        if with_passphrase {
+            cmd.env("HEARTH_ARCHIVE_PASSPHRASE", ARCHIVE_PASS);
+        }
+        let r = run_ok(cmd.arg("import").arg(file));
+        assert!(
+            r.stderr
+                .contains("Imported 2 conversations (10 messages); 0 already present."),
+            "{r:?}"
+        );
+        assert_eq!(trees(&fresh.data), original, "{}", file.display());
+        assert_eq!(
+            projects_of(&fresh.data),
+            (projects.clone(), prompts.clone(), bytes.clone())
+        );
+        // What the CLI shows of them.
+        let listed: serde_json::Value =
+            serde_json::from_str(&run_ok(hearth(&fresh).args(["list", "--json"])).stdout).unwrap();
+        let conv1 = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "conv-1")
+            .unwrap();
+        assert_eq!(conv1["project"], "Fireside «notes» 🔥");
+        let shown: serde_json::Value = serde_json::from_str(
+            &run_ok(hearth(&fresh).args(["project", "show", "Fireside «notes» 🔥", "--json"]))
+                .stdout,
+        )
+        .unwrap();
+        assert_eq!(shown["instructions"], instructions.as_str());
+        assert_eq!(shown["settings"]["reasoning"], "high");
+        assert_eq!(shown["files"][0]["sha256"], sha256_hex(rules));
+
+        // Twice adds nothing.
+        let mut cmd = hearth(&fresh);
+        if with_passphrase {
+            cmd.env("HEARTH_ARCHIVE_PASSPHRASE", ARCHIVE_PASS);
+        }
+        let r = run_ok(cmd.arg("import").arg(file));
+        assert!(r.stderr.contains("Imported 0 conversations"), "{r:?}");
+        assert_eq!(
+            projects_of(&fresh.data),
+            (projects.clone(), prompts.clone(), bytes.clone())
+        );
+        assert_eq!(trees(&fresh.data), original);
+    }
+
+    // One conversation carries no project and no prompt, but names its project.
+    let one = out_path(&t, "one.json");
+    assert!(export(&t, "json", &one, &["--conversation", "conv-1"]).ok());
+    let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&one).unwrap()).unwrap();
+    assert_eq!(value["projects"], serde_json::json!([]));
+    assert_eq!(value["prompts"], serde_json::json!([]));
+    assert_eq!(
+        value["conversations"][0]["project_id"],
+        fireside.project.id.as_str()
+    );
+    assert!(!std::fs::read_to_string(&one)
+        .unwrap()
+        .contains(&instructions));
+    let (single, _) = import_into_fresh(import_json, &one);
+    assert_eq!(trees(&single.data)[0].conversation.project_id, None);
+    let (none, no_prompts, _) = projects_of(&single.data);
+    assert!(none.is_empty() && no_prompts.is_empty());
+}
+
+#[test]
+fn version_3_2_and_1_exports_still_import_as_before() {
+    // The documented examples of each version, as their documentation gave them.
+    let v3 = r#"{"format":"hearth-export","version":3,"exported_at":1714568400000,"app":"Hearth 0.2.0","files":[
+{"sha256":"71596d7979b5b2084e538ff181806f3db5042539d8ed30321dfb5a32932a1f1c","size":16,"data":["b2FrLCBhc2gsIGJpcmNoCg=="]}
+],"conversations":[
+{"id":"c-v3","title":"Version 3","created_at":1714564800000,"updated_at":1714564920000,"provider_id":"anthropic","model":"claude-sonnet-4-5","system_prompt":null,"params":{"temperature":0.5},"pinned":false,"archived":false,"source":null,"source_id":null,"head_message_id":"m3","messages":[{"id":"m1","parent_id":null,"role":"user","content":"Which wood?","reasoning":null,"status":"complete","error":null,"provider_id":null,"model":null,"tokens_in":null,"tokens_out":null,"created_at":1714564800000,"finished_at":1714564800000,"attachments":[{"id":"a1","name":"woods.txt","media_type":"text/plain","size":16,"sha256":"71596d7979b5b2084e538ff181806f3db5042539d8ed30321dfb5a32932a1f1c"}],"tool_calls":[]},{"id":"m3","parent_id":"m1","role":"assistant","content":"Let me check. Ash.","reasoning":null,"status":"complete","error":null,"provider_id":"anthropic","model":"claude-sonnet-4-5","tokens_in":14,"tokens_out":15,"created_at":1714564920000,"finished_at":1714564922000,"attachments":[],"tool_calls":[{"id":"call-1","position":0,"step":0,"text_offset":14,"reasoning_offset":0,"call_id":"toolu_1","server":"woodpile","tool":"search","arguments":"{}","signature":null,"status":"approved","result":"Ash burns well.","created_at":1714564921000,"finished_at":1714564921500}]}]}
+]}"#;
+    let v2 = r#"{"format":"hearth-export","version":2,"exported_at":1714568400000,"app":"Hearth 0.2.0","files":[],"conversations":[
+{"id":"c-v2","title":"Version 2","created_at":1714564800000,"updated_at":1714564920000,"provider_id":null,"model":null,"system_prompt":"Be brief.","params":{"temperature":0.7},"pinned":true,"archived":false,"source":null,"source_id":null,"head_message_id":"v2m1","messages":[{"id":"v2m1","parent_id":null,"role":"user","content":"Hello","reasoning":null,"status":"complete","error":null,"provider_id":null,"model":null,"tokens_in":null,"tokens_out":null,"created_at":1714564800000,"finished_at":1714564800000,"attachments":[]}]}
+]}"#;
+    let v1 = r#"{"format":"hearth-export","version":1,"exported_at":1714568400000,"app":"Hearth 0.1.0","conversations":[
+{"id":"c-v1","title":"Version 1","created_at":1714564800000,"updated_at":1714564920000,"provider_id":null,"model":null,"system_prompt":null,"params":null,"pinned":false,"archived":true,"source":null,"source_id":null,"head_message_id":"v1m1","messages":[{"id":"v1m1","parent_id":null,"role":"user","content":"Hi","reasoning":null,"status":"complete","error":null,"provider_id":null,"model":null,"tokens_in":null,"tokens_out":null,"created_at":1714564800000,"finished_at":1714564800000}]}
+]}"#;
+    let t = setup();
+    for (name, text, summary) in [
+        (
+            "v3.json",
+            v3,
+            "Imported 1 conversations (2 messages); 0 already present.",
+        ),
+        (
+            "v2.json",
+            v2,
+            "Imported 1 conversations (1 messages); 0 already present.",
+        ),
+        (
+            "v1.json",
+            v1,
+            "Imported 1 conversations (1 messages); 0 already present.",
+        ),
+    ] {
+        let path = out_path(&t, name);
+        std::fs::write(&path, text).unwrap();
+        let r = run_ok(hearth(&t).arg("import").arg(&path));
+        assert_eq!(r.stderr.trim(), summary, "{name}");
+    }
+    let back = trees(&t.data);
+    assert_eq!(back.len(), 3);
+    assert!(back.iter().all(|t| t.conversation.project_id.is_none()));
+    let by_id = |id: &str| back.iter().find(|t| t.conversation.id == id).unwrap();
+    assert_eq!(
+        by_id("c-v3").conversation.params_json.as_deref(),
+        Some(r#"{"temperature":0.5}"#)
+    );
+    assert_eq!(by_id("c-v3").attachments[0].name, "woods.txt");
+    assert_eq!(
+        by_id("c-v3").tool_calls[0].result.as_deref(),
+        Some("Ash burns well.")
+    );
+    assert_eq!(
+        by_id("c-v2").conversation.system_prompt.as_deref(),
+        Some("Be brief.")
+    );
+    assert!(by_id("c-v2").conversation.pinned);
+    assert!(by_id("c-v1").conversation.archived);
+    let (projects, prompts, _) = projects_of(&t.data);
+    assert!(projects.is_empty() && prompts.is_empty());
+}

@@ -858,3 +858,247 @@ fn a_chatgpt_zip_attaches_the_images_it_holds_to_their_messages() {
         assert_eq!(counts(&after)["attachments"], 2);
     }
 }
+
+/// `hearth project list --json`, by name.
+fn projects(t: &TestDir) -> Vec<Value> {
+    let r = run_ok(hearth(t).args(["project", "list", "--json"]));
+    let mut all = serde_json::from_str::<Value>(&r.stdout)
+        .unwrap()
+        .as_array()
+        .cloned()
+        .unwrap();
+    all.sort_by_key(|p| p["name"].as_str().unwrap().to_owned());
+    all
+}
+
+/// `hearth project show NAME --json`.
+fn project(t: &TestDir, name: &str) -> Value {
+    let r = run_ok(hearth(t).args(["project", "show", name, "--json"]));
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+const GARDEN: &str = "Fixture: garden notes";
+const STARTER: &str = "Fixture: example project";
+
+/// The Claude.ai projects fixture as the vault shows them: each project and its files.
+fn claude_projects(t: &TestDir) -> Vec<Value> {
+    vec![project(t, STARTER), project(t, GARDEN)]
+}
+
+#[test]
+fn a_claude_export_brings_its_projects_and_their_documents_once() {
+    let fixture_projects: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("claude-projects/projects.json")).unwrap(),
+    )
+    .unwrap();
+    let plan = fixture_projects[0]["docs"][0]["content"].as_str().unwrap();
+    let t = vault();
+    assert_eq!(
+        import_ok(&t, &fixture("claude-projects")),
+        "Imported 1 conversations (2 messages); 0 already present."
+    );
+    let listed = projects(&t);
+    let names: Vec<&str> = listed.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, [STARTER, GARDEN]);
+
+    let garden = project(&t, GARDEN);
+    assert_eq!(
+        garden["instructions"],
+        "Answer in metric units.\nKeep lists short.\n\nProject description: Planting plans and a watering rota for the allotment."
+    );
+    assert_eq!(garden["id"], "claude:01912f3a-6b20-7c41-9d52-3e8f1a2b4c6d");
+    assert_eq!(garden["created_at"], 1_725_040_841_604_i64);
+    // The Markdown document, byte for byte; the empty one is left out.
+    let files = garden["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{garden}");
+    assert_eq!(files[0]["name"], "Plan — été 2024.md");
+    assert_eq!(files[0]["media_type"], "text/markdown");
+    assert_eq!(files[0]["size"], plan.len());
+    assert_eq!(files[0]["sha256"], sha256_hex(plan.as_bytes()));
+    let starter = project(&t, STARTER);
+    assert_eq!(
+        starter["instructions"],
+        "Project description: A starter project every new account gets; it has no documents here."
+    );
+    assert_eq!(starter["files"], serde_json::json!([]));
+    // Claude.ai does not say which project a conversation was in.
+    assert_eq!(list(&t)[0]["project_id"], Value::Null);
+    let expected = claude_projects(&t);
+
+    // Importing again, or the same projects in the newer layout (one file each), adds
+    // nothing.
+    assert_eq!(
+        import_ok(&t, &fixture("claude-projects")),
+        "Imported 0 conversations (0 messages); 1 already present."
+    );
+    import_ok(&t, &fixture("claude-projects-2026"));
+    assert_eq!(projects(&t).len(), 2);
+    assert_eq!(claude_projects(&t), expected);
+
+    // The newer layout on its own, as the zip Claude.ai offers (`projects-000.zip`),
+    // gives the same projects; so does `projects.json` on its own.
+    let zip = t.root.path().join("projects-000.zip");
+    {
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
+        let dir = fixture("claude-projects-2026/projects");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        for name in names {
+            w.start_file(
+                format!("projects/{name}"),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            std::io::Write::write_all(&mut w, &std::fs::read(dir.join(&name)).unwrap()).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    for source in [zip, fixture("claude-projects/projects.json")] {
+        let fresh = vault();
+        assert_eq!(
+            import_ok(&fresh, &source),
+            "Imported 0 conversations (0 messages); 0 already present."
+        );
+        assert_eq!(claude_projects(&fresh), expected, "{}", source.display());
+    }
+
+    // A project of the same name already in the vault keeps it; the import is renamed.
+    let fresh = vault();
+    run_ok(hearth(&fresh).args(["project", "add", GARDEN]));
+    import_ok(&fresh, &fixture("claude-projects"));
+    let names: Vec<String> = projects(&fresh)
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            STARTER.to_owned(),
+            GARDEN.to_owned(),
+            format!("{GARDEN} (imported)")
+        ]
+    );
+}
+
+/// A ChatGPT conversation of one question, with `gizmo_id` and
+/// `conversation_template_id` as given.
+fn chatgpt_chat(id: &str, title: &str, gizmo: Value, template: Value, time: f64) -> Value {
+    serde_json::json!({
+        "title": title,
+        "create_time": time,
+        "update_time": time + 10.0,
+        "conversation_id": id,
+        "current_node": "u",
+        "gizmo_id": gizmo,
+        "gizmo_type": if gizmo.is_null() { Value::Null } else { "snorlax".into() },
+        "conversation_template_id": template,
+        "mapping": {
+            "root": {"id": "root", "parent": null, "children": ["u"], "message": null},
+            "u": {"id": "u", "parent": "root", "children": [], "message": {
+                "id": "u", "author": {"role": "user"}, "create_time": time,
+                "content": {"content_type": "text", "parts": [title]}
+            }}
+        }
+    })
+}
+
+#[test]
+fn chatgpt_conversations_of_one_project_go_into_one_project_and_custom_gpts_into_none() {
+    const KITCHEN: &str = "g-p-67f0a2c3b4d58191a1e2f3a4b5c6d7e8";
+    const TRIP: &str = "g-p-1a2b3c4d5e6f";
+    let export = serde_json::json!([
+        chatgpt_chat(
+            "c-1",
+            "Tiles",
+            KITCHEN.into(),
+            KITCHEN.into(),
+            1_714_564_800.0
+        ),
+        chatgpt_chat(
+            "c-2",
+            "A custom GPT",
+            "g-pmuQfob8d".into(),
+            "g-pmuQfob8d".into(),
+            1_714_564_900.0
+        ),
+        chatgpt_chat("c-3", "Trains", Value::Null, TRIP.into(), 1_714_565_000.0),
+        chatgpt_chat(
+            "c-4",
+            "Worktop",
+            KITCHEN.into(),
+            Value::Null,
+            1_714_565_100.0
+        ),
+        chatgpt_chat("c-5", "Plain", Value::Null, Value::Null, 1_714_565_200.0),
+    ]);
+    let t = vault();
+    let path = t.root.path().join("conversations.json");
+    std::fs::write(&path, export.to_string()).unwrap();
+    assert_eq!(
+        import_ok(&t, &path),
+        "Imported 5 conversations (5 messages); 0 already present."
+    );
+    let listed = projects(&t);
+    let names: Vec<&str> = listed.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["ChatGPT project 1a2b3c4d", "ChatGPT project 67f0a2c3"]
+    );
+    let kitchen = project(&t, "ChatGPT project 67f0a2c3");
+    assert_eq!(kitchen["id"], format!("chatgpt:{KITCHEN}"));
+    assert_eq!(kitchen["instructions"], "");
+    assert_eq!(kitchen["files"], serde_json::json!([]));
+    assert_eq!(kitchen["created_at"], 1_714_564_800_000_i64);
+    let in_project = |t: &TestDir| -> Vec<(String, Value)> {
+        let mut rows: Vec<(String, Value)> = list(t)
+            .iter()
+            .map(|c| {
+                (
+                    c["title"].as_str().unwrap().to_owned(),
+                    c["project"].clone(),
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows
+    };
+    let expected = vec![
+        ("A custom GPT".to_owned(), Value::Null),
+        ("Plain".to_owned(), Value::Null),
+        ("Tiles".to_owned(), "ChatGPT project 67f0a2c3".into()),
+        ("Trains".to_owned(), "ChatGPT project 1a2b3c4d".into()),
+        ("Worktop".to_owned(), "ChatGPT project 67f0a2c3".into()),
+    ];
+    assert_eq!(in_project(&t), expected);
+
+    // The name can be changed; importing again adds nothing and keeps the new name.
+    run_ok(hearth(&t).args(["project", "rename", "ChatGPT project 67f0a2c3", "Kitchen"]));
+    assert_eq!(
+        import_ok(&t, &path),
+        "Imported 0 conversations (0 messages); 5 already present."
+    );
+    let names: Vec<String> = projects(&t)
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["ChatGPT project 1a2b3c4d", "Kitchen"]);
+    // A later export with a new conversation in the project files it there.
+    let later = serde_json::json!([chatgpt_chat(
+        "c-6",
+        "Lights",
+        KITCHEN.into(),
+        KITCHEN.into(),
+        1_714_565_300.0
+    )]);
+    std::fs::write(&path, later.to_string()).unwrap();
+    import_ok(&t, &path);
+    assert_eq!(projects(&t).len(), 2);
+    let lights = list(&t)
+        .into_iter()
+        .find(|c| c["title"] == "Lights")
+        .unwrap();
+    assert_eq!(lights["project"], "Kitchen");
+}
