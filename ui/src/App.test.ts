@@ -40,7 +40,7 @@ function unlockedBackend(options: {
     get_protection: () => ({ keychain: false, passphrase: true, keychainAvailable: true }),
     list_providers: () =>
       options.providers ?? [provider('openai', { keyHint: '…abcd', isDefault: true, defaultModel: 'gpt-test' })],
-    list_conversations: ({ limit, offset }) => conversations.slice(offset, offset + limit),
+    list_unfiled_conversations: ({ limit, offset }) => conversations.slice(offset, offset + limit),
     open_conversation: ({ id }) => {
       if (views[id] === undefined) throw commandError('NotFound', 'no such conversation')
       return structuredClone(views[id])
@@ -153,13 +153,13 @@ describe('the sidebar', () => {
     expect(rows[0].dataset.id).toBe('c0')
     expect(hook('conversation-title', rows[0])?.textContent).toBe('Conversation 0')
     // Pages load as needed, not all at once.
-    expect(backend.called('list_conversations').length).toBeLessThanOrEqual(2)
+    expect(backend.called('list_unfiled_conversations').length).toBeLessThanOrEqual(2)
   })
 
   it('moves between conversations with the arrow keys and opens one with Enter', async () => {
     backend = unlockedBackend({
       conversations: [summary('c1', 10, false, 'Zebras'), summary('c2', 5, false, 'Giraffes')],
-      views: { c2: { conversation: conversation('c2', { title: 'Giraffes' }), toolServers: [], messages: [message('g1', 'user', 'Tall?')] } },
+      views: { c2: { conversation: conversation('c2', { title: 'Giraffes' }), toolServers: [], settings: { temperature: null, maxTokens: null, reasoning: null }, messages: [message('g1', 'user', 'Tall?')] } },
     })
     await start()
     const first = (await until(() => hook('conversation-item')))!.querySelector<HTMLButtonElement>('.open')!
@@ -204,7 +204,7 @@ describe('the sidebar', () => {
   it('archives a conversation, shows it under Archived, and restores it', async () => {
     const rows = [summary('c1', 10, false, 'Zebras'), summary('c2', 5, false, 'Giraffes'), { ...summary('c3', 1, false, 'Old okapis'), archived: true }]
     backend = unlockedBackend()
-    backend.handlers.list_conversations = ({ limit, offset }) =>
+    backend.handlers.list_unfiled_conversations = ({ limit, offset }) =>
       rows.filter((c) => !c.archived).slice(offset, offset + limit)
     backend.handlers.list_archived_conversations = ({ limit, offset }) =>
       rows.filter((c) => c.archived).slice(offset, offset + limit)
@@ -286,6 +286,7 @@ describe('the sidebar', () => {
         c1: {
           conversation: conversation('c1'),
           toolServers: [],
+          settings: { temperature: null, maxTokens: null, reasoning: null },
           messages: [message('u1', 'user', 'about giraffes'), message('a1', 'assistant', 'Giraffes are tall.')],
         },
       },
@@ -332,6 +333,7 @@ describe('the chat', () => {
     c1: {
       conversation: conversation('c1', { title: 'Zebras' }),
       toolServers: [],
+      settings: { temperature: null, maxTokens: null, reasoning: null },
       messages: [
         message('u1', 'user', 'Tell me about zebras'),
         message('a1', 'assistant', 'See [the zoo](https://zoo.example/zebras?a=1&b=2).\n\n```rust\nfn main() {}\n```', {
@@ -448,6 +450,7 @@ describe('the chat', () => {
         c1: {
           conversation: conversation('c1'),
           toolServers: [],
+          settings: { temperature: null, maxTokens: null, reasoning: null },
           messages: [
             message('u1', 'user', 'Hi'),
             message('a1', 'assistant', '', { status: 'error', error: { kind: 'rate_limited', message: 'Too many requests.' } }),
@@ -470,6 +473,7 @@ describe('the chat', () => {
         c1: {
           conversation: conversation('c1'),
           toolServers: [],
+          settings: { temperature: null, maxTokens: null, reasoning: null },
           messages: [
             message('u1', 'user', 'Hi'),
             message('a1', 'assistant', "I'm sorry, I can't help with that.", {

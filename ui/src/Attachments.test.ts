@@ -45,6 +45,7 @@ beforeEach(() => {
     c1: {
       conversation: conversation('c1', { title: 'Pictures' }),
       toolServers: [],
+      settings: { temperature: null, maxTokens: null, reasoning: null },
       messages: [
         message('u1', 'user', 'Look at these', {
           attachments: [
@@ -69,7 +70,7 @@ beforeEach(() => {
     }),
     get_settings: () => ({ autoLockMinutes: null, retentionDays: null }),
     list_providers: () => [provider('openai', { keyHint: '…abcd', isDefault: true, defaultModel: 'gpt-test' })],
-    list_conversations: () => [summary('c1', Date.now(), false, 'Pictures')],
+    list_unfiled_conversations: () => [summary('c1', Date.now(), false, 'Pictures')],
     open_conversation: ({ id }) => structuredClone(views[id]),
     watch_file_drops: () => null,
     discard_attachments: () => null,

@@ -38,7 +38,7 @@ function securityBackend(start: ProtectionDto) {
     vault_lock: () => null,
     get_settings: () => ({ autoLockMinutes: null }),
     list_providers: () => [provider('openai', { keyHint: '…abcd', isDefault: true, defaultModel: 'gpt-test' })],
-    list_conversations: () => [],
+    list_unfiled_conversations: () => [],
     get_protection: () => ({ ...protection }),
     set_protection: ({ keychain, passphrase }) => {
       protection = {

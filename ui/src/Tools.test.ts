@@ -70,7 +70,7 @@ function toolsBackend(views: Record<string, ConversationViewDto> = {}) {
     vault_lock: () => null,
     get_settings: () => ({ autoLockMinutes: null }),
     list_providers: () => [provider('openai', { keyHint: '…abcd', isDefault: true, defaultModel: 'gpt-test' })],
-    list_conversations: ({ limit, offset }) => [summary('c1', 10, false, 'Zebras')].slice(offset, offset + limit),
+    list_unfiled_conversations: ({ limit, offset }) => [summary('c1', 10, false, 'Zebras')].slice(offset, offset + limit),
     open_conversation: ({ id }) => {
       if (views[id] === undefined) throw commandError('NotFound', 'no such conversation')
       return structuredClone(views[id])
@@ -364,7 +364,7 @@ describe('the tool picker', () => {
   it('saves a conversation’s choice at once, and a message sent there names no servers', async () => {
     servers = [server('py')]
     backend = toolsBackend({
-      c1: { conversation: conversation('c1'), toolServers: ['py'], messages: [message('u1', 'user', 'Hi')] },
+      c1: { conversation: conversation('c1'), toolServers: ['py'], settings: { temperature: null, maxTokens: null, reasoning: null }, messages: [message('u1', 'user', 'Hi')] },
     })
     backend.handlers.send_message = () => new Promise(() => {})
     await start()
@@ -389,7 +389,7 @@ describe('tool calls in a reply', () => {
   async function streaming(): Promise<{ send: () => ReturnType<FakeBackend['called']>[number] }> {
     servers = [server('py')]
     backend = toolsBackend({
-      c1: { conversation: conversation('c1'), toolServers: ['py'], messages: [message('u1', 'user', 'Hi')] },
+      c1: { conversation: conversation('c1'), toolServers: ['py'], settings: { temperature: null, maxTokens: null, reasoning: null }, messages: [message('u1', 'user', 'Hi')] },
     })
     const answer = deferred<ReplyStartedDto>()
     backend.handlers.send_message = () => answer.promise
@@ -505,6 +505,7 @@ describe('tool calls in a reply', () => {
       c1: {
         conversation: conversation('c1'),
         toolServers: ['py'],
+        settings: { temperature: null, maxTokens: null, reasoning: null },
         messages: [
           message('u1', 'user', 'Hi'),
           message('a1', 'assistant', 'First. Then. Done.', {
@@ -541,7 +542,7 @@ describe('the auto-lock', () => {
   it('is not held off by a reply that only waits for the user’s answer', async () => {
     servers = [server('py')]
     backend = toolsBackend({
-      c1: { conversation: conversation('c1'), toolServers: ['py'], messages: [message('u1', 'user', 'Hi')] },
+      c1: { conversation: conversation('c1'), toolServers: ['py'], settings: { temperature: null, maxTokens: null, reasoning: null }, messages: [message('u1', 'user', 'Hi')] },
     })
     const answer = deferred<ReplyStartedDto>()
     backend.handlers.send_message = () => answer.promise

@@ -67,6 +67,7 @@ function views(): Record<string, ConversationViewDto> {
     c1: {
       conversation: conversation('c1', { title: 'Zebras' }),
       toolServers: [],
+      settings: { temperature: null, maxTokens: null, reasoning: null },
       messages: [message('u1', 'user', 'Tell me about zebras'), message('a1', 'assistant', 'Stripes.')],
     },
   }
@@ -106,7 +107,7 @@ beforeEach(() => {
       return next
     },
     list_providers: () => [provider('openai', { keyHint: '…abcd', isDefault: true, defaultModel: 'gpt-test' })],
-    list_conversations: ({ limit, offset }) => conversations.slice(offset, offset + limit),
+    list_unfiled_conversations: ({ limit, offset }) => conversations.slice(offset, offset + limit),
     open_conversation: ({ id }) => {
       if (known[id] === undefined || !conversations.some((c) => c.id === id)) {
         throw commandError('NotFound', 'no such conversation')

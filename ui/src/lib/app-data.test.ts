@@ -31,7 +31,7 @@ beforeEach(() => {
     },
     get_settings: () => ({ autoLockMinutes: null, retentionDays: null }),
     list_providers: () => [provider('openai', { keyHint: '…abcd', isDefault: true })],
-    list_conversations: ({ limit, offset }) => conversations.slice(offset, offset + limit),
+    list_unfiled_conversations: ({ limit, offset }) => conversations.slice(offset, offset + limit),
     open_conversation: ({ id }) => {
       const found = conversations.find((c) => c.id === id)
       if (found === undefined) throw commandError('NotFound', 'no such conversation')

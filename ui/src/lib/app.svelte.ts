@@ -2,10 +2,13 @@
 // the app as a whole decides (which dialog is open, the idle lock, leaving a temporary chat).
 
 import { ChatStore } from './chat.svelte'
+import { summaryOf } from './conversation-list'
 import type { ChatSurface } from './chat-surface'
-import { ConversationListStore, PAGE_SIZE } from './conversations.svelte'
+import { ConversationListStore, ListGroup, PAGE_SIZE, type ConversationLists } from './conversations.svelte'
 import { IdleTimer } from './idle'
 import * as ipc from './ipc'
+import { ProjectsStore } from './projects.svelte'
+import { PromptsStore } from './prompts.svelte'
 import { ProvidersStore } from './providers.svelte'
 import { SearchStore } from './search.svelte'
 import { SecurityStore } from './security.svelte'
@@ -13,22 +16,52 @@ import { SettingsStore } from './settings.svelte'
 import { TemporaryChatStore } from './temporary.svelte'
 import { ToolsStore } from './tools.svelte'
 import { ExportStore, ImportStore } from './transfers.svelte'
-import type { ConversationDto, ConversationSummaryDto } from './types'
+import type { ConversationDto, ConversationSummaryDto, ProjectDto } from './types'
 import { VaultStore } from './vault.svelte'
 
-export type SettingsTab = 'providers' | 'tools' | 'security' | 'about' | 'data'
+export type SettingsTab = 'providers' | 'tools' | 'prompts' | 'security' | 'about' | 'data'
+
+/** The project dialog: making a new project, or editing one. */
+export type ProjectDialog = { mode: 'new' } | { mode: 'edit'; id: string }
+
+/** A conversation row's menu, open at a point on screen. */
+export interface RowMenu {
+  item: ConversationSummaryDto
+  x: number
+  y: number
+}
 
 /** The word the user types to erase everything (and the confirmation the engine expects). */
 export const ERASE_WORD = 'erase'
 
 export class Hearth {
+  /** The sidebar's main list: conversations in no project. */
   readonly list = new ConversationListStore()
   /** The sidebar's Archived view: loaded when it is shown. */
-  readonly archivedList = new ConversationListStore(PAGE_SIZE, true)
+  readonly archivedList = new ConversationListStore(PAGE_SIZE, { kind: 'archived' })
+  /** The conversations of the project open in the sidebar, if one is. */
+  projectList = $state.raw<ConversationListStore | null>(null)
+  /** Every list the sidebar holds: each change is offered to all, each keeps what belongs. */
+  readonly lists = new ListGroup(() => [this.list, this.archivedList, ...(this.projectList ? [this.projectList] : [])])
+  readonly projects = new ProjectsStore()
+  readonly prompts = new PromptsStore()
   readonly search = new SearchStore()
   readonly providers = new ProvidersStore()
   readonly tools = new ToolsStore()
-  readonly chat = new ChatStore({ list: this.list, providers: () => this.providers.list })
+  /** What the chat tells the sidebar; a conversation new to a project changes its count. */
+  private readonly chatLists: ConversationLists = {
+    find: (id) => this.lists.find(id),
+    upsert: (summary) => {
+      const known = this.lists.find(summary.id)
+      this.lists.upsert(summary)
+      if (summary.projectId !== null && (known === undefined || known.projectId !== summary.projectId)) {
+        void this.projects.load()
+      }
+    },
+    touch: (id, at) => this.lists.touch(id, at),
+    discoverNew: () => this.lists.discoverNew(),
+  }
+  readonly chat = new ChatStore({ list: this.chatLists, providers: () => this.providers.list })
   readonly temporary = new TemporaryChatStore({ providers: () => this.providers.list })
   readonly exports = new ExportStore()
   readonly imports = new ImportStore(() => this.reloadConversations())
@@ -62,6 +95,14 @@ export class Hearth {
   searchFocusRequest = $state(0)
   /** Bumped to ask the composer to take focus. */
   composerFocusRequest = $state(0)
+  /** Bumped to open the find bar in the open conversation (Ctrl/Cmd+F). */
+  findRequest = $state(0)
+  /** The project dialog, when open. */
+  projectDialog = $state<ProjectDialog | null>(null)
+  /** The conversation being moved to a project (its dialog is open). */
+  moveTarget = $state<ConversationSummaryDto | null>(null)
+  /** A conversation row's menu, when open. */
+  rowMenu = $state<RowMenu | null>(null)
 
   constructor() {
     ipc.onLocked(() => this.vault.lockedElsewhere())
@@ -83,6 +124,75 @@ export class Hearth {
       this.sidebarOpen = false
       this.composerFocusRequest++
     })
+  }
+
+  /** A new chat that starts in `project` (its defaults, instructions and files apply). */
+  newChatIn(project: ProjectDto): void {
+    void this.leaveTemporary(() => {
+      this.search.clear()
+      this.chat.newChat(project)
+      this.sidebarOpen = false
+      this.composerFocusRequest++
+    })
+  }
+
+  /** The id of the project whose conversations the sidebar shows, if any. */
+  get openProjectId(): string | null {
+    return this.projectList?.projectId ?? null
+  }
+
+  /** Shows a project's conversations in the sidebar, newest first. */
+  openProject(id: string): void {
+    this.showArchived = false
+    this.search.clear()
+    if (this.openProjectId === id) return
+    const list = new ConversationListStore(PAGE_SIZE, { kind: 'project', projectId: id })
+    this.projectList = list
+    void list.loadMore()
+  }
+
+  /** Back to the conversations in no project. */
+  closeProject(): void {
+    this.projectList = null
+  }
+
+  /**
+   * Moves a conversation into a project, or out of any with null: it leaves the list it
+   * was in and joins the one it now belongs to, and the projects' counts follow.
+   */
+  async moveConversation(id: string, projectId: string | null): Promise<void> {
+    const summary = this.lists.find(id) ?? (this.chat.currentId === id && this.chat.conversation
+      ? summaryOf(this.chat.conversation, this.chat.messages.length)
+      : undefined)
+    if (summary !== undefined && (summary.projectId ?? null) === projectId) return
+    await ipc.moveConversation(id, projectId)
+    if (summary !== undefined) {
+      this.lists.upsert({ ...summary, projectId })
+    } else {
+      // Not loaded in any list (it was dragged from one since closed): read the list it
+      // joined again.
+      this.lists.forget(id)
+      const joined = projectId === null ? this.list : this.projectList?.projectId === projectId ? this.projectList : null
+      await joined?.discoverNew()
+    }
+    this.chat.patchConversation(id, { projectId })
+    await this.projects.load()
+  }
+
+  /**
+   * Deletes a project. Its conversations are deleted with it, or moved out into the main
+   * list; either way the lists and the open chat are read again.
+   */
+  async deleteProject(id: string, deleteConversations: boolean): Promise<number> {
+    const deleted = await this.projects.remove(id, deleteConversations)
+    if (this.openProjectId === id) this.projectList = null
+    if (this.chat.conversation?.projectId === id && !deleteConversations) {
+      this.chat.patchConversation(this.chat.conversation.id, { projectId: null })
+    }
+    if (this.chat.conversation === null && this.chat.newChatProject?.id === id) this.chat.newChat()
+    this.projectDialog = null
+    await this.reloadConversations()
+    return deleted
   }
 
   /** Opens an empty temporary chat (or goes back to the open one). */
@@ -147,6 +257,7 @@ export class Hearth {
 
   /** Switches the sidebar between the default list and the archived conversations. */
   toggleArchived(): void {
+    this.projectList = null
     this.showArchived = !this.showArchived
     if (this.showArchived) {
       // Fresh each time: conversations may have been archived since it was last shown.
@@ -160,25 +271,22 @@ export class Hearth {
    * restores it (back into the list in its place by recency).
    */
   async archive(id: string, archived: boolean): Promise<void> {
-    const summary = this.list.find(id) ?? this.archivedList.find(id)
+    const summary = this.lists.find(id)
     await ipc.archiveConversation(id, archived)
-    if (archived) {
-      this.list.forget(id)
-      if (summary !== undefined) this.archivedList.upsert({ ...summary, archived })
-    } else {
-      this.archivedList.forget(id)
-      if (summary !== undefined) this.list.upsert({ ...summary, archived })
-    }
+    if (summary !== undefined) this.lists.upsert({ ...summary, archived })
+    else this.lists.forget(id)
     this.chat.patchConversation(id, { archived })
+    if (summary?.projectId) void this.projects.load()
   }
 
   async confirmDelete(): Promise<void> {
     const target = this.deleteTarget
     if (target === null) return
     await this.list.remove(target.id)
-    this.archivedList.forget(target.id)
+    this.lists.forget(target.id)
     this.deleteTarget = null
     this.chat.forget(target.id)
+    if (target.projectId) void this.projects.load()
   }
 
   /**
@@ -188,8 +296,10 @@ export class Hearth {
   async reloadConversations(): Promise<void> {
     this.list.reset()
     this.archivedList.reset()
+    this.projectList?.reset()
     const archived = this.showArchived ? this.archivedList.loadMore() : Promise.resolve()
-    await Promise.all([this.list.loadMore(), archived, this.chat.verifyOpen()])
+    const project = this.projectList?.loadMore() ?? Promise.resolve()
+    await Promise.all([this.list.loadMore(), archived, project, this.projects.load(), this.chat.verifyOpen()])
   }
 
   closeConversationExport(): void {
@@ -217,7 +327,14 @@ export class Hearth {
 
   private async enterMain(): Promise<void> {
     this.chat.newChat()
-    await Promise.all([this.providers.load(), this.settings.load(), this.list.loadMore(), this.tools.load()])
+    await Promise.all([
+      this.providers.load(),
+      this.settings.load(),
+      this.list.loadMore(),
+      this.tools.load(),
+      this.projects.load(),
+      this.prompts.load(),
+    ])
     this.chat.providersChanged()
   }
 
@@ -230,13 +347,19 @@ export class Hearth {
     this.temporaryLeave = null
     this.sidebarOpen = false
     this.showArchived = false
+    this.projectList = null
+    this.projectDialog = null
+    this.moveTarget = null
+    this.rowMenu = null
     this.temporary.discard()
     this.exports.reset()
     this.imports.reset()
-    this.search.clear()
+    this.search.reset()
     this.chat.reset()
     this.list.reset()
     this.archivedList.reset()
+    this.projects.reset()
+    this.prompts.reset()
     this.providers.reset()
     this.tools.reset()
     this.settings.reset()

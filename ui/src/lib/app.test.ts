@@ -27,7 +27,7 @@ beforeEach(() => {
     },
     get_settings: () => ({ autoLockMinutes: 5 }),
     list_providers: () => [provider('openai', { keyHint: '…abcd', isDefault: true })],
-    list_conversations: () => [summary('c1', 1, false, 'Secret plans')],
+    list_unfiled_conversations: () => [summary('c1', 1, false, 'Secret plans')],
   })
 })
 

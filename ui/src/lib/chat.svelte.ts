@@ -15,15 +15,18 @@ import {
   type LiveReply,
 } from './chat-view'
 import type { ChatSurface } from './chat-surface'
-import type { ConversationListStore } from './conversations.svelte'
+import type { ConversationLists } from './conversations.svelte'
 import { summaryOf } from './conversation-list'
 import * as ipc from './ipc'
 import { initialChoice, type ModelChoice } from './model-choice'
+import { hasSettings } from './model-settings'
 import { browserFrames, DeltaBuffer, type FrameScheduler } from './streaming'
 import type {
   ChatEvent,
   ConversationDto,
   MessageDto,
+  ModelSettingsDto,
+  ProjectDto,
   ProviderDto,
   AttachedFilesDto,
   PendingFileDto,
@@ -32,7 +35,8 @@ import type {
 } from './types'
 
 export interface ChatDeps {
-  list: ConversationListStore
+  /** The sidebar's lists, told of new and changed conversations. */
+  list: ConversationLists
   /** The providers as last loaded, for the model picker's default. */
   providers: () => readonly ProviderDto[]
   frames?: FrameScheduler
@@ -42,6 +46,9 @@ export interface ChatDeps {
 
 /** The composer text of the new-chat view, in `drafts`. */
 const NEW_CHAT = ''
+
+/** Model settings with nothing set. */
+export const NO_SETTINGS: ModelSettingsDto = { temperature: null, maxTokens: null, reasoning: null }
 
 export class ChatStore implements ChatSurface {
   /** Saved conversations have edits and alternatives. */
@@ -69,6 +76,13 @@ export class ChatStore implements ChatSurface {
    * chat keeps the choice here and sends it with its first message.
    */
   toolServers = $state.raw<string[]>([])
+  /**
+   * The conversation's own model settings (unset: its project's, else the provider's). A
+   * new chat keeps them here and sends them with its first message.
+   */
+  settings = $state.raw<ModelSettingsDto>(NO_SETTINGS)
+  /** The project a new chat starts in (null: none); an open conversation's is its own. */
+  newChatProject = $state.raw<ProjectDto | null>(null)
 
   /** The live reply that owns the new-chat view until its conversation exists. */
   private draftOwner = $state<string | null>(null)
@@ -81,7 +95,7 @@ export class ChatStore implements ChatSurface {
   private readonly sentFiles = new Map<string, PendingFileDto[]>()
   /** Replies whose saved copy is being fetched (the end and the start can both ask). */
   private readonly settling = new Set<string>()
-  private readonly list: ConversationListStore
+  private readonly list: ConversationLists
   private readonly providers: () => readonly ProviderDto[]
   private readonly frames: FrameScheduler
   private readonly sync: (change: () => void) => void
@@ -166,8 +180,16 @@ export class ChatStore implements ChatSurface {
     return (message.attachments ?? []).map(storedAttachment)
   }
 
-  /** An empty new chat, with the default provider. */
-  newChat(): void {
+  /** The project the view's conversation is in (a new chat's: the one it starts in). */
+  get projectId(): string | null {
+    return this.conversation === null ? (this.newChatProject?.id ?? null) : (this.conversation.projectId ?? null)
+  }
+
+  /**
+   * An empty new chat, with the default provider; in `project`, it starts in that project
+   * with the project's provider and model when it has them.
+   */
+  newChat(project: ProjectDto | null = null): void {
     this.viewToken++
     this.conversation = null
     this.messages = []
@@ -175,8 +197,10 @@ export class ChatStore implements ChatSurface {
     this.loading = false
     this.notice = null
     this.focusMessageId = null
-    this.choice = initialChoice(null, this.providers())
+    this.newChatProject = project
+    this.choice = initialChoice(project?.providerId ? project : null, this.providers())
     this.toolServers = []
+    this.settings = NO_SETTINGS
   }
 
   /** Opens a conversation; with `focus`, scrolls to that message (showing its branch if hidden). */
@@ -201,6 +225,8 @@ export class ChatStore implements ChatSurface {
       this.conversation = view.conversation
       this.messages = view.messages
       this.toolServers = view.toolServers ?? []
+      this.settings = view.settings ?? NO_SETTINGS
+      this.newChatProject = null
       this.choice = initialChoice(view.conversation, this.providers())
       this.focusMessageId = focus
     } catch (raw) {
@@ -222,6 +248,7 @@ export class ChatStore implements ChatSurface {
       this.conversation = view.conversation
       this.messages = view.messages
       this.toolServers = view.toolServers ?? this.toolServers
+      this.settings = view.settings ?? this.settings
       this.list.upsert(summaryOf(view.conversation, this.list.find(id)?.messageCount ?? view.messages.length))
     } catch (raw) {
       if (token === this.viewToken) this.notice = ipc.toHearthError(raw).message
@@ -248,6 +275,9 @@ export class ChatStore implements ChatSurface {
     if (files.length > 0) this.sentFiles.set(live.requestId, files)
     // A saved conversation has its servers already; a new one is given the chat's choice.
     const tools = conversationId === null && this.toolServers.length > 0 ? [...this.toolServers] : undefined
+    // The same for the model settings and the project a new chat starts in.
+    const settings = conversationId === null && hasSettings(this.settings) ? { ...this.settings } : undefined
+    const projectId = conversationId === null ? (this.newChatProject?.id ?? undefined) : undefined
     this.notice = null
     await this.run(live, (onEvent) =>
       ipc.sendMessage(
@@ -259,6 +289,8 @@ export class ChatStore implements ChatSurface {
           text,
           attachments: files.length > 0 ? files.map((f) => f.token) : undefined,
           tools,
+          settings,
+          projectId,
         },
         onEvent,
       ),
@@ -364,6 +396,27 @@ export class ChatStore implements ChatSurface {
   }
 
   /**
+   * Sets the model settings this view's next replies use: saved at once for a
+   * conversation, kept for the first message of a new chat. Whether they were taken (the
+   * engine refuses values no provider takes, and says why in `notice`).
+   */
+  async setSettings(settings: ModelSettingsDto): Promise<boolean> {
+    const conversation = this.conversation
+    if (conversation === null) {
+      this.settings = { ...settings }
+      return true
+    }
+    try {
+      await ipc.setConversationSettings(conversation.id, settings)
+      if (this.conversation?.id === conversation.id) this.settings = { ...settings }
+      return true
+    } catch (raw) {
+      this.notice = ipc.toHearthError(raw).message
+      return false
+    }
+  }
+
+  /**
    * Answers a tool call a reply waits on. The reply carries on by itself (its next events
    * say how the call went); a refused answer is shown, and the call keeps waiting.
    * Whether the reply took it.
@@ -413,8 +466,11 @@ export class ChatStore implements ChatSurface {
     }
   }
 
-  /** A conversation was renamed or pinned elsewhere (the sidebar). */
-  patchConversation(id: string, changes: Partial<Pick<ConversationDto, 'title' | 'pinned' | 'archived'>>): void {
+  /** A conversation was renamed, pinned, archived or moved elsewhere (the sidebar). */
+  patchConversation(
+    id: string,
+    changes: Partial<Pick<ConversationDto, 'title' | 'pinned' | 'archived' | 'projectId'>>,
+  ): void {
     if (this.conversation?.id === id) this.conversation = { ...this.conversation, ...changes }
   }
 
@@ -577,6 +633,8 @@ export class ChatStore implements ChatSurface {
       this.conversation = view.conversation
       this.messages = view.messages
       this.toolServers = view.toolServers ?? this.toolServers
+      this.settings = view.settings ?? this.settings
+      this.newChatProject = null
       if (this.draftOwner === requestId) this.draftOwner = null
       this.list.upsert(summaryOf(view.conversation, view.messages.length))
     } catch (raw) {

@@ -24,6 +24,7 @@ beforeEach(async () => {
     c1: {
       conversation: conversation('c1', { title: 'Zebras' }),
       toolServers: [],
+      settings: { temperature: null, maxTokens: null, reasoning: null },
       messages: [message('u1', 'user', 'Hi'), message('a1', 'assistant', 'Hello!', { parentId: 'u1' })],
     },
   }
@@ -33,7 +34,7 @@ beforeEach(async () => {
       if (view === undefined) throw commandError('NotFound', 'no such conversation')
       return structuredClone(view)
     },
-    list_conversations: () => [],
+    list_unfiled_conversations: () => [],
     cancel_reply: () => true,
   })
   frames = new ManualFrames()
@@ -78,6 +79,7 @@ describe('a new chat', () => {
     views.c2 = {
       conversation: conversation('c2', { title: 'Tell me about zebras', updatedAt: 99 }),
       toolServers: [],
+      settings: { temperature: null, maxTokens: null, reasoning: null },
       messages: [
         message('u9', 'user', 'Tell me about zebras', { conversationId: 'c2' }),
         message('a9', 'assistant', '', { conversationId: 'c2', status: 'streaming', parentId: 'u9' }),
@@ -117,6 +119,7 @@ describe('a new chat', () => {
     views.c5 = {
       conversation: conversation('c5'),
       toolServers: [],
+      settings: { temperature: null, maxTokens: null, reasoning: null },
       messages: [message('u5', 'user', 'Quick one'), message('a5', 'assistant', 'Done.', { parentId: 'u5' })],
     }
     answer.resolve(started('c5', 'u5', 'a5'))
@@ -134,6 +137,7 @@ describe('a new chat', () => {
     const final: ConversationViewDto = {
       conversation: conversation('c3'),
       toolServers: [],
+      settings: { temperature: null, maxTokens: null, reasoning: null },
       messages: [message('u3', 'user', 'Hi'), message('a3', 'assistant', 'All of it.', { parentId: 'u3' })],
     }
     backend.handlers.open_conversation = () => (opened++ === 0 ? stale.promise : structuredClone(final))
@@ -147,6 +151,7 @@ describe('a new chat', () => {
     stale.resolve({
       conversation: conversation('c3'),
       toolServers: [],
+      settings: { temperature: null, maxTokens: null, reasoning: null },
       messages: [message('u3', 'user', 'Hi'), message('a3', 'assistant', 'All', { status: 'streaming', parentId: 'u3' })],
     })
     await sending
@@ -177,12 +182,13 @@ describe('a new chat', () => {
     views.c7 = {
       conversation: conversation('c7'),
       toolServers: [],
+      settings: { temperature: null, maxTokens: null, reasoning: null },
       messages: [
         message('u7', 'user', 'Anyone there?'),
         message('a7', 'assistant', '', { status: 'error', error: { kind: 'network', message: 'could not connect' }, parentId: 'u7' }),
       ],
     }
-    backend.handlers.list_conversations = () => [
+    backend.handlers.list_unfiled_conversations = () => [
       { id: 'c7', title: 'Anyone there?', updatedAt: 10, messageCount: 2, pinned: false, archived: false },
     ]
     chat.newChat()
@@ -333,7 +339,7 @@ describe('an existing conversation', () => {
   })
 
   it('keeps a reply streaming in one conversation out of another', async () => {
-    views.c2 = { conversation: conversation('c2'), toolServers: [], messages: [message('x1', 'user', 'Elsewhere')] }
+    views.c2 = { conversation: conversation('c2'), toolServers: [], settings: { temperature: null, maxTokens: null, reasoning: null }, messages: [message('x1', 'user', 'Elsewhere')] }
     const answer = deferred<ReplyStartedDto>()
     backend.handlers.send_message = () => answer.promise
     void chat.send('Long question')
@@ -365,7 +371,7 @@ describe('an existing conversation', () => {
     backend.handlers.open_conversation = ({ id }) => (id === 'slow' ? slow.promise : structuredClone(views[id]))
     const opening = chat.open('slow')
     await chat.open('c1')
-    slow.resolve({ conversation: conversation('slow'), toolServers: [], messages: [] })
+    slow.resolve({ conversation: conversation('slow'), toolServers: [], settings: { temperature: null, maxTokens: null, reasoning: null }, messages: [] })
     await opening
     expect(chat.currentId).toBe('c1')
   })

@@ -77,6 +77,8 @@ describe('the sidebar list', () => {
       messageCount: 4,
       pinned: true,
       archived: false,
+      projectId: null,
     })
+    expect(summaryOf(conversation('c9', { projectId: 'p1' }), 1).projectId).toBe('p1')
   })
 })

@@ -68,5 +68,6 @@ export function summaryOf(conversation: ConversationDto, messageCount: number): 
     messageCount,
     pinned: conversation.pinned,
     archived: conversation.archived,
+    projectId: conversation.projectId ?? null,
   }
 }

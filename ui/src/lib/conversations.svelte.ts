@@ -1,6 +1,8 @@
 // The sidebar's conversations: loaded a page at a time as the list scrolls, kept in the
-// engine's order through renames, pins, archiving, deletes and new messages. One store
-// holds the default list (archived ones left out), another the Archived view.
+// engine's order through renames, pins, archiving, moves, deletes and new messages. One
+// store holds the main list (conversations in no project, archived ones left out),
+// another the Archived view, and another the project shown in the sidebar, if any. Each
+// knows which conversations belong in it, so a change can be offered to every list.
 
 import {
   appendPage,
@@ -14,7 +16,30 @@ import type { ConversationSummaryDto } from './types'
 /** Rows fetched per page. */
 export const PAGE_SIZE = 100
 
-export class ConversationListStore {
+/** Which conversations a list shows. */
+export type ListScope = { kind: 'unfiled' } | { kind: 'archived' } | { kind: 'project'; projectId: string }
+
+/** Whether a conversation belongs in a list of `scope`. */
+export function inScope(scope: ListScope, summary: Pick<ConversationSummaryDto, 'archived' | 'projectId'>): boolean {
+  switch (scope.kind) {
+    case 'archived':
+      return summary.archived
+    case 'unfiled':
+      return !summary.archived && (summary.projectId ?? null) === null
+    case 'project':
+      return !summary.archived && summary.projectId === scope.projectId
+  }
+}
+
+/** What the open chat needs of the sidebar's lists (one store, or all of them). */
+export interface ConversationLists {
+  find(id: string): ConversationSummaryDto | undefined
+  upsert(summary: ConversationSummaryDto): void
+  touch(id: string, at?: number): void
+  discoverNew(): Promise<string | null>
+}
+
+export class ConversationListStore implements ConversationLists {
   items = $state.raw<ConversationSummaryDto[]>([])
   /** More rows exist beyond the loaded ones. */
   hasMore = $state(true)
@@ -23,17 +48,31 @@ export class ConversationListStore {
   /** Bumped by reset, so a page that arrives after a lock is thrown away. */
   private generation = 0
 
-  /**
-   * `archived`: this store lists the archived conversations only (the sidebar's
-   * Archived view) rather than the default list, which leaves them out.
-   */
+  /** `scope`: which conversations this store lists (by default the main list). */
   constructor(
     private readonly pageSize = PAGE_SIZE,
-    readonly archived = false,
+    readonly scope: ListScope = { kind: 'unfiled' },
   ) {}
 
+  /** This store lists the archived conversations (the sidebar's Archived view). */
+  get archived(): boolean {
+    return this.scope.kind === 'archived'
+  }
+
+  /** The project this store lists, if it lists one. */
+  get projectId(): string | null {
+    return this.scope.kind === 'project' ? this.scope.projectId : null
+  }
+
   private fetchPage(limit: number, offset: number): Promise<ConversationSummaryDto[]> {
-    return this.archived ? ipc.listArchivedConversations(limit, offset) : ipc.listConversations(limit, offset)
+    switch (this.scope.kind) {
+      case 'archived':
+        return ipc.listArchivedConversations(limit, offset)
+      case 'project':
+        return ipc.listProjectConversations(this.scope.projectId, limit, offset)
+      case 'unfiled':
+        return ipc.listUnfiledConversations(limit, offset)
+    }
   }
 
   /** Loads the next page, unless one is loading or none is left. */
@@ -81,9 +120,14 @@ export class ConversationListStore {
     return this.items.find((c) => c.id === id)
   }
 
-  /** Puts a conversation in its place (new, or changed elsewhere). */
+  /**
+   * Puts a conversation in its place (new, or changed elsewhere), or takes it out when it
+   * no longer belongs here (archived, restored, moved to or from a project).
+   */
   upsert(summary: ConversationSummaryDto): void {
-    this.items = upsertSummary(this.items, summary, this.hasMore)
+    this.items = inScope(this.scope, summary)
+      ? upsertSummary(this.items, summary, this.hasMore)
+      : removeSummary(this.items, summary.id)
   }
 
   /** A conversation just changed (a message was added): it moves up. */
@@ -120,5 +164,35 @@ export class ConversationListStore {
     this.hasMore = true
     this.loading = false
     this.error = null
+  }
+}
+
+/** Several lists offered every change: each keeps what belongs in it. */
+export class ListGroup implements ConversationLists {
+  constructor(private readonly lists: () => ConversationListStore[]) {}
+
+  find(id: string): ConversationSummaryDto | undefined {
+    for (const list of this.lists()) {
+      const found = list.find(id)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+
+  upsert(summary: ConversationSummaryDto): void {
+    for (const list of this.lists()) list.upsert(summary)
+  }
+
+  touch(id: string, at: number = Date.now()): void {
+    for (const list of this.lists()) list.touch(id, at)
+  }
+
+  forget(id: string): void {
+    for (const list of this.lists()) list.forget(id)
+  }
+
+  async discoverNew(): Promise<string | null> {
+    const found = await Promise.all(this.lists().map((list) => list.discoverNew()))
+    return found.find((id) => id !== null) ?? null
   }
 }

@@ -16,15 +16,23 @@ import type {
   ImportDoneDto,
   InventoryDto,
   ModelDto,
+  ModelSettingsDto,
   PassphraseChangeDto,
   PendingFileDto,
   PickedFileDto,
+  ProjectChangeInput,
+  ProjectDto,
+  ProjectFileDto,
+  ProjectFilesAddedDto,
+  ProjectSummaryDto,
+  PromptDto,
   ProtectionDto,
   Protection,
   ProviderChange,
   ProviderDto,
   ReplyStartedDto,
   RotationProgressDto,
+  SearchFilterDto,
   SearchHitDto,
   SettingsDto,
   TemporaryStartedDto,
@@ -134,9 +142,6 @@ export const setSettings = (settings: SettingsDto) => call<SettingsDto>('set_set
 
 // Conversations
 
-export const listConversations = (limit: number, offset: number) =>
-  call<ConversationSummaryDto[]>('list_conversations', { limit, offset })
-
 export const listArchivedConversations = (limit: number, offset: number) =>
   call<ConversationSummaryDto[]>('list_archived_conversations', { limit, offset })
 
@@ -145,8 +150,9 @@ export const archiveConversation = (id: string, archived: boolean) =>
 
 export const openConversation = (id: string) => call<ConversationViewDto>('open_conversation', { id })
 
-export const searchConversations = (query: string, limit: number) =>
-  call<SearchHitDto[]>('search_conversations', { query, limit })
+/** Searches messages and titles; `filter` narrows it (absent: everything, archived too). */
+export const searchConversations = (query: string, limit: number, filter?: SearchFilterDto) =>
+  call<SearchHitDto[]>('search_conversations', defined({ query, limit, filter }))
 
 export const renameConversation = (id: string, title: string) =>
   call<null>('rename_conversation', { id, title })
@@ -165,6 +171,58 @@ export const setSystemPrompt = (id: string, prompt: string | null) =>
 export const setConversationModel = (id: string, providerId: string, model: string) =>
   call<null>('set_conversation_model', { id, providerId, model })
 
+/** The conversations in no project (not archived): the sidebar's main list. */
+export const listUnfiledConversations = (limit: number, offset: number) =>
+  call<ConversationSummaryDto[]>('list_unfiled_conversations', { limit, offset })
+
+/** One project's conversations (not archived), pinned first, then newest. */
+export const listProjectConversations = (projectId: string, limit: number, offset: number) =>
+  call<ConversationSummaryDto[]>('list_project_conversations', { projectId, limit, offset })
+
+/** Moves a conversation into a project, or out of any with null. */
+export const moveConversation = (id: string, projectId: string | null) =>
+  call<null>('move_conversation', projectId === null ? { id } : { id, projectId })
+
+/** A conversation's own model settings (its project's apply to what is unset). */
+export const getConversationSettings = (id: string) => call<ModelSettingsDto>('get_conversation_settings', { id })
+
+export const setConversationSettings = (id: string, settings: ModelSettingsDto) =>
+  call<null>('set_conversation_settings', { id, settings })
+
+// Projects
+
+export const listProjects = () => call<ProjectSummaryDto[]>('list_projects')
+
+export const createProject = (name: string, instructions: string) =>
+  call<ProjectDto>('create_project', { name, instructions })
+
+export const getProject = (id: string) => call<ProjectDto>('get_project', { id })
+
+export const changeProject = (id: string, change: ProjectChangeInput) =>
+  call<ProjectDto>('change_project', { id, change })
+
+/** Deletes a project; its conversations go with it or move out. How many were deleted. */
+export const deleteProject = (id: string, deleteConversations: boolean) =>
+  call<number>('delete_project', { id, deleteConversations })
+
+/** Shows the native open dialog and adds the files Hearth can send to the project. */
+export const pickProjectFiles = (projectId: string) => call<ProjectFilesAddedDto>('pick_project_files', { projectId })
+
+export const listProjectFiles = (projectId: string) => call<ProjectFileDto[]>('list_project_files', { projectId })
+
+export const removeProjectFile = (id: string) => call<null>('remove_project_file', { id })
+
+// Saved prompts
+
+export const listPrompts = () => call<PromptDto[]>('list_prompts')
+
+export const createPrompt = (name: string, text: string) => call<PromptDto>('create_prompt', { name, text })
+
+export const updatePrompt = (id: string, name: string, text: string) =>
+  call<PromptDto>('update_prompt', { id, name, text })
+
+export const deletePrompt = (id: string) => call<null>('delete_prompt', { id })
+
 // Replies: each streams over its own channel and ends with one `done` or `error`.
 
 export interface SendArgs {
@@ -177,10 +235,14 @@ export interface SendArgs {
   attachments?: string[]
   /** The tool servers the conversation offers from now on (a new chat's choice). */
   tools?: string[]
+  /** The project a new conversation starts in. */
+  projectId?: string
+  /** The conversation's own model settings from now on (a new chat's choice). */
+  settings?: ModelSettingsDto
 }
 
 export const sendMessage = (args: SendArgs, onEvent: (event: ChatEvent) => void) =>
-  call<ReplyStartedDto>('send_message', { ...args, onEvent: new Channel<ChatEvent>(onEvent) })
+  call<ReplyStartedDto>('send_message', { ...defined(args), onEvent: new Channel<ChatEvent>(onEvent) })
 
 export const regenerateReply = (
   args: { requestId: string; messageId: string },

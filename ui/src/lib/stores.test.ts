@@ -50,7 +50,7 @@ describe('ConversationListStore', () => {
   it('loads pages by offset until a short page says there are no more', async () => {
     const all = pages(250)
     const backend = fakeBackend({
-      list_conversations: ({ limit, offset }) => all.slice(offset, offset + limit),
+      list_unfiled_conversations: ({ limit, offset }) => all.slice(offset, offset + limit),
     })
     const list = new ConversationListStore(100)
     await list.loadMore()
@@ -61,23 +61,23 @@ describe('ConversationListStore', () => {
     expect(list.items).toHaveLength(250)
     expect(list.hasMore).toBe(false)
     await list.loadMore()
-    expect(backend.called('list_conversations').map((c) => c.args.offset)).toEqual([0, 100, 200])
+    expect(backend.called('list_unfiled_conversations').map((c) => c.args.offset)).toEqual([0, 100, 200])
   })
 
   it('asks for one page at a time', async () => {
     const page = deferred<ConversationSummaryDto[]>()
-    const backend = fakeBackend({ list_conversations: () => page.promise })
+    const backend = fakeBackend({ list_unfiled_conversations: () => page.promise })
     const list = new ConversationListStore(100)
     const first = list.loadMore()
     void list.loadMore()
     page.resolve(pages(3))
     await first
-    expect(backend.called('list_conversations')).toHaveLength(1)
+    expect(backend.called('list_unfiled_conversations')).toHaveLength(1)
   })
 
   it('throws away a page that arrives after a reset (the vault locked)', async () => {
     const page = deferred<ConversationSummaryDto[]>()
-    fakeBackend({ list_conversations: () => page.promise })
+    fakeBackend({ list_unfiled_conversations: () => page.promise })
     const list = new ConversationListStore(100)
     const loading = list.loadMore()
     list.reset()
@@ -88,7 +88,7 @@ describe('ConversationListStore', () => {
 
   it('renames, pins and deletes through the engine and keeps the order', async () => {
     const backend = fakeBackend({
-      list_conversations: () => [summary('a', 3), summary('b', 2), summary('c', 1)],
+      list_unfiled_conversations: () => [summary('a', 3), summary('b', 2), summary('c', 1)],
       rename_conversation: () => null,
       pin_conversation: () => null,
       delete_conversation: () => null,
@@ -109,7 +109,7 @@ describe('ConversationListStore', () => {
 
   it('keeps the row when the engine refuses a rename', async () => {
     fakeBackend({
-      list_conversations: () => [summary('a', 3)],
+      list_unfiled_conversations: () => [summary('a', 3)],
       rename_conversation: () => {
         throw commandError('Invalid', 'too long')
       },

@@ -49,3 +49,16 @@ export type {
   PickedFileDto,
   TransferProgressDto,
 } from './bindings'
+
+export type {
+  ModelSettingsDto,
+  ProjectChangeInput,
+  ProjectDto,
+  ProjectFileDto,
+  ProjectFilesAddedDto,
+  ProjectModelInput,
+  ProjectSummaryDto,
+  PromptDto,
+  ReasoningDto,
+  SearchFilterDto,
+} from './bindings'

@@ -22,7 +22,8 @@ export interface FakeBackend {
 export function fakeBackend(handlers: Record<string, Handler> = {}): FakeBackend {
   const backend: FakeBackend = {
     calls: [],
-    handlers: { ui_ready: () => null, ...handlers },
+    // Lists every unlocked vault is asked for; empty unless a test says otherwise.
+    handlers: { ui_ready: () => null, list_projects: () => [], list_prompts: () => [], ...handlers },
     called: (command) => backend.calls.filter((c) => c.command === command),
   }
   mockIPC((command, args) => {

@@ -7,7 +7,7 @@ import type {
 } from '../lib/types'
 
 export function summary(id: string, updatedAt: number, pinned = false, title = `Chat ${id}`): ConversationSummaryDto {
-  return { id, title, updatedAt, messageCount: 2, pinned, archived: false }
+  return { id, title, updatedAt, messageCount: 2, pinned, archived: false, projectId: null }
 }
 
 export function conversation(id: string, changes: Partial<ConversationDto> = {}): ConversationDto {
@@ -22,6 +22,7 @@ export function conversation(id: string, changes: Partial<ConversationDto> = {})
     pinned: false,
     archived: false,
     headMessageId: null,
+    projectId: null,
     ...changes,
   }
 }
