@@ -1,6 +1,6 @@
 // The app's keyboard shortcuts, decided from a key event alone so they can be tested.
 
-export type Shortcut = 'new-chat' | 'search' | 'escape'
+export type Shortcut = 'new-chat' | 'search' | 'find' | 'escape'
 
 /** Ctrl on Linux and Windows, Cmd on macOS; both work everywhere. */
 function primary(event: KeyboardEvent): boolean {
@@ -17,6 +17,8 @@ export function shortcutFor(event: KeyboardEvent): Shortcut | null {
       return 'new-chat'
     case 'k':
       return 'search'
+    case 'f':
+      return 'find'
     default:
       return null
   }
