@@ -73,6 +73,7 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
             .map(|n| {
                 json!({
                     "file": n.file,
+                    "kind": n.kind,
                     "number": n.number,
                     "title": n.title,
                     "id": n.id,
@@ -84,6 +85,8 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
             "added": report.added,
             "messages": report.messages,
             "already_present": report.skipped,
+            "projects": report.projects,
+            "prompts": report.prompts,
             "not_converted": left_out,
         }))?;
     }
@@ -93,14 +96,24 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
         report.messages,
         report.skipped
     );
+    if report.projects > 0 || report.prompts > 0 {
+        errln!(
+            "Imported {} project{} and {} saved prompt{}.",
+            report.projects,
+            if report.projects == 1 { "" } else { "s" },
+            report.prompts,
+            if report.prompts == 1 { "" } else { "s" }
+        );
+    }
     if outcome.not_converted.is_empty() {
         return Ok(());
     }
     errln!("Left out (could not be converted):");
     for n in &outcome.not_converted {
         let line = format!(
-            "  {}: conversation {} {}: {}",
+            "  {}: {} {} {}: {}",
             n.file,
+            n.kind,
             n.number,
             n.label(),
             n.reason

@@ -75,7 +75,9 @@ pub fn read_projects(
         |raw: std::result::Result<RawProject, Rejected>, index| match raw.and_then(convert_project)
         {
             Ok(project) => project.hand_over(each),
-            Err(rejected) => each(Piece::NotConverted(rejected.locate(file, index))),
+            Err(rejected) => each(Piece::NotConverted(
+                rejected.locate_as("project", file, index),
+            )),
         },
     )
 }
@@ -89,7 +91,7 @@ pub fn read_project(
 ) -> Result<()> {
     match read_object::<RawProject>(reader, file, "Claude.ai project")?.and_then(convert_project) {
         Ok(project) => project.hand_over(each),
-        Err(rejected) => each(Piece::NotConverted(rejected.locate(file, 0))),
+        Err(rejected) => each(Piece::NotConverted(rejected.locate_as("project", file, 0))),
     }
 }
 

@@ -92,6 +92,8 @@ pub struct ImportOutcome {
 pub struct NotConverted {
     /// The file (or zip entry) holding it.
     pub file: String,
+    /// What it is: `conversation`, or `project` (a Claude.ai project).
+    pub kind: &'static str,
     /// Its position in that file, from 1.
     pub number: u64,
     /// Its title, as far as it could be read (at most 200 characters).
@@ -111,8 +113,9 @@ impl NotConverted {
     /// The error a strict import (or one where no conversation converted) fails with.
     pub fn to_error(&self) -> EngineError {
         EngineError::Invalid(format!(
-            "{}: conversation {} {}: {}; nothing was imported",
+            "{}: {} {} {}: {}; nothing was imported",
             self.file,
+            self.kind,
             self.number,
             self.label(),
             self.reason
@@ -1088,8 +1091,14 @@ pub(crate) struct Rejected {
 impl Rejected {
     /// As the user sees it: `file`, its position `index` (from 0), and the reason.
     pub(crate) fn locate(self, file: &str, index: usize) -> NotConverted {
+        self.locate_as("conversation", file, index)
+    }
+
+    /// As [`Rejected::locate`], for an item that is not a conversation.
+    pub(crate) fn locate_as(self, kind: &'static str, file: &str, index: usize) -> NotConverted {
         NotConverted {
             file: file.to_owned(),
+            kind,
             number: index as u64 + 1,
             title: self.title,
             id: self.id,
