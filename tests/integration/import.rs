@@ -895,7 +895,7 @@ fn a_claude_export_brings_its_projects_and_their_documents_once() {
     let t = vault();
     assert_eq!(
         import_ok(&t, &fixture("claude-projects")),
-        "Imported 1 conversations (2 messages); 0 already present."
+        "Imported 1 conversations (2 messages); 0 already present. Added 2 projects and 0 saved prompts."
     );
     let listed = projects(&t);
     let names: Vec<&str> = listed.iter().map(|p| p["name"].as_str().unwrap()).collect();
@@ -960,7 +960,7 @@ fn a_claude_export_brings_its_projects_and_their_documents_once() {
         let fresh = vault();
         assert_eq!(
             import_ok(&fresh, &source),
-            "Imported 0 conversations (0 messages); 0 already present."
+            "Imported 0 conversations (0 messages); 0 already present. Added 2 projects and 0 saved prompts."
         );
         assert_eq!(claude_projects(&fresh), expected, "{}", source.display());
     }
@@ -1039,7 +1039,7 @@ fn chatgpt_conversations_of_one_project_go_into_one_project_and_custom_gpts_into
     std::fs::write(&path, export.to_string()).unwrap();
     assert_eq!(
         import_ok(&t, &path),
-        "Imported 5 conversations (5 messages); 0 already present."
+        "Imported 5 conversations (5 messages); 0 already present. Added 2 projects and 0 saved prompts."
     );
     let listed = projects(&t);
     let names: Vec<&str> = listed.iter().map(|p| p["name"].as_str().unwrap()).collect();

@@ -90,21 +90,24 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
             "not_converted": left_out,
         }))?;
     }
-    errln!(
-        "Imported {} conversations ({} messages); {} already present.",
-        report.added,
-        report.messages,
-        report.skipped
-    );
-    if report.projects > 0 || report.prompts > 0 {
-        errln!(
-            "Imported {} project{} and {} saved prompt{}.",
+    // One line; projects and prompts are named only when the import brought some.
+    let extra = if report.projects > 0 || report.prompts > 0 {
+        format!(
+            " Added {} project{} and {} saved prompt{}.",
             report.projects,
             if report.projects == 1 { "" } else { "s" },
             report.prompts,
             if report.prompts == 1 { "" } else { "s" }
-        );
-    }
+        )
+    } else {
+        String::new()
+    };
+    errln!(
+        "Imported {} conversations ({} messages); {} already present.{extra}",
+        report.added,
+        report.messages,
+        report.skipped
+    );
     if outcome.not_converted.is_empty() {
         return Ok(());
     }
