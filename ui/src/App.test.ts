@@ -188,8 +188,11 @@ describe('the sidebar', () => {
     await until(() => need('conversation-title', second()).textContent === 'Tall animals', 'the new title')
     expect(backend.called('rename_conversation')[0].args).toEqual({ id: 'c2', title: 'Tall animals' })
 
-    click(need('conversation-pin', second()))
+    // Pinning is in the row's menu.
+    click(need('conversation-menu', second()))
+    click(await until(() => hook('conversation-pin')))
     await until(() => hooks('conversation-item')[0].dataset.id === 'c2', 'the pinned row on top')
+    expect(hook('row-menu'), 'the menu closes').toBeNull()
     expect(second().textContent).toContain('Pinned')
 
     click(need('conversation-delete', second()))

@@ -258,7 +258,9 @@ describe('projects in the sidebar', () => {
     const row = hooks('conversation-item').find((r) => r.dataset.id === 'c1')!
     click(row.querySelector<HTMLElement>('[data-testid="conversation-menu"]')!)
     const menu = await until(() => hook('row-menu'), 'the menu')
-    await until(() => document.activeElement === need('conversation-move'), 'focus in the menu')
+    await until(() => document.activeElement === need('conversation-pin'), 'focus in the menu')
+    press('ArrowDown', {}, menu)
+    expect(document.activeElement).toBe(need('conversation-move'))
     expect(hook('conversation-unfile'), 'not in a project: nothing to remove from').toBeNull()
     press('Enter', {}, menu)
     click(need('conversation-move'))
