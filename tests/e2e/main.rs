@@ -11,6 +11,7 @@
 
 mod attachments;
 mod driver;
+mod projects;
 mod scenario;
 mod security;
 mod steps;
