@@ -5,12 +5,31 @@
 #     "window interactive" when the UI calls ui_ready), for a first run and for an
 #     existing vault (unlocked from the keychain), several runs each
 #   - idle memory: PSS of the app and its WebKit helper processes, 10 s after start
-# Runs under Xvfb inside a private D-Bus session. Usage: scripts/measure-desktop.sh [runs]
+#   - with --sidebar instead: the sidebar of a vault with 50 projects and 10,000
+#     conversations, from a click on a project to its conversations drawn
+#     (tests/benches/sidebar.rs, driven through tauri-driver like the end-to-end tests)
+# Runs under Xvfb inside a private D-Bus session.
+# Usage: scripts/measure-desktop.sh [runs] | scripts/measure-desktop.sh --sidebar
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-runs="${1:-5}"
 bin="$PWD/target/release/hearth-desktop"
+
+if [ "${1:-}" = "--sidebar" ]; then
+  hearth_deps test
+  hearth_tauri_driver
+  hearth_require_node
+  say "Building the UI, the release app and the sidebar benchmark"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+  cargo build --release --locked -p hearth-desktop --features hearth-desktop/custom-protocol
+  home="$(mktemp -d)"
+  trap 'rm -rf "$home"' EXIT
+  XDG_DATA_HOME="$home" HEARTH_DESKTOP_BIN="$bin" dbus-run-session -- \
+    scripts/keyring-session.sh xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" \
+    cargo bench --locked -p hearth-tests --features e2e --bench sidebar
+  exit 0
+fi
+runs="${1:-5}"
 
 if [ -z "${HEARTH_MEASURE_INNER:-}" ]; then
   hearth_deps test
