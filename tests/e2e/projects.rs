@@ -1,6 +1,7 @@
 //! Projects in the app: a project made with instructions, a chat started in it (the fake
 //! provider's request carries the instructions as the system prompt, and the settings
-//! chosen beside the model picker), another conversation dragged onto the project, a saved
+//! chosen beside the model picker), another conversation dragged onto the project with the
+//! mouse (a real HTML5 drag in WebKitGTK, the pointer moved through XTEST), a saved
 //! prompt inserted with `/`, find in the open conversation, a conversation archived and
 //! restored, and search narrowed to the project.
 
@@ -12,7 +13,9 @@ use hearth_tests::fake_provider::{FakeProvider, RecordedRequest, Reply};
 use hearth_tests::TestDir;
 use serde_json::{json, Value};
 
-use crate::driver::{click, eval, find, find_css, hook, screenshot, type_into, wait_for, Driver};
+use crate::driver::{
+    click, eval, find, find_css, hook, screenshot, type_into, wait_for, workspace, Driver,
+};
 use crate::steps::{configure_openai, create_passphrase_vault, openai_stream};
 
 const PASSPHRASE: &str = "projects e2e passphrase";
@@ -173,42 +176,48 @@ async fn a_project_gives_its_chats_instructions_and_keeps_them_together() {
     let sails = open_conversation_id(&app, "Shade sails").await;
     assert_eq!(row_ids(&app).await, vec![sails.clone(), zebras.clone()]);
 
-    // Drag the zebra conversation onto the project. WebKitWebDriver's pointer actions
-    // (move to the row, press, move to the project, release) do not start an HTML5 drag:
-    // the page sees the mouse events and never a dragstart (tried here with fantoccini's
-    // actions; nothing moved). So the test dispatches real DragEvents sharing one
-    // DataTransfer, in the order WebKit fires them for a drag: dragstart on the row,
-    // dragenter, dragover and drop on the project, dragend on the row. The handlers are
-    // the app's own, reading the drag data as they would from a mouse.
-    let dropped = eval(
+    // Drag the zebra conversation onto the project with the real mouse pointer. WebKit's
+    // own drag machinery runs (dragstart on the row, dragover and drop on the project),
+    // with Tauri's file-drop handler in place. WebKitWebDriver's pointer actions cannot
+    // do this: they make mouse events but never start an HTML5 drag, so the pointer is
+    // moved through XTEST instead (tests/e2e/xtest_drag.py). The page records the drag
+    // events it saw, to show that the move came from a drag.
+    let points = eval(
         &app,
         &format!(
             r#"const row = Array.from(document.querySelectorAll('[data-testid="conversation-item"]'))
-                 .find(r => r.dataset.id === {zebras});
+                 .find(r => r.dataset.id === {zebras}).querySelector('[data-testid="conversation-title"]');
                const target = Array.from(document.querySelectorAll('[data-testid="project-item"]'))
                  .find(p => p.dataset.id === {project});
-               const data = new DataTransfer();
-               const fire = (el, type) => {{
-                 const e = new DragEvent(type, {{bubbles: true, cancelable: true, dataTransfer: data}});
-                 el.dispatchEvent(e);
-                 return e.defaultPrevented;
-               }};
-               const started = !fire(row, "dragstart");
-               fire(target, "dragenter");
-               const accepted = fire(target, "dragover");
-               fire(target, "drop");
-               fire(row, "dragend");
-               return {{started, accepted, types: Array.from(data.types)}}"#,
+               window.__hearthDrags = [];
+               for (const type of ["dragstart", "drop"]) {{
+                 document.addEventListener(type, e => window.__hearthDrags.push(type), true);
+               }}
+               const a = row.getBoundingClientRect(), b = target.getBoundingClientRect();
+               // The page's coordinates on the screen (no window manager under Xvfb: the
+               // window's origin is its content's).
+               return [window.screenX + a.left + 12, window.screenY + a.top + a.height / 2,
+                       window.screenX + b.left + b.width / 2, window.screenY + b.top + b.height / 2]"#,
             zebras = json!(zebras),
             project = json!(project_id),
         ),
     )
     .await;
-    assert_eq!(
-        dropped,
-        json!({"started": true, "accepted": true,
-               "types": ["application/x-hearth-conversation", "text/plain"]}),
-        "the drag did not go as a drag goes"
+    let points: Vec<String> = points
+        .as_array()
+        .expect("four numbers")
+        .iter()
+        .map(|p| p.as_f64().expect("a number").round().to_string())
+        .collect();
+    let dragged = std::process::Command::new("python3")
+        .arg(workspace().join("tests/e2e/xtest_drag.py"))
+        .args(&points)
+        .output()
+        .expect("run python3 for the mouse drag");
+    assert!(
+        dragged.status.success(),
+        "the mouse drag failed: {}",
+        String::from_utf8_lossy(&dragged.stderr)
     );
     wait_for(
         &app,
@@ -223,6 +232,11 @@ async fn a_project_gives_its_chats_instructions_and_keeps_them_together() {
     )
     .await;
     assert_eq!(row_ids(&app).await, vec![sails.clone()]);
+    assert_eq!(
+        eval(&app, "return window.__hearthDrags").await,
+        json!(["dragstart", "drop"]),
+        "the conversation moved, but not by a drag"
+    );
     find_css(
         &app,
         &format!(
