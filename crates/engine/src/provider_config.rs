@@ -287,10 +287,7 @@ impl Engine {
             ));
         }
         let name = self.secret_name(provider_id)?;
-        match self.key_location()? {
-            KeyLocation::Keychain => self.store.set(&name, key.as_bytes())?,
-            KeyLocation::Vault => self.vault()?.set_secret(&name, key.as_bytes())?,
-        }
+        self.put_secret(&name, key.as_bytes())?;
         Ok(key_hint(key.as_bytes()))
     }
 
@@ -298,21 +295,41 @@ impl Engine {
     pub fn remove_api_key(&self, provider_id: &str) -> Result<bool> {
         self.provider(provider_id)?;
         let name = self.secret_name(provider_id)?;
-        Ok(match self.key_location()? {
-            KeyLocation::Keychain => self.store.delete(&name)?,
-            KeyLocation::Vault => self.vault()?.delete_secret(&name)?,
-        })
+        self.drop_secret(&name)
     }
 
     /// A provider's API key, for the HTTP layer only. Never shown or logged.
     pub fn api_key(&self, provider_id: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let name = self.secret_name(provider_id)?;
+        self.read_secret(&name)
+    }
+
+    /// A secret of this vault (an API key, a tool server's token) from where the vault
+    /// keeps them: the keychain when it uses the keychain, else its `secrets` table.
+    pub(crate) fn read_secret(&self, account: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         Ok(match self.key_location()? {
             KeyLocation::Keychain => self
                 .store
-                .get(&name)?
+                .get(account)?
                 .map(|s| Zeroizing::new(s.expose().to_vec())),
-            KeyLocation::Vault => self.vault()?.secret(&name)?,
+            KeyLocation::Vault => self.vault()?.secret(account)?,
+        })
+    }
+
+    /// Stores a secret where [`Engine::read_secret`] finds it.
+    pub(crate) fn put_secret(&self, account: &str, value: &[u8]) -> Result<()> {
+        match self.key_location()? {
+            KeyLocation::Keychain => self.store.set(account, value)?,
+            KeyLocation::Vault => self.vault()?.set_secret(account, value)?,
+        }
+        Ok(())
+    }
+
+    /// Removes a secret stored by [`Engine::put_secret`]; returns whether there was one.
+    pub(crate) fn drop_secret(&self, account: &str) -> Result<bool> {
+        Ok(match self.key_location()? {
+            KeyLocation::Keychain => self.store.delete(account)?,
+            KeyLocation::Vault => self.vault()?.delete_secret(account)?,
         })
     }
 }

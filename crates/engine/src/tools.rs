@@ -12,7 +12,6 @@ use hearth_tools::{Server, ServerConfig, Timeouts, ToolError, ToolInfo, Transpor
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
-use crate::provider_config::KeyLocation;
 use crate::Engine;
 
 /// How an MCP server is reached, as the user gives it (with secret values).
@@ -306,35 +305,18 @@ fn check_secret_name(kind: &str, name: &str) -> Result<()> {
 impl Engine {
     fn tool_secret(&self, server: &str, kind: &str, name: &str) -> Result<Option<String>> {
         let account = secret_account(self.vault()?.id(), server, kind, name);
-        let bytes = match self.key_location()? {
-            KeyLocation::Keychain => self
-                .store
-                .get(&account)?
-                .map(|s| zeroize::Zeroizing::new(s.expose().to_vec())),
-            KeyLocation::Vault => self.vault()?.secret(&account)?,
-        };
+        let bytes = self.read_secret(&account)?;
         Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 
     fn set_tool_secret(&self, server: &str, kind: &str, name: &str, value: &str) -> Result<()> {
         let account = secret_account(self.vault()?.id(), server, kind, name);
-        match self.key_location()? {
-            KeyLocation::Keychain => self.store.set(&account, value.as_bytes())?,
-            KeyLocation::Vault => self.vault()?.set_secret(&account, value.as_bytes())?,
-        }
-        Ok(())
+        self.put_secret(&account, value.as_bytes())
     }
 
     fn delete_tool_secret(&self, server: &str, kind: &str, name: &str) -> Result<()> {
         let account = secret_account(self.vault()?.id(), server, kind, name);
-        match self.key_location()? {
-            KeyLocation::Keychain => {
-                self.store.delete(&account)?;
-            }
-            KeyLocation::Vault => {
-                self.vault()?.delete_secret(&account)?;
-            }
-        }
+        self.drop_secret(&account)?;
         Ok(())
     }
 

@@ -201,7 +201,8 @@ pub async fn list_tool_grants(
     Ok(grants
         .into_iter()
         .map(|g| {
-            // A grant can outlive its conversation: it then shows without a title.
+            // A conversation grant goes with its conversation (the foreign key cascades);
+            // should its conversation not be readable, the grant shows without a title.
             let title = g
                 .conversation_id
                 .as_deref()
