@@ -199,9 +199,21 @@ fn model_settings_are_sent_only_when_set_each_in_its_protocols_own_field() {
             "700",
         ]));
         run_ok(hearth(&t).args(["chat", "--project", "Tuned", "--max-tokens", "300", "mixed"]));
+        // A project's model without a provider is the default provider's.
+        run_ok(hearth(&t).args(["project", "set", "Tuned", "--model", "project-model"]));
+        run_ok(hearth(&t).args(["chat", "--project", "Tuned", "own model"]));
 
-        let bodies: Vec<Value> = fake.requests().iter().map(|r| r.json()).collect();
-        assert_eq!(bodies.len(), 5, "{kind}");
+        let requests = fake.requests();
+        let own_model = requests.last().unwrap();
+        match kind {
+            "gemini" => assert!(
+                own_model.path_only().contains("/models/project-model:"),
+                "{}",
+                own_model.path_only()
+            ),
+            _ => assert_eq!(own_model.json()["model"], "project-model", "{kind}"),
+        }
+        let bodies: Vec<Value> = requests[..5].iter().map(|r| r.json()).collect();
         let (plain, set, again, reasoning, mixed) =
             (&bodies[0], &bodies[1], &bodies[2], &bodies[3], &bodies[4]);
         match kind {
@@ -263,7 +275,7 @@ fn model_settings_are_sent_only_when_set_each_in_its_protocols_own_field() {
         let r = run(hearth(&t).args(["chat", "--temperature", "3", "too hot"]));
         assert_clear_failure(&r, "temperature must be between 0 and 2");
         assert_eq!(fake.requests().len(), before);
-        assert_eq!(list(&t, &["--all"]).len(), 4, "{kind}: nothing saved");
+        assert_eq!(list(&t, &["--all"]).len(), 5, "{kind}: nothing saved");
     }
 }
 

@@ -895,7 +895,11 @@ impl Engine {
             (None, None) => (None, None),
         };
         let provider = request.provider_id.clone().or_else(|| had_provider.clone());
-        let same_provider = had_provider.is_some() && had_provider == provider;
+        // A model saved without a provider (a project's, say) is for the default one.
+        let same_provider = match &had_provider {
+            Some(_) => had_provider == provider,
+            None => request.provider_id.is_none(),
+        };
         let model = request
             .model
             .clone()
