@@ -140,10 +140,10 @@ pub async fn list_project_conversations(
     limit: u32,
     offset: u32,
 ) -> Result<Vec<ConversationSummaryDto>, CommandError> {
-    let engine = hearth.engine()?;
-    // An unknown project is an error, not an empty list.
-    engine.project(&project_id)?;
-    let page = engine.list_scope(ConversationScope::Project(&project_id), limit, offset)?;
+    // An unknown project is an error, not an empty list (`list_scope` checks).
+    let page = hearth
+        .engine()?
+        .list_scope(ConversationScope::Project(&project_id), limit, offset)?;
     Ok(page.into_iter().map(Into::into).collect())
 }
 
