@@ -141,9 +141,10 @@ pub async fn list_project_conversations(
     offset: u32,
 ) -> Result<Vec<ConversationSummaryDto>, CommandError> {
     // An unknown project is an error, not an empty list (`list_scope` checks).
-    let page = hearth
-        .engine()?
-        .list_scope(ConversationScope::Project(&project_id), limit, offset)?;
+    let page =
+        hearth
+            .engine()?
+            .list_scope(ConversationScope::Project(&project_id), limit, offset)?;
     Ok(page.into_iter().map(Into::into).collect())
 }
 
